@@ -1,0 +1,32 @@
+//! storeload moves customer lists (and, for bitbybit, orders) from CSV or
+//! JSONL files into commerce platforms' REST APIs.
+//!
+//! # Layout
+//! Data flows down this list; no stage reaches back up.
+//! - [`error`]: the CLI's error type and its exit codes.
+//! - [`model`]: the canonical `Customer` every input is mapped to.
+//! - [`values`]: value checks and normalisers shared by rules and sandbox
+//!   (email syntax, countries, phones).
+//! - [`read`]: streams raw records from CSV or JSONL, gzip or plain, path or
+//!   stdin, each with its record number, line and byte offset.
+//! - [`mapping`]: turns a raw record into a `Customer` through a preset or a
+//!   user's mapping file.
+//! - [`validate`]: violations and warnings, the in-file uniqueness check and
+//!   the parallel, in-order dry-run pipeline.
+//! - [`platform`]: one file per platform: its rules, batch size, request
+//!   shape, response classification and quota.
+//! - [`report`]: the dry-run result: terminal, JSON, rejects CSV, HTML.
+//! - [`journal`]: the append-only checkpoint log of an import.
+//! - [`writer`]: the rate-limited, retrying, batching HTTP sender.
+//! - [`sandbox`]: the local stand-in for the three platforms.
+//! - [`cmd`]: one file per command, each with its args and `run`.
+
+
+pub mod error;
+
+pub mod model;
+pub mod platform;
+
+
+pub mod validate;
+pub mod values;

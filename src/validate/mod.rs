@@ -1,0 +1,157 @@
+//! Validation: the violations and warnings a record can carry, the collector
+//! platforms report them into, the in-file uniqueness check, and the
+//! parallel, in-order pipeline (`pipeline`) that reads, maps and checks.
+
+
+pub mod unique;
+
+use serde::Serialize;
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Keeps the record from being sent.
+    Violation,
+    /// Says what storeload changed or left out of a record that is still sent.
+    Warning,
+}
+
+/// One problem with one record: where, which field, which rule, and a
+/// sentence a person can act on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Violation {
+    /// Record number in the input, from 1 (header not counted).
+    pub record: u64,
+    /// Line of the input the record starts on, from 1.
+    pub line: u64,
+    /// Canonical field path, e.g. `email` or `addresses[0].city`.
+    pub field: String,
+    /// Stable rule code, e.g. `email.invalid`.
+    pub rule: &'static str,
+    /// What is wrong and what to do, naming the value.
+    pub message: String,
+    /// Violation or warning.
+    pub severity: Severity,
+}
+
+/// Collects the findings for one record; platforms and mappings report into it.
+#[derive(Debug, Default)]
+pub struct Findings {
+    record: u64,
+    line: u64,
+    /// Everything found so far, in the order it was found.
+    pub items: Vec<Violation>,
+}
+
+impl Findings {
+    /// A collector for the record numbered `record`, starting on `line`.
+    pub fn new(record: u64, line: u64) -> Self {
+        Findings {
+            record,
+            line,
+            items: Vec::new(),
+        }
+    }
+
+    /// Adds a violation: the record will not be sent.
+    pub fn violation(&mut self, field: impl Into<String>, rule: &'static str, message: String) {
+        self.push(field.into(), rule, message, Severity::Violation);
+    }
+
+    /// Adds a warning: the record is still sent, changed as the message says.
+    pub fn warning(&mut self, field: impl Into<String>, rule: &'static str, message: String) {
+        self.push(field.into(), rule, message, Severity::Warning);
+    }
+
+    fn push(&mut self, field: String, rule: &'static str, message: String, severity: Severity) {
+        self.items.push(Violation {
+            record: self.record,
+            line: self.line,
+            field,
+            rule,
+            message: format!("line {}: {message}", self.line),
+            severity,
+        });
+    }
+
+    /// The line this collector reports for.
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// True when any finding keeps the record from being sent.
+    pub fn has_violation(&self) -> bool {
+        self.items.iter().any(|v| v.severity == Severity::Violation)
+    }
+
+    /// Turns every warning into a violation (`--strict`).
+    pub fn make_strict(&mut self) {
+        for v in &mut self.items {
+            v.severity = Severity::Violation;
+        }
+    }
+}
+
+/// Checks a text field's length in characters against `min..=max`,
+/// reporting `<field>.required`, `<field>.too_short` or `<field>.too_long`.
+pub fn check_len(
+    f: &mut Findings,
+    field: &str,
+    value: Option<&str>,
+    min: usize,
+    max: usize,
+    rules: LenRules,
+) {
+    match value {
+        None if min > 0 => f.violation(
+            field,
+            rules.required,
+            format!("{field} is required; fill it in or map a column to it"),
+        ),
+        None => {}
+        Some(v) => {
+            let n = v.chars().count();
+            if n < min {
+                f.violation(
+                    field,
+                    rules.too_short,
+                    format!("{field} \"{v}\" is {n} characters; at least {min} are required"),
+                );
+            } else if n > max {
+                f.violation(
+                    field,
+                    rules.too_long,
+                    format!(
+                        "{field} is {n} characters, the limit is {max}; shorten it (starts \"{}\")",
+                        v.chars().take(40).collect::<String>()
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// The rule codes `check_len` reports for one field.
+#[derive(Debug, Clone, Copy)]
+pub struct LenRules {
+    /// Code when the field is missing.
+    pub required: &'static str,
+    /// Code when it is shorter than the minimum.
+    pub too_short: &'static str,
+    /// Code when it is longer than the maximum.
+    pub too_long: &'static str,
+}
+
+/// Builds the `LenRules` for a field from literal codes, e.g.
+/// `len_rules!("email")` → `email.required`, `email.too_short`, `email.too_long`.
+#[macro_export]
+macro_rules! len_rules {
+    ($field:literal) => {
+        $crate::validate::LenRules {
+            required: concat!($field, ".required"),
+            too_short: concat!($field, ".too_short"),
+            too_long: concat!($field, ".too_long"),
+        }
+    };
+}

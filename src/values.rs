@@ -1,0 +1,204 @@
+//! Value checks and normalisers shared by the rules and the sandbox, so that
+//! both judge a value the same way: email syntax, countries, phones, and the
+//! marks spreadsheets leave on values.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use validator::ValidateEmail;
+
+/// True when `email` is a syntactically valid address (the `validator`
+/// crate's HTML5 check). Length limits are each platform's own rule.
+pub fn is_valid_email(email: &str) -> bool {
+    email.validate_email()
+}
+
+/// Normalises an email for comparison and sending: trimmed, lower-cased.
+pub fn normalise_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Normalises a phone for use as an identity key: digits, and a leading `+`.
+pub fn phone_key(phone: &str) -> String {
+    let t = phone.trim();
+    let mut out = String::with_capacity(t.len());
+    if t.starts_with('+') {
+        out.push('+');
+    }
+    out.extend(t.chars().filter(|c| c.is_ascii_digit()));
+    out
+}
+
+/// Removes the leading `'` a spreadsheet adds to keep leading zeros
+/// (`'02134`). Only for id, phone and zip fields: a name keeps it.
+pub fn strip_spreadsheet_quote(value: &str) -> &str {
+    value.strip_prefix('\'').unwrap_or(value)
+}
+
+/// Names real files use that ISO 3166's English short names do not cover:
+/// (alias, alpha-2).
+const COUNTRY_ALIASES: &[(&str, &str)] = &[
+    ("usa", "US"),
+    ("u.s.", "US"),
+    ("u.s.a.", "US"),
+    ("united states", "US"),
+    ("america", "US"),
+    ("uk", "GB"),
+    ("u.k.", "GB"),
+    ("united kingdom", "GB"),
+    ("great britain", "GB"),
+    ("britain", "GB"),
+    ("england", "GB"),
+    ("scotland", "GB"),
+    ("wales", "GB"),
+    ("northern ireland", "GB"),
+    ("deutschland", "DE"),
+    ("allemagne", "DE"),
+    ("españa", "ES"),
+    ("espana", "ES"),
+    ("italia", "IT"),
+    ("schweiz", "CH"),
+    ("suisse", "CH"),
+    ("österreich", "AT"),
+    ("osterreich", "AT"),
+    ("nederland", "NL"),
+    ("holland", "NL"),
+    ("the netherlands", "NL"),
+    ("netherlands", "NL"),
+    ("czech republic", "CZ"),
+    ("slovak republic", "SK"),
+    ("slovakia (slovak republic)", "SK"),
+    ("swaziland", "SZ"),
+    ("russia", "RU"),
+    ("south korea", "KR"),
+    ("korea", "KR"),
+    ("republic of korea", "KR"),
+    ("north korea", "KP"),
+    ("vietnam", "VN"),
+    ("iran", "IR"),
+    ("syria", "SY"),
+    ("laos", "LA"),
+    ("bolivia", "BO"),
+    ("venezuela", "VE"),
+    ("tanzania", "TZ"),
+    ("moldova", "MD"),
+    ("taiwan", "TW"),
+    ("turkey", "TR"),
+    ("türkiye", "TR"),
+    ("macedonia", "MK"),
+    ("burma", "MM"),
+    ("ivory coast", "CI"),
+    ("cote d'ivoire", "CI"),
+    ("cape verde", "CV"),
+    ("brunei", "BN"),
+    ("micronesia", "FM"),
+    ("palestine", "PS"),
+    ("vatican", "VA"),
+    ("vatican city", "VA"),
+    ("east timor", "TL"),
+    ("congo (kinshasa)", "CD"),
+    ("democratic republic of the congo", "CD"),
+    ("congo (brazzaville)", "CG"),
+    ("uae", "AE"),
+];
+
+/// Lower-cased name or alias → alpha-2, built once from the crate's table.
+fn country_index() -> &'static HashMap<String, &'static str> {
+    static INDEX: OnceLock<HashMap<String, &'static str>> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut map = HashMap::new();
+        for c in rust_iso3166::ALL {
+            let name = c.name.to_lowercase();
+            // "Bolivia (Plurinational State of)" is also "bolivia".
+            if let Some((short, _)) = name.split_once(" (") {
+                map.entry(short.to_string()).or_insert(c.alpha2);
+            }
+            // "Korea, Republic of" style names: the part before the comma.
+            if let Some((short, _)) = name.split_once(", ") {
+                map.entry(short.to_string()).or_insert(c.alpha2);
+            }
+            map.insert(name, c.alpha2);
+        }
+        for (alias, code) in COUNTRY_ALIASES {
+            map.insert((*alias).to_string(), *code);
+        }
+        map
+    })
+}
+
+/// Resolves a country name, alias, alpha-2 or alpha-3 code to ISO 3166-1
+/// alpha-2 ("United States", "usa", "us" → "US"); `None` when unknown.
+pub fn country_alpha2(value: &str) -> Option<&'static str> {
+    let v = value.trim();
+    if v.is_empty() {
+        return None;
+    }
+    let upper = v.to_ascii_uppercase();
+    if upper.len() == 2 {
+        if let Some(c) = rust_iso3166::from_alpha2(&upper) {
+            return Some(c.alpha2);
+        }
+        // "UK" is not ISO but is what people write.
+    }
+    if upper.len() == 3 {
+        if let Some(c) = rust_iso3166::from_alpha3(&upper) {
+            return Some(c.alpha2);
+        }
+    }
+    country_index().get(&v.to_lowercase()).copied()
+}
+
+/// Parses the yes/no spellings files use for a boolean.
+pub fn parse_bool(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "y" | "1" | "t" | "subscribed" => Some(true),
+        "false" | "no" | "n" | "0" | "f" | "unsubscribed" | "not_subscribed" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn country_names_codes_and_aliases_resolve_to_alpha2() {
+        for (input, want) in [
+            ("United States", "US"),
+            ("usa", "US"),
+            ("us", "US"),
+            ("U.S.", "US"),
+            ("FRA", "FR"),
+            ("Deutschland", "DE"),
+            ("Slovakia (Slovak Republic)", "SK"),
+            ("Swaziland", "SZ"),
+            ("Bolivia", "BO"),
+            ("United States of America", "US"),
+            ("uk", "GB"),
+            (" france ", "FR"),
+        ] {
+            assert_eq!(country_alpha2(input), Some(want), "{input}");
+        }
+        assert_eq!(country_alpha2("Atlantis"), None);
+        assert_eq!(country_alpha2(""), None);
+    }
+
+    #[test]
+    fn email_syntax_uses_validator() {
+        assert!(is_valid_email("ann@example.com"));
+        assert!(!is_valid_email("ann at example.com"));
+        assert!(!is_valid_email("ann@"));
+    }
+
+    #[test]
+    fn phone_key_keeps_digits_and_leading_plus() {
+        assert_eq!(phone_key(" +1 (555) 010-2000 "), "+15550102000");
+        assert_eq!(phone_key("0044 20"), "004420");
+    }
+
+    #[test]
+    fn spreadsheet_quote_is_stripped() {
+        assert_eq!(strip_spreadsheet_quote("'02134"), "02134");
+        assert_eq!(strip_spreadsheet_quote("02134"), "02134");
+    }
+}
