@@ -21,12 +21,14 @@
 //! - [`sandbox`]: the local stand-in for the three platforms.
 //! - [`cmd`]: one file per command, each with its args and `run`.
 
-
+pub mod cmd;
 pub mod error;
 
+pub mod mapping;
 pub mod model;
 pub mod platform;
-
+pub mod read;
+pub mod report;
 
 pub mod validate;
 pub mod values;

@@ -57,7 +57,14 @@ impl Platform for BigCommerce {
             100,
             len_rules!("last_name"),
         );
-        check_len(f, "company", c.company.as_deref(), 0, 255, len_rules!("company"));
+        check_len(
+            f,
+            "company",
+            c.company.as_deref(),
+            0,
+            255,
+            len_rules!("company"),
+        );
         check_len(f, "phone", c.phone.as_deref(), 0, 50, len_rules!("phone"));
         check_len(
             f,
@@ -144,7 +151,14 @@ impl Platform for BigCommerce {
                 255,
                 len_rules!("address.address1"),
             );
-            check_len(f, &p("city"), a.city.as_deref(), 1, 100, len_rules!("address.city"));
+            check_len(
+                f,
+                &p("city"),
+                a.city.as_deref(),
+                1,
+                100,
+                len_rules!("address.city"),
+            );
             check_len(
                 f,
                 &p("state_or_province"),
@@ -153,8 +167,22 @@ impl Platform for BigCommerce {
                 100,
                 len_rules!("address.state_or_province"),
             );
-            check_len(f, &p("postal_code"), a.zip.as_deref(), 0, 30, len_rules!("address.postal_code"));
-            check_len(f, &p("phone"), a.phone.as_deref(), 0, 50, len_rules!("address.phone"));
+            check_len(
+                f,
+                &p("postal_code"),
+                a.zip.as_deref(),
+                0,
+                30,
+                len_rules!("address.postal_code"),
+            );
+            check_len(
+                f,
+                &p("phone"),
+                a.phone.as_deref(),
+                0,
+                50,
+                len_rules!("address.phone"),
+            );
             match (&a.country_code, &a.country) {
                 (Some(_), _) => {}
                 (None, Some(written)) => f.violation(

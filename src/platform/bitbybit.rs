@@ -51,7 +51,10 @@ impl Platform for Bitbybit {
                 f.violation(
                     format!("addresses[{i}].address1"),
                     "address.address1.required",
-                    format!("address {} has no street line (address1); bitbybit requires one", i + 1),
+                    format!(
+                        "address {} has no street line (address1); bitbybit requires one",
+                        i + 1
+                    ),
                 );
             }
         }

@@ -2,7 +2,7 @@
 //! platforms report them into, the in-file uniqueness check, and the
 //! parallel, in-order pipeline (`pipeline`) that reads, maps and checks.
 
-
+pub mod pipeline;
 pub mod unique;
 
 use serde::Serialize;

@@ -32,10 +32,20 @@ impl SeenKeys {
     pub fn check(&mut self, platform: &dyn Platform, customer: &Customer, f: &mut Findings) {
         let (field, rule, key, shown) = if let Some(email) = &customer.email {
             // Emails are already lower-cased by mapping: case-insensitive.
-            ("email", "email.duplicate_in_file", email.as_str(), email.as_str())
+            (
+                "email",
+                "email.duplicate_in_file",
+                email.as_str(),
+                email.as_str(),
+            )
         } else if platform.phone_identifies() {
             match &customer.phone {
-                Some(phone) => ("phone", "phone.duplicate_in_file", phone.as_str(), phone.as_str()),
+                Some(phone) => (
+                    "phone",
+                    "phone.duplicate_in_file",
+                    phone.as_str(),
+                    phone.as_str(),
+                ),
                 None => return,
             }
         } else {

@@ -1,0 +1,92 @@
+//! Arguments shared by the commands that read an input (validate, mapping,
+//! import): where it is, its format, and how to map it.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::error::CliError;
+use crate::mapping::{self, Mapping, Origin, presets};
+use crate::platform::PlatformId;
+use crate::read::{self, Format, Input, ReadOptions};
+
+/// The input and how to read and map it.
+#[derive(Debug, Clone, Args)]
+pub struct SourceArgs {
+    /// CSV or JSONL file, optionally gzip-compressed; `-` for stdin.
+    pub input: String,
+
+    /// Input format; by default from the extension, else from the content.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// CSV delimiter: one character, or `tab`; detected from the header by default.
+    #[arg(long, value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
+
+    /// Built-in preset to map columns with (see `storeload presets`).
+    #[arg(long, conflicts_with = "mapping")]
+    pub preset: Option<String>,
+
+    /// Mapping file (TOML): canonical field = source column.
+    #[arg(long, value_name = "FILE.toml")]
+    pub mapping: Option<PathBuf>,
+}
+
+fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
+        _ => Err(format!(
+            "could not use '{s}' as a delimiter: give one ASCII character such as , ; | or tab"
+        )),
+    }
+}
+
+impl SourceArgs {
+    /// Opens the input and chooses its mapping.
+    pub fn open(&self) -> Result<(Input, Mapping), CliError> {
+        let input = read::open(
+            &self.input,
+            &ReadOptions {
+                format: self.format,
+                delimiter: self.delimiter,
+            },
+        )?;
+        let mapping = self.mapping_for(&input)?;
+        Ok((input, mapping))
+    }
+
+    fn mapping_for(&self, input: &Input) -> Result<Mapping, CliError> {
+        if let Some(path) = &self.mapping {
+            return mapping::file::load(path, &input.columns, &input.label);
+        }
+        if let Some(name) = &self.preset {
+            let preset = presets::by_name(name).ok_or_else(|| {
+                CliError::usage(format!(
+                    "no preset called \"{name}\"; presets are: {}",
+                    presets::PRESETS
+                        .iter()
+                        .map(|p| p.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
+            return preset.bind(Origin::Preset(preset.name), &input.columns, &input.label);
+        }
+        if input.columns.is_empty() {
+            // An empty JSONL input: nothing to detect from, nothing to map.
+            return presets::GENERIC.bind(Origin::Detected("generic"), &[], &input.label);
+        }
+        let preset = presets::detect(&input.columns, &input.label)?;
+        preset.bind(Origin::Detected(preset.name), &input.columns, &input.label)
+    }
+}
+
+/// The `--to` argument.
+#[derive(Debug, Clone, Args)]
+pub struct TargetArgs {
+    /// The platform whose rules apply.
+    #[arg(long, value_enum)]
+    pub to: PlatformId,
+}

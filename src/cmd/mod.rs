@@ -1,0 +1,85 @@
+//! The command line: one `Command` variant per command, each handed off to
+//! `cmd/<name>.rs`, which owns its arguments and its `run`.
+
+pub mod common;
+pub mod mapping;
+pub mod presets;
+pub mod validate;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::{CliError, Exit};
+
+/// storeload: move customer lists from CSV or JSONL into BigCommerce,
+/// Salesive and bitbybit, safely.
+#[derive(Debug, Parser)]
+#[command(name = "storeload", version, about, long_about = None)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Every storeload command.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read, map and validate an input against a platform's rules; sends nothing.
+    Validate(validate::Args),
+    /// Print the mapping inferred for an input, as a mapping file to edit.
+    Mapping(mapping::Args),
+    /// List the built-in presets and the columns each reads.
+    Presets(presets::Args),
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
+                _ => ExitCode::from(Exit::Usage as u8),
+            };
+        }
+    };
+    init_logging();
+    let result = match cli.command {
+        Command::Validate(args) => validate::run(args),
+        Command::Mapping(args) => mapping::run(args),
+        Command::Presets(args) => presets::run(args),
+    };
+    match result {
+        Ok(exit) => ExitCode::from(exit as u8),
+        Err(e) => {
+            eprintln!("storeload: {e}");
+            ExitCode::from(e.exit as u8)
+        }
+    }
+}
+
+/// Logs go to stderr, filtered by `STORELOAD_LOG` (default: warnings).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("STORELOAD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// Writes `text` to stdout; a closed pipe (`| head`) is not an error.
+pub fn print(text: &str) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(CliError::usage(format!("cannot write to stdout: {e}"))),
+    }
+}

@@ -1,0 +1,41 @@
+//! `storeload presets`: lists the built-in presets and the columns each reads.
+
+use clap::Args as ClapArgs;
+
+use crate::error::{CliError, Exit};
+use crate::mapping::presets::PRESETS;
+
+/// Arguments of `storeload presets` (none).
+#[derive(Debug, ClapArgs)]
+pub struct Args {}
+
+/// Runs `storeload presets`.
+pub fn run(_args: Args) -> Result<Exit, CliError> {
+    let mut out = String::new();
+    for p in PRESETS {
+        out.push_str(&format!("{}: {}\n", p.name, p.description));
+        out.push_str(&format!(
+            "  detected when the header has: {}\n",
+            p.signature.join(", ")
+        ));
+        for (field, candidates) in p.columns {
+            let cols = candidates
+                .iter()
+                .map(|c| format!("\"{c}\""))
+                .collect::<Vec<_>>()
+                .join(" or ");
+            out.push_str(&format!("  {:<22} ← {cols}\n", field.name()));
+        }
+        for (col, why) in p.ignored {
+            out.push_str(&format!("  left out: \"{col}\" ({why})\n"));
+        }
+        if p.nested_addresses {
+            out.push_str(
+                "  JSONL: a nested \"addresses\" array of objects with the address field names\n",
+            );
+        }
+        out.push('\n');
+    }
+    super::print(&out)?;
+    Ok(Exit::Ok)
+}

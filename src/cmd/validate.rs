@@ -1,0 +1,79 @@
+//! `storeload validate`: read → map → validate → report; sends nothing.
+//! Exit 0 when every record is valid, 1 when some are not (reports are still
+//! written), 2 for a usage error or an unreadable input.
+
+use std::path::PathBuf;
+
+use clap::Args as ClapArgs;
+
+use super::common::{SourceArgs, TargetArgs};
+use crate::error::{CliError, Exit};
+use crate::report::{self, Context, Outputs, Report};
+use crate::validate::pipeline::{self, CheckOptions};
+
+/// Arguments of `storeload validate`.
+#[derive(Debug, ClapArgs)]
+pub struct Args {
+    #[command(flatten)]
+    source: SourceArgs,
+
+    #[command(flatten)]
+    target: TargetArgs,
+
+    /// Treat every warning as a violation.
+    #[arg(long)]
+    strict: bool,
+
+    /// Write the whole result, every violation, as JSON.
+    #[arg(long, value_name = "PATH")]
+    json: Option<PathBuf>,
+
+    /// Write the invalid rows, as read, plus `_line` and `_errors`.
+    #[arg(long, value_name = "PATH")]
+    rejects: Option<PathBuf>,
+
+    /// Write a self-contained HTML page with a chart of violations by rule.
+    #[arg(long, value_name = "PATH")]
+    html: Option<PathBuf>,
+
+    /// Print only the counts, not the mapping.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Runs `storeload validate`.
+pub fn run(args: Args) -> Result<Exit, CliError> {
+    let platform = args.target.to.platform();
+    let (mut input, mapping) = args.source.open()?;
+    let context = Context::new(&input, &mapping, platform);
+    let outputs = Outputs {
+        json: args.json,
+        rejects: args.rejects,
+        html: args.html,
+    };
+    let mut report = Report::new(&context, &input, platform, &outputs)?;
+    let records = std::mem::replace(&mut input.records, crate::read::Records::empty());
+    let options = CheckOptions {
+        strict: args.strict,
+    };
+    pipeline::run(records, &mapping, platform, options, |checked| {
+        report.add(&checked);
+        true
+    });
+    let summary = report.finish()?;
+    let mut text = report::terminal(&context, platform, &summary);
+    if args.quiet {
+        text = text
+            .lines()
+            .skip_while(|l| !l.starts_with("rows read"))
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n";
+    }
+    super::print(&text)?;
+    Ok(if summary.invalid == 0 {
+        Exit::Ok
+    } else {
+        Exit::Incomplete
+    })
+}

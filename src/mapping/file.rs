@@ -1,0 +1,202 @@
+//! Mapping files: a user's TOML that names, for each canonical field, the
+//! column it comes from, with a few transforms (split a list, join columns,
+//! a constant). Trimming is always on.
+//!
+//! ```toml
+//! email = "E-Mail"
+//! tags = { column = "Labels", split = "|" }
+//! name = { join = ["Vorname", "Nachname"], separator = " " }
+//! notes = { value = "imported from CRM" }
+//! [address]
+//! city = "Ort"
+//! ```
+
+use std::path::Path;
+
+use toml::{Table, Value};
+
+use super::field::{ADDRESS_FIELDS, AddressField, CUSTOMER_FIELDS, Field};
+use super::{Mapping, Origin, Source};
+use crate::error::CliError;
+
+/// Reads the mapping file at `path` and binds it to the input's columns.
+pub fn load(path: &Path, columns: &[String], label: &str) -> Result<Mapping, CliError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::usage(format!("{shown}: cannot read the mapping file: {e}")))?;
+    let rules = parse(&text).map_err(|e| CliError::usage(format!("{shown}: {e}")))?;
+    let nested = !rules.iter().any(|(f, _)| matches!(f, Field::Address(_)));
+    Mapping::bind(
+        Origin::File(shown),
+        rules,
+        nested,
+        Vec::new(),
+        columns,
+        label,
+    )
+}
+
+/// Parses mapping-file text into field ← source rules.
+pub fn parse(text: &str) -> Result<Vec<(Field, Source)>, String> {
+    let table: Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| format!("not a valid mapping file: {}", e.message()))?;
+    let mut rules = Vec::new();
+    for (key, value) in &table {
+        if key == "address" {
+            let Value::Table(addr) = value else {
+                return Err("[address] must be a table of address field = column".into());
+            };
+            for (akey, avalue) in addr {
+                let field = AddressField::from_name(akey).ok_or_else(|| {
+                    format!(
+                        "unknown address field \"{akey}\"; address fields are: {}",
+                        ADDRESS_FIELDS
+                            .iter()
+                            .map(|(_, n)| *n)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })?;
+                rules.push((
+                    Field::Address(field),
+                    source(&format!("address.{akey}"), avalue)?,
+                ));
+            }
+            continue;
+        }
+        let field = Field::customer(key).ok_or_else(|| {
+            format!(
+                "unknown field \"{key}\"; fields are: {}, and an [address] table",
+                CUSTOMER_FIELDS
+                    .iter()
+                    .map(|(_, n)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?;
+        rules.push((field, source(key, value)?));
+    }
+    Ok(rules)
+}
+
+fn source(key: &str, value: &Value) -> Result<Source, String> {
+    let bad = || {
+        format!(
+            "{key}: expected a column name (\"Email\"), {{ column = \"Tags\", split = \",\" }}, {{ join = [\"First\", \"Last\"], separator = \" \" }} or {{ value = \"constant\" }}"
+        )
+    };
+    match value {
+        Value::String(col) => Ok(Source::Column(col.clone())),
+        Value::Table(t) => {
+            let text = |k: &str| t.get(k).and_then(Value::as_str).map(str::to_string);
+            if let Some(v) = t.get("value") {
+                let v = match v {
+                    Value::String(s) => s.clone(),
+                    Value::Integer(i) => i.to_string(),
+                    Value::Boolean(b) => b.to_string(),
+                    _ => return Err(bad()),
+                };
+                return Ok(Source::Value(v));
+            }
+            if let Some(Value::Array(cols)) = t.get("join") {
+                let columns = cols
+                    .iter()
+                    .map(|c| c.as_str().map(str::to_string).ok_or_else(bad))
+                    .collect::<Result<Vec<_>, _>>()?;
+                return Ok(Source::Join {
+                    columns,
+                    separator: text("separator").unwrap_or_else(|| " ".into()),
+                });
+            }
+            let column = text("column").ok_or_else(bad)?;
+            match text("split") {
+                Some(separator) => Ok(Source::Split { column, separator }),
+                None => Ok(Source::Column(column)),
+            }
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// Writes `mapping` as mapping-file text a user can edit and pass back.
+pub fn render(mapping: &Mapping) -> String {
+    let mut top = String::new();
+    let mut addr = String::new();
+    for (field, source) in &mapping.rules {
+        let value = match source {
+            Source::Column(c) => toml_str(c),
+            Source::Split { column, separator } => {
+                format!(
+                    "{{ column = {}, split = {} }}",
+                    toml_str(column),
+                    toml_str(separator)
+                )
+            }
+            Source::Join { columns, separator } => format!(
+                "{{ join = [{}], separator = {} }}",
+                columns
+                    .iter()
+                    .map(|c| toml_str(c))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                toml_str(separator)
+            ),
+            Source::Value(v) => format!("{{ value = {} }}", toml_str(v)),
+        };
+        match field {
+            Field::Address(a) => addr.push_str(&format!("{} = {value}\n", a.name())),
+            f => top.push_str(&format!("{} = {value}\n", f.name())),
+        }
+    }
+    let mut out = format!("# storeload mapping file ({})\n", mapping.origin);
+    out.push_str(&top);
+    if !addr.is_empty() {
+        out.push_str("\n[address]\n");
+        out.push_str(&addr);
+    }
+    out
+}
+
+fn toml_str(s: &str) -> String {
+    Value::String(s.to_string()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mapping_file_reads_columns_splits_joins_and_values() {
+        let rules = parse(
+            r#"
+email = "E-Mail"
+tags = { column = "Labels", split = "|" }
+name = { join = ["Vorname", "Nachname"], separator = " " }
+notes = { value = "from CRM" }
+[address]
+city = "Ort"
+"#,
+        )
+        .expect("valid mapping");
+        assert!(rules.contains(&(Field::Email, Source::Column("E-Mail".into()))));
+        assert!(rules.contains(&(
+            Field::Tags,
+            Source::Split {
+                column: "Labels".into(),
+                separator: "|".into()
+            }
+        )));
+        assert!(rules.contains(&(Field::Notes, Source::Value("from CRM".into()))));
+        assert!(rules.contains(&(
+            Field::Address(AddressField::City),
+            Source::Column("Ort".into())
+        )));
+    }
+
+    #[test]
+    fn mapping_file_unknown_field_is_named() {
+        let err = parse("emial = \"E\"").expect_err("unknown field");
+        assert!(err.contains("unknown field \"emial\""), "{err}");
+    }
+}

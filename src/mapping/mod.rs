@@ -1,0 +1,556 @@
+//! Mapping: turns a raw record into the canonical `Customer` through a
+//! mapping — a built-in preset chosen by `--preset` or detected from the
+//! header, or a user's mapping file (TOML) — and normalises values on the
+//! way: trimming, email case, tag splitting, countries to ISO 3166-1
+//! alpha-2, a spreadsheet's `'` on phones and zips.
+
+pub mod field;
+pub mod file;
+pub mod presets;
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+pub use field::{AddressField, Field};
+
+use crate::error::CliError;
+use crate::model::{Address, Attribute, Customer};
+use crate::read::{RawBody, RawRecord};
+use crate::validate::Findings;
+use crate::values::{country_alpha2, normalise_email, parse_bool, strip_spreadsheet_quote};
+
+/// Where a field's value comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    /// One column, as it is.
+    Column(String),
+    /// One column holding a list, split on `separator` (tags, channel ids).
+    Split {
+        /// The column.
+        column: String,
+        /// What separates the items.
+        separator: String,
+    },
+    /// Several columns joined with `separator`, blanks skipped.
+    Join {
+        /// The columns, in order.
+        columns: Vec<String>,
+        /// What goes between them.
+        separator: String,
+    },
+    /// The same value on every record.
+    Value(String),
+}
+
+impl Source {
+    /// The columns this source reads.
+    pub fn columns(&self) -> Vec<&str> {
+        match self {
+            Source::Column(c) | Source::Split { column: c, .. } => vec![c.as_str()],
+            Source::Join { columns, .. } => columns.iter().map(String::as_str).collect(),
+            Source::Value(_) => Vec::new(),
+        }
+    }
+
+    /// How the report shows this source: `"Email"`, `split("Tags", ",")`, …
+    pub fn describe(&self) -> String {
+        match self {
+            Source::Column(c) => format!("\"{c}\""),
+            Source::Split { column, separator } => format!("split(\"{column}\", \"{separator}\")"),
+            Source::Join { columns, separator } => format!(
+                "join({}, \"{separator}\")",
+                columns
+                    .iter()
+                    .map(|c| format!("\"{c}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Source::Value(v) => format!("value \"{v}\""),
+        }
+    }
+}
+
+/// How a mapping was chosen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Origin {
+    /// A built-in preset named with `--preset`.
+    Preset(&'static str),
+    /// A built-in preset detected from the header.
+    Detected(&'static str),
+    /// A user's mapping file.
+    File(String),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Preset(p) => write!(f, "preset {p} (--preset)"),
+            Origin::Detected(p) => write!(f, "preset {p} (detected from the header)"),
+            Origin::File(p) => write!(f, "mapping file {p}"),
+        }
+    }
+}
+
+/// A mapping bound to one input's columns: the rules to apply to each record.
+#[derive(Debug, Clone)]
+pub struct Mapping {
+    /// How it was chosen.
+    pub origin: Origin,
+    /// Field ← source rules, in order.
+    pub rules: Vec<(Field, Source)>,
+    /// JSON input: read a nested `addresses` array of canonical objects.
+    pub nested_addresses: bool,
+    /// Columns a preset reads on purpose and leaves out, with the reason.
+    pub ignored: Vec<(String, &'static str)>,
+    /// Columns of the input no rule reads and no preset explains.
+    pub unmapped: Vec<String>,
+    /// Column name → index, for CSV input.
+    index: HashMap<String, usize>,
+}
+
+impl Mapping {
+    /// Binds `rules` to the input's `columns`; fails naming any column a rule
+    /// reads that the input does not have.
+    pub fn bind(
+        origin: Origin,
+        rules: Vec<(Field, Source)>,
+        nested_addresses: bool,
+        ignored: Vec<(String, &'static str)>,
+        columns: &[String],
+        label: &str,
+    ) -> Result<Mapping, CliError> {
+        let index: HashMap<String, usize> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.clone(), i))
+            .collect();
+        for (field, source) in &rules {
+            for col in source.columns() {
+                if !index.contains_key(col) && !columns.is_empty() {
+                    return Err(CliError::usage(format!(
+                        "{label}: {origin} maps {} from column \"{col}\", which the input does not have\n\nColumns seen: {}",
+                        field.name(),
+                        quote_list(columns)
+                    )));
+                }
+            }
+        }
+        let used: Vec<&str> = rules.iter().flat_map(|(_, s)| s.columns()).collect();
+        let unmapped = columns
+            .iter()
+            .filter(|c| {
+                !c.is_empty()
+                    && !used.contains(&c.as_str())
+                    && !ignored.iter().any(|(i, _)| i == *c)
+                    && !(nested_addresses && c.as_str() == "addresses")
+            })
+            .cloned()
+            .collect();
+        Ok(Mapping {
+            origin,
+            rules,
+            nested_addresses,
+            ignored,
+            unmapped,
+            index,
+        })
+    }
+
+    /// Maps one raw record to a customer. A record that cannot be read
+    /// (broken row, invalid UTF-8, a JSONL line that is not an object) gives
+    /// `None` and a violation in `f`.
+    pub fn map(&self, raw: &RawRecord, f: &mut Findings) -> Option<Customer> {
+        match &raw.body {
+            RawBody::Broken { rule, message, .. } => {
+                f.violation("row", rule, message.clone());
+                None
+            }
+            RawBody::Csv(rec) => {
+                for (i, field) in rec.iter().enumerate() {
+                    if std::str::from_utf8(field).is_err() {
+                        let column = self
+                            .index
+                            .iter()
+                            .find(|(_, v)| **v == i)
+                            .map(|(k, _)| k.as_str())
+                            .unwrap_or("?");
+                        f.violation(
+                            "row",
+                            "row.invalid_utf8",
+                            format!(
+                                "column \"{column}\" is not UTF-8 text ({}); save the file as UTF-8",
+                                String::from_utf8_lossy(field)
+                            ),
+                        );
+                        return None;
+                    }
+                }
+                let row = Row::Csv {
+                    rec,
+                    index: &self.index,
+                };
+                Some(self.build(&row, f))
+            }
+            RawBody::JsonLine(line) => {
+                match serde_json::from_slice::<Value>(line) {
+                    Ok(Value::Object(map)) => Some(self.build(&Row::Json(&map), f)),
+                    Ok(other) => {
+                        f.violation(
+                        "row",
+                        "row.not_an_object",
+                        format!(
+                            "line holds a JSON {}, not an object; each line must be one customer object",
+                            json_kind(&other)
+                        ),
+                    );
+                        None
+                    }
+                    Err(e) => {
+                        f.violation(
+                        "row",
+                        "row.invalid_json",
+                        format!("line is not valid JSON ({e}); each line must be one complete object"),
+                    );
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    fn build(&self, row: &Row<'_>, f: &mut Findings) -> Customer {
+        let mut c = Customer::default();
+        let mut flat = Address {
+            default: true,
+            ..Address::default()
+        };
+        for (field, source) in &self.rules {
+            match field {
+                Field::Tags => push_unique(&mut c.tags, row.list(source, ",")),
+                Field::ChannelIds => {
+                    let items = row.list(source, ",");
+                    if row.has(source) {
+                        let mut ids = Vec::new();
+                        for item in items {
+                            match item.parse::<i64>() {
+                                Ok(id) => ids.push(id),
+                                Err(_) => f.violation(
+                                    "channel_ids",
+                                    "channel_ids.not_integer",
+                                    format!("channel id \"{item}\" is not a whole number"),
+                                ),
+                            }
+                        }
+                        c.channel_ids = Some(ids);
+                    }
+                }
+                Field::Address(a) => {
+                    let v = row.text(source);
+                    let v = match a {
+                        AddressField::Phone | AddressField::Zip => {
+                            v.map(|s| strip_spreadsheet_quote(&s).trim().to_string())
+                        }
+                        _ => v,
+                    };
+                    set_address_field(&mut flat, *a, non_empty(v));
+                }
+                other => {
+                    let v = row.text(source);
+                    set_customer_field(&mut c, *other, v, f);
+                }
+            }
+        }
+        if let Row::Json(map) = row {
+            if let Some(Value::Array(attrs)) = map.get("attributes") {
+                for a in attrs {
+                    c.attributes.push(Attribute {
+                        attribute_id: a.get("attribute_id").and_then(Value::as_i64),
+                        attribute_value: a.get("attribute_value").and_then(scalar_text),
+                    });
+                }
+            }
+        }
+        let mut addresses = Vec::new();
+        if !flat.is_blank() {
+            addresses.push(flat);
+        }
+        if self.nested_addresses {
+            if let Row::Json(map) = row {
+                match map.get("addresses") {
+                    Some(Value::Array(items)) => {
+                        for (i, item) in items.iter().enumerate() {
+                            match item {
+                                Value::Object(obj) => addresses.push(address_from_json(obj)),
+                                _ => f.violation(
+                                    format!("addresses[{i}]"),
+                                    "address.not_an_object",
+                                    format!("address {} is not an object", i + 1),
+                                ),
+                            }
+                        }
+                    }
+                    None | Some(Value::Null) => {}
+                    Some(_) => f.violation(
+                        "addresses",
+                        "addresses.not_a_list",
+                        "addresses is not a list of address objects".into(),
+                    ),
+                }
+            }
+        }
+        addresses.retain(|a| !a.is_blank());
+        for a in &mut addresses {
+            normalise_address(a, &c);
+        }
+        c.addresses = addresses;
+        c
+    }
+}
+
+fn quote_list(columns: &[String]) -> String {
+    columns
+        .iter()
+        .map(|c| format!("\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// One record's values, by column name.
+enum Row<'a> {
+    Csv {
+        rec: &'a csv::ByteRecord,
+        index: &'a HashMap<String, usize>,
+    },
+    Json(&'a Map<String, Value>),
+}
+
+impl Row<'_> {
+    fn column(&self, name: &str) -> Option<Cow<'_, str>> {
+        match self {
+            Row::Csv { rec, index } => {
+                let i = *index.get(name)?;
+                // UTF-8 was checked for the whole row before building.
+                std::str::from_utf8(rec.get(i)?).ok().map(Cow::Borrowed)
+            }
+            Row::Json(map) => match map.get(name)? {
+                Value::Array(items) => Some(Cow::Owned(
+                    items
+                        .iter()
+                        .filter_map(scalar_text)
+                        .collect::<Vec<_>>()
+                        .join(","),
+                )),
+                v => scalar_text(v).map(Cow::Owned),
+            },
+        }
+    }
+
+    fn has(&self, source: &Source) -> bool {
+        source
+            .columns()
+            .iter()
+            .any(|c| self.column(c).is_some_and(|v| !v.trim().is_empty()))
+    }
+
+    /// The source's value, trimmed; `None` when blank.
+    fn text(&self, source: &Source) -> Option<String> {
+        let v = match source {
+            Source::Column(c) | Source::Split { column: c, .. } => {
+                self.column(c)?.trim().to_string()
+            }
+            Source::Join { columns, separator } => columns
+                .iter()
+                .filter_map(|c| self.column(c))
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .collect::<Vec<_>>()
+                .join(separator),
+            Source::Value(v) => v.trim().to_string(),
+        };
+        non_empty(Some(v))
+    }
+
+    /// The source's value as a list: split on its separator, trimmed, blanks dropped.
+    fn list(&self, source: &Source, default_sep: &str) -> Vec<String> {
+        let sep = match source {
+            Source::Split { separator, .. } => separator.as_str(),
+            _ => default_sep,
+        };
+        if let (Row::Json(map), Source::Column(c)) = (self, source) {
+            if let Some(Value::Array(items)) = map.get(c.as_str()) {
+                return items
+                    .iter()
+                    .filter_map(scalar_text)
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect();
+            }
+        }
+        match self.text(source) {
+            None => Vec::new(),
+            Some(v) => v
+                .split(sep)
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+        }
+    }
+}
+
+fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn non_empty(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+fn push_unique(tags: &mut Vec<String>, items: Vec<String>) {
+    for t in items {
+        if !tags.iter().any(|x| x.eq_ignore_ascii_case(&t)) {
+            tags.push(t);
+        }
+    }
+}
+
+fn parse_int(
+    field: &'static str,
+    rule: &'static str,
+    v: Option<String>,
+    f: &mut Findings,
+) -> Option<i64> {
+    let v = v?;
+    match v.parse::<i64>() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            f.violation(
+                field,
+                rule,
+                format!("{field} \"{v}\" is not a whole number"),
+            );
+            None
+        }
+    }
+}
+
+fn parse_flag(
+    field: &'static str,
+    rule: &'static str,
+    v: Option<String>,
+    f: &mut Findings,
+) -> Option<bool> {
+    let v = v?;
+    match parse_bool(&v) {
+        Some(b) => Some(b),
+        None => {
+            f.violation(
+                field,
+                rule,
+                format!("{field} \"{v}\" is not a yes/no value; write true/false or yes/no"),
+            );
+            None
+        }
+    }
+}
+
+fn set_customer_field(c: &mut Customer, field: Field, v: Option<String>, f: &mut Findings) {
+    match field {
+        Field::Email => c.email = v.map(|e| normalise_email(&e)),
+        Field::Phone => c.phone = non_empty(v.map(|p| strip_spreadsheet_quote(&p).to_string())),
+        Field::FirstName => c.first_name = v,
+        Field::LastName => c.last_name = v,
+        Field::Name => c.name = v,
+        Field::Company => c.company = v,
+        Field::Notes => c.notes = v,
+        Field::TaxExemptCategory => c.tax_exempt_category = v,
+        Field::ImageUrl => c.image_url = v,
+        Field::AcceptsMarketing => {
+            c.accepts_marketing =
+                parse_flag("accepts_marketing", "accepts_marketing.not_boolean", v, f)
+        }
+        Field::Active => c.active = parse_flag("active", "active.not_boolean", v, f),
+        Field::CustomerGroupId => {
+            c.customer_group_id =
+                parse_int("customer_group_id", "customer_group_id.not_integer", v, f)
+        }
+        Field::OriginChannelId => {
+            c.origin_channel_id =
+                parse_int("origin_channel_id", "origin_channel_id.not_integer", v, f)
+        }
+        Field::Tags | Field::ChannelIds | Field::Address(_) => {}
+    }
+}
+
+fn set_address_field(a: &mut Address, field: AddressField, v: Option<String>) {
+    let slot = match field {
+        AddressField::FirstName => &mut a.first_name,
+        AddressField::LastName => &mut a.last_name,
+        AddressField::Company => &mut a.company,
+        AddressField::Phone => &mut a.phone,
+        AddressField::Address1 => &mut a.address1,
+        AddressField::Address2 => &mut a.address2,
+        AddressField::City => &mut a.city,
+        AddressField::Province => &mut a.province,
+        AddressField::ProvinceCode => &mut a.province_code,
+        AddressField::Country => &mut a.country,
+        AddressField::CountryCode => &mut a.country_code,
+        AddressField::Zip => &mut a.zip,
+    };
+    *slot = v;
+}
+
+fn address_from_json(obj: &Map<String, Value>) -> Address {
+    let mut a = Address::default();
+    for (field, name) in field::ADDRESS_FIELDS {
+        let v = non_empty(obj.get(*name).and_then(scalar_text));
+        let v = match field {
+            AddressField::Phone | AddressField::Zip => {
+                non_empty(v.map(|s| strip_spreadsheet_quote(&s).to_string()))
+            }
+            _ => v,
+        };
+        set_address_field(&mut a, *field, v);
+    }
+    a.default = obj.get("default").and_then(Value::as_bool).unwrap_or(false);
+    a
+}
+
+/// Fills an address's names from the customer's when blank, and resolves
+/// its country to an ISO 3166-1 alpha-2 code. A value that does not resolve
+/// stays in `country` (as written) with no `country_code`, so the rules can
+/// name it.
+fn normalise_address(a: &mut Address, c: &Customer) {
+    if a.first_name.is_none() {
+        a.first_name = c.first_name.clone();
+    }
+    if a.last_name.is_none() {
+        a.last_name = c.last_name.clone();
+    }
+    let written_code = a.country_code.take();
+    let resolved = written_code
+        .as_deref()
+        .and_then(country_alpha2)
+        .or_else(|| a.country.as_deref().and_then(country_alpha2));
+    a.country_code = resolved.map(str::to_string);
+    if a.country.is_none() {
+        a.country = written_code;
+    }
+}

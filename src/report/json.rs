@@ -1,0 +1,66 @@
+//! The JSON report, for machines: written as records stream past, so every
+//! violation is in it however large the input. Shape (stable, documented in
+//! the README):
+//! `{"storeload_report":1,"context":{…},"violations":[{record,line,field,rule,message,severity},…],"summary":{…}}`
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use super::{Context, Summary};
+use crate::error::CliError;
+use crate::validate::Violation;
+
+/// Version of the JSON report's shape.
+pub const REPORT_VERSION: u32 = 1;
+
+/// A JSON report being written.
+pub struct JsonReport {
+    out: BufWriter<File>,
+    path: String,
+    first: bool,
+}
+
+impl JsonReport {
+    /// Creates the file and writes the opening and the context.
+    pub fn create(path: &Path, context: &Context) -> Result<Self, CliError> {
+        let shown = path.display().to_string();
+        let file = File::create(path)
+            .map_err(|e| CliError::usage(format!("{shown}: cannot create the JSON report: {e}")))?;
+        let mut r = JsonReport {
+            out: BufWriter::new(file),
+            path: shown,
+            first: true,
+        };
+        let ctx = serde_json::to_string(context).map_err(|e| r.err(e))?;
+        write!(
+            r.out,
+            "{{\"storeload_report\":{REPORT_VERSION},\"context\":{ctx},\"violations\":["
+        )
+        .map_err(|e| r.err(e))?;
+        Ok(r)
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> CliError {
+        CliError::usage(format!("{}: cannot write the JSON report: {e}", self.path))
+    }
+
+    /// Appends a record's findings.
+    pub fn add(&mut self, findings: &[Violation]) -> Result<(), CliError> {
+        for v in findings {
+            if !self.first {
+                self.out.write_all(b",\n").map_err(|e| self.err(e))?;
+            }
+            self.first = false;
+            serde_json::to_writer(&mut self.out, v).map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+
+    /// Writes the summary and closes the document.
+    pub fn finish(mut self, summary: &Summary) -> Result<(), CliError> {
+        let s = serde_json::to_string(summary).map_err(|e| self.err(e))?;
+        write!(self.out, "],\"summary\":{s}}}\n").map_err(|e| self.err(e))?;
+        self.out.flush().map_err(|e| self.err(e))
+    }
+}

@@ -1,0 +1,348 @@
+//! The dry-run report: counts every checked record as it streams past and
+//! writes, on request, the JSON report, the rejects file and the HTML page
+//! while it goes; the terminal summary is printed at the end. Nothing here
+//! holds more than the counts and the first violations of each rule.
+
+pub mod html;
+pub mod json;
+pub mod rejects;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::error::CliError;
+use crate::mapping::Mapping;
+use crate::platform::Platform;
+use crate::read::Input;
+use crate::validate::Severity;
+use crate::validate::pipeline::Checked;
+
+/// Example lines kept per rule for the terminal report.
+const EXAMPLES_PER_RULE: usize = 3;
+
+/// Counts for one rule code.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleCount {
+    /// Violation or warning.
+    pub severity: Severity,
+    /// Records it was found on.
+    pub count: u64,
+    /// The first few lines it was found on.
+    pub example_lines: Vec<u64>,
+}
+
+/// What an import of the valid records would send.
+#[derive(Debug, Clone, Serialize)]
+pub struct WouldSend {
+    /// Valid records.
+    pub records: u64,
+    /// Requests at the platform's batch size.
+    pub requests: u64,
+    /// Records per request.
+    pub batch_size: usize,
+}
+
+/// The whole-run figures of a dry run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// Records read (rows, or non-blank JSONL lines).
+    pub rows_read: u64,
+    /// Records with no violation.
+    pub valid: u64,
+    /// Records with at least one violation.
+    pub invalid: u64,
+    /// Records sent with at least one warning.
+    pub with_warnings: u64,
+    /// Counts by rule code.
+    pub by_rule: BTreeMap<&'static str, RuleCount>,
+    /// What an import would send.
+    pub would_send: WouldSend,
+}
+
+/// Where the optional report files go.
+#[derive(Debug, Clone, Default)]
+pub struct Outputs {
+    /// `--json PATH`
+    pub json: Option<PathBuf>,
+    /// `--rejects PATH`
+    pub rejects: Option<PathBuf>,
+    /// `--html PATH`
+    pub html: Option<PathBuf>,
+}
+
+/// Collects a dry run's result as records stream past.
+pub struct Report {
+    summary: Summary,
+    batch_size: usize,
+    json: Option<json::JsonReport>,
+    rejects: Option<rejects::Rejects>,
+    html: Option<html::HtmlReport>,
+    error: Option<CliError>,
+}
+
+/// Describes the input, platform and mapping for every report format.
+#[derive(Debug, Clone, Serialize)]
+pub struct Context {
+    /// The input's path or `stdin`.
+    pub input: String,
+    /// `csv` or `jsonl`.
+    pub format: crate::read::Format,
+    /// The platform's code.
+    pub platform: &'static str,
+    /// How the mapping was chosen.
+    pub mapping: String,
+    /// `field ← source` lines.
+    pub fields: Vec<FieldSource>,
+    /// Columns no rule reads.
+    pub unmapped: Vec<String>,
+    /// Columns the preset reads and leaves out, with why.
+    pub ignored: Vec<IgnoredColumn>,
+}
+
+/// One mapping rule as reports show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldSource {
+    /// Canonical field, e.g. `address.city`.
+    pub field: String,
+    /// Where it comes from, e.g. `"Default Address City"`.
+    pub source: String,
+}
+
+/// A column left out on purpose.
+#[derive(Debug, Clone, Serialize)]
+pub struct IgnoredColumn {
+    /// The column's name.
+    pub column: String,
+    /// Why it is left out.
+    pub reason: String,
+}
+
+impl Context {
+    /// The context of a run over `input` with `mapping` into `platform`.
+    pub fn new(input: &Input, mapping: &Mapping, platform: &dyn Platform) -> Self {
+        Context {
+            input: input.label.clone(),
+            format: input.format,
+            platform: platform.id().as_str(),
+            mapping: mapping.origin.to_string(),
+            fields: mapping
+                .rules
+                .iter()
+                .map(|(f, s)| FieldSource {
+                    field: f.name(),
+                    source: s.describe(),
+                })
+                .collect(),
+            unmapped: mapping.unmapped.clone(),
+            ignored: mapping
+                .ignored
+                .iter()
+                .map(|(c, why)| IgnoredColumn {
+                    column: c.clone(),
+                    reason: (*why).to_string(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Report {
+    /// Opens every requested output file; fails before any work when one
+    /// cannot be created.
+    pub fn new(
+        context: &Context,
+        input: &Input,
+        platform: &dyn Platform,
+        outputs: &Outputs,
+    ) -> Result<Self, CliError> {
+        let json = outputs
+            .json
+            .as_deref()
+            .map(|p| json::JsonReport::create(p, context))
+            .transpose()?;
+        let rejects = outputs
+            .rejects
+            .as_deref()
+            .map(|p| rejects::Rejects::create(p, input))
+            .transpose()?;
+        let html = outputs
+            .html
+            .as_deref()
+            .map(|p| html::HtmlReport::create(p, context))
+            .transpose()?;
+        Ok(Report {
+            summary: Summary {
+                rows_read: 0,
+                valid: 0,
+                invalid: 0,
+                with_warnings: 0,
+                by_rule: BTreeMap::new(),
+                would_send: WouldSend {
+                    records: 0,
+                    requests: 0,
+                    batch_size: platform.batch_size(),
+                },
+            },
+            batch_size: platform.batch_size(),
+            json,
+            rejects,
+            html,
+            error: None,
+        })
+    }
+
+    /// Counts one checked record and writes it to the report files. An I/O
+    /// error is kept and returned by `finish`; later records are still counted.
+    pub fn add(&mut self, c: &Checked) {
+        let s = &mut self.summary;
+        s.rows_read += 1;
+        let valid = c.is_valid();
+        if valid {
+            s.valid += 1;
+        } else {
+            s.invalid += 1;
+        }
+        if valid && !c.findings.is_empty() {
+            s.with_warnings += 1;
+        }
+        for v in &c.findings {
+            let entry = s.by_rule.entry(v.rule).or_insert_with(|| RuleCount {
+                severity: v.severity,
+                count: 0,
+                example_lines: Vec::new(),
+            });
+            entry.count += 1;
+            if entry.example_lines.len() < EXAMPLES_PER_RULE {
+                entry.example_lines.push(v.line);
+            }
+        }
+        if self.error.is_some() {
+            return;
+        }
+        let result = (|| -> Result<(), CliError> {
+            if let Some(j) = &mut self.json {
+                j.add(&c.findings)?;
+            }
+            if let Some(h) = &mut self.html {
+                h.add(&c.findings);
+            }
+            if !valid {
+                if let Some(r) = &mut self.rejects {
+                    r.add(c)?;
+                }
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            self.error = Some(e);
+        }
+    }
+
+    /// Closes the report files and returns the summary.
+    pub fn finish(mut self) -> Result<Summary, CliError> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        let s = &mut self.summary;
+        s.would_send = WouldSend {
+            records: s.valid,
+            requests: s.valid.div_ceil(self.batch_size as u64),
+            batch_size: self.batch_size,
+        };
+        if let Some(j) = self.json.take() {
+            j.finish(&self.summary)?;
+        }
+        if let Some(r) = self.rejects.take() {
+            r.finish()?;
+        }
+        if let Some(h) = self.html.take() {
+            h.finish(&self.summary)?;
+        }
+        Ok(self.summary)
+    }
+}
+
+/// The terminal report: mapping, counts, rules with example lines, and what
+/// an import would send.
+pub fn terminal(context: &Context, platform: &dyn Platform, s: &Summary) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "storeload validate: {} → {}",
+        context.input,
+        platform.display_name()
+    );
+    let _ = writeln!(out, "mapping: {}", context.mapping);
+    for f in &context.fields {
+        let _ = writeln!(out, "  {} ← {}", f.field, f.source);
+    }
+    if !context.unmapped.is_empty() {
+        let _ = writeln!(
+            out,
+            "unmapped columns (not sent): {}",
+            context
+                .unmapped
+                .iter()
+                .map(|c| format!("\"{c}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    for i in &context.ignored {
+        let _ = writeln!(out, "left out on purpose: \"{}\" ({})", i.column, i.reason);
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "rows read  {:>10}", s.rows_read);
+    let _ = writeln!(out, "valid      {:>10}", s.valid);
+    let _ = writeln!(out, "invalid    {:>10}", s.invalid);
+    if s.with_warnings > 0 {
+        let _ = writeln!(
+            out,
+            "warned     {:>10}  (valid, sent with the changes warned about)",
+            s.with_warnings
+        );
+    }
+    for (title, severity) in [
+        ("violations by rule", Severity::Violation),
+        ("warnings by rule", Severity::Warning),
+    ] {
+        let rules: Vec<_> = s
+            .by_rule
+            .iter()
+            .filter(|(_, r)| r.severity == severity)
+            .collect();
+        if rules.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n{title}:");
+        let width = rules.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        for (rule, r) in rules {
+            let lines = r
+                .example_lines
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let more = if r.count > r.example_lines.len() as u64 {
+                ", …"
+            } else {
+                ""
+            };
+            let _ = writeln!(out, "  {rule:<width$}  {:>8}   line {lines}{more}", r.count);
+        }
+    }
+    let w = &s.would_send;
+    let _ = writeln!(
+        out,
+        "\nan import would send {} customer{} in {} request{} ({} per request)",
+        w.records,
+        if w.records == 1 { "" } else { "s" },
+        w.requests,
+        if w.requests == 1 { "" } else { "s" },
+        w.batch_size
+    );
+    out
+}

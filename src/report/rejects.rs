@@ -1,0 +1,119 @@
+//! The rejects file: every invalid record's original values, as read, plus
+//! `_line` and `_errors`, so a person fixes the rows in a spreadsheet and
+//! feeds the file back. CSV input gives a CSV with the input's header and
+//! delimiter; JSONL input gives JSONL with `_line` and `_errors` keys added.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use crate::error::CliError;
+use crate::read::{Format, Input, RawBody};
+use crate::validate::Severity;
+use crate::validate::pipeline::Checked;
+
+/// A rejects file being written.
+pub struct Rejects {
+    out: Out,
+    path: String,
+}
+
+enum Out {
+    Csv(csv::Writer<BufWriter<File>>),
+    Jsonl(BufWriter<File>),
+}
+
+impl Rejects {
+    /// Creates the file; for CSV, writes the input's header plus `_line`, `_errors`.
+    pub fn create(path: &Path, input: &Input) -> Result<Self, CliError> {
+        let shown = path.display().to_string();
+        let file = File::create(path).map_err(|e| {
+            CliError::usage(format!("{shown}: cannot create the rejects file: {e}"))
+        })?;
+        let out = match input.format {
+            Format::Csv => {
+                let mut w = csv::WriterBuilder::new()
+                    .delimiter(input.delimiter.unwrap_or(b','))
+                    .from_writer(BufWriter::new(file));
+                let mut header: Vec<&str> = input.columns.iter().map(String::as_str).collect();
+                header.extend(["_line", "_errors"]);
+                w.write_record(&header).map_err(|e| {
+                    CliError::usage(format!("{shown}: cannot write the rejects file: {e}"))
+                })?;
+                Out::Csv(w)
+            }
+            Format::Jsonl => Out::Jsonl(BufWriter::new(file)),
+        };
+        Ok(Rejects { out, path: shown })
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> CliError {
+        CliError::usage(format!("{}: cannot write the rejects file: {e}", self.path))
+    }
+
+    /// Writes one invalid record.
+    pub fn add(&mut self, c: &Checked) -> Result<(), CliError> {
+        let errors = c
+            .findings
+            .iter()
+            .filter(|v| v.severity == Severity::Violation)
+            .map(|v| format!("{}: {}", v.rule, strip_line(&v.message)))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let line = c.raw.line.to_string();
+        let result = match (&mut self.out, &c.raw.body) {
+            (Out::Csv(w), RawBody::Csv(rec)) => {
+                let mut rec = rec.clone();
+                rec.push_field(line.as_bytes());
+                rec.push_field(errors.as_bytes());
+                w.write_byte_record(&rec).map_err(|e| e.to_string())
+            }
+            (Out::Csv(w), RawBody::Broken { fields, .. }) => {
+                let mut row = fields.clone();
+                row.push(line);
+                row.push(errors);
+                w.write_record(&row).map_err(|e| e.to_string())
+            }
+            (Out::Jsonl(w), body) => {
+                let mut obj = match body {
+                    RawBody::JsonLine(bytes) => match serde_json::from_slice(bytes) {
+                        Ok(serde_json::Value::Object(m)) => m,
+                        _ => {
+                            let mut m = serde_json::Map::new();
+                            m.insert(
+                                "_raw".into(),
+                                String::from_utf8_lossy(bytes).into_owned().into(),
+                            );
+                            m
+                        }
+                    },
+                    _ => serde_json::Map::new(),
+                };
+                obj.insert("_line".into(), c.raw.line.into());
+                obj.insert("_errors".into(), errors.into());
+                serde_json::to_writer(&mut *w, &obj)
+                    .map_err(|e| e.to_string())
+                    .and_then(|_| w.write_all(b"\n").map_err(|e| e.to_string()))
+            }
+            (Out::Csv(_), RawBody::JsonLine(_)) => Ok(()),
+        };
+        result.map_err(|e| self.err(e))
+    }
+
+    /// Flushes the file.
+    pub fn finish(self) -> Result<(), CliError> {
+        let r = match self.out {
+            Out::Csv(mut w) => w.flush(),
+            Out::Jsonl(mut w) => w.flush(),
+        };
+        r.map_err(|e| CliError::usage(format!("{}: cannot write the rejects file: {e}", self.path)))
+    }
+}
+
+/// Messages start with "line N: "; the rejects file has its own `_line`.
+fn strip_line(message: &str) -> &str {
+    match message.split_once(": ") {
+        Some((head, rest)) if head.starts_with("line ") => rest,
+        _ => message,
+    }
+}
