@@ -2,6 +2,9 @@
 //! `Address`. Platforms build their requests from these, never from raw rows.
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::values::{normalise_email, phone_key};
 
 /// A customer as storeload understands it, whatever file it came from.
 ///
@@ -119,4 +122,20 @@ impl Customer {
             (None, None) => None,
         }
     }
+}
+
+/// The journal key of a customer (DECISIONS.md): the normalised email;
+/// without one, the normalised phone; without either, a hash of the record.
+pub fn record_key(c: &Customer) -> String {
+    if let Some(email) = &c.email {
+        return normalise_email(email);
+    }
+    if let Some(phone) = &c.phone {
+        let key = phone_key(phone);
+        if !key.is_empty() {
+            return format!("phone:{key}");
+        }
+    }
+    let bytes = serde_json::to_vec(c).unwrap_or_default();
+    format!("hash:{}", &hex::encode(Sha256::digest(&bytes))[..16])
 }

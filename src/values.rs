@@ -148,6 +148,18 @@ pub fn country_alpha2(value: &str) -> Option<&'static str> {
     country_index().get(&v.to_lowercase()).copied()
 }
 
+/// The full name of a province code for a country ("US", "CA" →
+/// "California"), through ISO 3166-2; `None` when the code is unknown.
+pub fn province_name(country_code: &str, code: &str) -> Option<&'static str> {
+    let code = code.trim().to_ascii_uppercase();
+    let code = code
+        .strip_prefix(&format!("{}-", country_code.to_ascii_uppercase()))
+        .unwrap_or(&code)
+        .to_string();
+    rust_iso3166::iso3166_2::from_code(&format!("{}-{code}", country_code.to_ascii_uppercase()))
+        .map(|s| s.name)
+}
+
 /// Parses the yes/no spellings files use for a boolean.
 pub fn parse_bool(value: &str) -> Option<bool> {
     match value.trim().to_ascii_lowercase().as_str() {
@@ -181,6 +193,13 @@ mod tests {
         }
         assert_eq!(country_alpha2("Atlantis"), None);
         assert_eq!(country_alpha2(""), None);
+    }
+
+    #[test]
+    fn province_codes_become_names() {
+        assert_eq!(province_name("US", "CA"), Some("California"));
+        assert_eq!(province_name("us", "US-NY"), Some("New York"));
+        assert_eq!(province_name("US", "ZZ"), None);
     }
 
     #[test]

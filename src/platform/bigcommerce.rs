@@ -1,11 +1,22 @@
 //! BigCommerce customers v3 (`specs/bigcommerce-create-customers.txt`,
 //! FACTS.md): rules, batch size, request shape, response classification.
 
-use super::{Platform, PlatformId};
+use std::collections::HashMap;
+use std::time::Duration;
+
+use reqwest::Method;
+use reqwest::header::HeaderMap;
+use serde_json::{Map, Value, json};
+
+use super::{
+    Credentials, Endpoint, Found, Outcome, Platform, PlatformId, QuotaHint, Rate, Reason, Request,
+    Response, Verdict, excerpt, header_num, required_env, server_trouble,
+};
+use crate::error::CliError;
 use crate::len_rules;
 use crate::model::Customer;
 use crate::validate::{Findings, check_len};
-use crate::values::is_valid_email;
+use crate::values::{is_valid_email, normalise_email, province_name};
 
 /// Customers per create request: "Create up to 10 customers in one call."
 pub const BATCH_SIZE: usize = 10;
@@ -199,5 +210,614 @@ impl Platform for BigCommerce {
                 ),
             }
         }
+    }
+
+    fn env_vars(&self) -> &'static [&'static str] {
+        &["BIGCOMMERCE_STORE_HASH", "BIGCOMMERCE_ACCESS_TOKEN"]
+    }
+
+    fn credentials_from_env(&self) -> Result<Credentials, CliError> {
+        let store_hash = required_env("BIGCOMMERCE_STORE_HASH", "the BigCommerce store hash")?;
+        let secret = required_env("BIGCOMMERCE_ACCESS_TOKEN", "the BigCommerce access token")?;
+        Ok(Credentials {
+            secret,
+            store_hash: Some(store_hash),
+        })
+    }
+
+    fn default_base_url(&self, credentials: &Credentials) -> String {
+        format!(
+            "https://api.bigcommerce.com/stores/{}/v3",
+            credentials.store_hash.as_deref().unwrap_or("")
+        )
+    }
+
+    fn default_rate(&self) -> Rate {
+        DEFAULT_RATE
+    }
+
+    fn default_concurrency(&self) -> usize {
+        4
+    }
+
+    fn email_unique(&self) -> bool {
+        true
+    }
+
+    fn create_customers(&self, endpoint: &Endpoint, batch: &[&Customer]) -> Request {
+        let body: Vec<Value> = batch
+            .iter()
+            .map(|c| Self::customer_json(c, endpoint.notify))
+            .collect();
+        Request {
+            method: Method::POST,
+            url: format!("{}/customers", endpoint.base_url),
+            headers: auth(endpoint),
+            body: Some(serde_json::to_vec(&body).unwrap_or_default()),
+        }
+    }
+
+    fn classify_create(&self, response: &Response<'_>, batch: &[&Customer]) -> Verdict {
+        match response.status {
+            200 | 201 => Self::classify_200(response.body, batch),
+            422 => Self::classify_422(response.body, batch),
+            413 => Verdict::Split {
+                reason: "413: the batch is larger than the store accepts".into(),
+            },
+            401 | 403 => Verdict::Stop {
+                message: format!(
+                    "BigCommerce refused the access token ({}); check BIGCOMMERCE_ACCESS_TOKEN and BIGCOMMERCE_STORE_HASH, and that the API account has the Customers \"modify\" scope",
+                    response.status
+                ),
+            },
+            404 => Verdict::Stop {
+                message: "BigCommerce answered 404 for the customers endpoint; check --base-url and BIGCOMMERCE_STORE_HASH".into(),
+            },
+            429 => {
+                let hint = self.quota_hint(response.headers);
+                let retry = response
+                    .headers
+                    .get("x-retry-after")
+                    .and_then(|_| header_num(response.headers, "x-retry-after"))
+                    .map(Duration::from_secs);
+                // Wait the longer of X-Retry-After and the window reset;
+                // without either it is platform load: back off (FACTS.md).
+                let wait = match (retry, hint.reset) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    (a, b) => a.or(b),
+                };
+                Verdict::Retry {
+                    reason: "429 too many requests".into(),
+                    wait,
+                    in_doubt: false,
+                }
+            }
+            status => server_trouble(status, None).unwrap_or_else(|| {
+                if batch.len() > 1 {
+                    Verdict::Split {
+                        reason: format!("{status}: {}", excerpt(response.body)),
+                    }
+                } else {
+                    Verdict::Outcomes(vec![Outcome::Rejected {
+                        reasons: vec![Reason {
+                            field: "record".into(),
+                            rule: format!("platform.{status}"),
+                            message: excerpt(response.body),
+                        }],
+                    }])
+                }
+            }),
+        }
+    }
+
+    fn quota_hint(&self, headers: &HeaderMap) -> QuotaHint {
+        QuotaHint {
+            quota: header_num(headers, "x-rate-limit-requests-quota").map(|v| v as u32),
+            window: header_num(headers, "x-rate-limit-time-window-ms").map(Duration::from_millis),
+            left: header_num(headers, "x-rate-limit-requests-left").map(|v| v as u32),
+            reset: header_num(headers, "x-rate-limit-time-reset-ms").map(Duration::from_millis),
+        }
+    }
+
+    fn lookup(&self, endpoint: &Endpoint, keys: &[&str]) -> Option<Request> {
+        let emails: Vec<&str> = keys.iter().copied().filter(|k| k.contains('@')).collect();
+        if emails.is_empty() {
+            return None;
+        }
+        let mut url = url::Url::parse(&format!("{}/customers", endpoint.base_url)).ok()?;
+        url.query_pairs_mut()
+            .append_pair("email:in", &emails.join(","))
+            .append_pair("limit", "250");
+        Some(Request {
+            method: Method::GET,
+            url: url.to_string(),
+            headers: auth(endpoint),
+            body: None,
+        })
+    }
+
+    fn parse_lookup(&self, response: &Response<'_>) -> Result<Vec<Found>, Verdict> {
+        if response.status != 200 {
+            return Err(self.classify_create(response, &[]));
+        }
+        let v: Value = serde_json::from_slice(response.body).map_err(|_| Verdict::Retry {
+            reason: format!("lookup answer is not JSON: {}", excerpt(response.body)),
+            wait: None,
+            in_doubt: false,
+        })?;
+        Ok(v.get("data")
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|c| {
+                        Some(Found {
+                            id: match c.get("id")? {
+                                Value::Number(n) => n.to_string(),
+                                Value::String(s) => s.clone(),
+                                _ => return None,
+                            },
+                            email: c.get("email").and_then(Value::as_str).map(normalise_email),
+                            phone: c.get("phone").and_then(Value::as_str).map(str::to_string),
+                            created_at: c
+                                .get("date_created")
+                                .and_then(Value::as_str)
+                                .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+                                .map(|d| d.with_timezone(&chrono::Utc)),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+}
+
+/// BigCommerce's published Standard/Plus quota (FACTS.md): 150 requests / 30 s.
+pub const DEFAULT_RATE: Rate = Rate {
+    requests: 150,
+    window: Duration::from_secs(30),
+};
+
+impl BigCommerce {
+    fn customer_json(c: &Customer, notify: bool) -> Value {
+        let mut m = Map::new();
+        put(&mut m, "email", &c.email);
+        put(&mut m, "first_name", &c.first_name);
+        put(&mut m, "last_name", &c.last_name);
+        put(&mut m, "company", &c.company);
+        put(&mut m, "phone", &c.phone);
+        put(&mut m, "notes", &c.notes);
+        put(&mut m, "tax_exempt_category", &c.tax_exempt_category);
+        if let Some(id) = c.customer_group_id {
+            m.insert("customer_group_id".into(), id.into());
+        }
+        if let Some(id) = c.origin_channel_id {
+            m.insert("origin_channel_id".into(), id.into());
+        }
+        if let Some(ids) = &c.channel_ids {
+            m.insert("channel_ids".into(), json!(ids));
+        }
+        if !c.addresses.is_empty() {
+            let addrs: Vec<Value> = c
+                .addresses
+                .iter()
+                .map(|a| {
+                    let mut o = Map::new();
+                    put(&mut o, "first_name", &a.first_name);
+                    put(&mut o, "last_name", &a.last_name);
+                    put(&mut o, "company", &a.company);
+                    put(&mut o, "address1", &a.address1);
+                    put(&mut o, "address2", &a.address2);
+                    put(&mut o, "city", &a.city);
+                    // BigCommerce wants the state spelled out (FACTS.md).
+                    let state = a.province.clone().or_else(|| {
+                        let cc = a.country_code.as_deref()?;
+                        let code = a.province_code.as_deref()?;
+                        Some(
+                            province_name(cc, code)
+                                .map(str::to_string)
+                                .unwrap_or_else(|| code.to_string()),
+                        )
+                    });
+                    put(&mut o, "state_or_province", &state);
+                    put(&mut o, "postal_code", &a.zip);
+                    put(&mut o, "country_code", &a.country_code);
+                    put(&mut o, "phone", &a.phone);
+                    Value::Object(o)
+                })
+                .collect();
+            m.insert("addresses".into(), Value::Array(addrs));
+        }
+        if !c.attributes.is_empty() {
+            let attrs: Vec<Value> = c
+                .attributes
+                .iter()
+                .map(|a| json!({"attribute_id": a.attribute_id, "attribute_value": a.attribute_value}))
+                .collect();
+            m.insert("attributes".into(), Value::Array(attrs));
+        }
+        // A migration must not mail every customer a welcome (DECISIONS.md).
+        m.insert("trigger_account_created_notification".into(), notify.into());
+        Value::Object(m)
+    }
+}
+
+fn put(m: &mut Map<String, Value>, key: &str, v: &Option<String>) {
+    if let Some(v) = v {
+        m.insert(key.into(), Value::String(v.clone()));
+    }
+}
+
+/// Finds which batch member an ".customer_create" message names by email.
+fn named_email(message: &str, batch: &[&Customer]) -> Option<usize> {
+    let lower = message.to_lowercase();
+    batch
+        .iter()
+        .position(|c| c.email.as_deref().is_some_and(|e| contains_word(&lower, e)))
+}
+
+fn contains_word(haystack: &str, needle: &str) -> bool {
+    haystack.match_indices(needle).any(|(i, _)| {
+        let before = haystack[..i].chars().next_back();
+        let after = haystack[i + needle.len()..].chars().next();
+        let edge =
+            |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() || "@.+-_".contains(c)));
+        edge(before) && edge(after)
+    })
+}
+
+impl BigCommerce {
+    fn classify_422(body: &[u8], batch: &[&Customer]) -> Verdict {
+        let parsed: Option<Value> = serde_json::from_slice(body).ok();
+        let errors = parsed
+            .as_ref()
+            .and_then(|v| v.get("errors"))
+            .and_then(Value::as_object);
+        let Some(errors) = errors else {
+            return if batch.len() > 1 {
+                Verdict::Split {
+                    reason: format!("422 without an errors map: {}", excerpt(body)),
+                }
+            } else {
+                Verdict::Outcomes(vec![Outcome::Rejected {
+                    reasons: vec![Reason {
+                        field: "record".into(),
+                        rule: "platform.422".into(),
+                        message: excerpt(body),
+                    }],
+                }])
+            };
+        };
+        let mut outcomes: Vec<Option<Outcome>> = vec![None; batch.len()];
+        let mut unexplained = Vec::new();
+        for (key, msg) in errors {
+            let message = msg
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| msg.to_string());
+            let mut parts = key.splitn(2, '.');
+            let head = parts.next().unwrap_or("");
+            let field = parts.next().unwrap_or("record").to_string();
+            if let Ok(i) = head.parse::<usize>() {
+                if i < batch.len() {
+                    let reason = Reason {
+                        field,
+                        rule: "platform.422".into(),
+                        message,
+                    };
+                    match &mut outcomes[i] {
+                        Some(Outcome::Rejected { reasons }) => reasons.push(reason),
+                        slot => {
+                            *slot = Some(Outcome::Rejected {
+                                reasons: vec![reason],
+                            })
+                        }
+                    }
+                    continue;
+                }
+            }
+            // ".customer_create": a refusal while creating, named by email.
+            let lower = message.to_lowercase();
+            match named_email(&message, batch) {
+                Some(i)
+                    if lower.contains("already")
+                        || lower.contains("in use")
+                        || lower.contains("exists") =>
+                {
+                    outcomes[i] = Some(Outcome::Exists {
+                        id: None,
+                        reason: message,
+                    });
+                }
+                Some(i) => {
+                    outcomes[i] = Some(Outcome::Rejected {
+                        reasons: vec![Reason {
+                            field: "record".into(),
+                            rule: "platform.422".into(),
+                            message,
+                        }],
+                    });
+                }
+                None => unexplained.push(message),
+            }
+        }
+        let named = outcomes.iter().filter(|o| o.is_some()).count();
+        if named == 0 {
+            let reason = unexplained.join("; ");
+            return if batch.len() > 1 {
+                Verdict::Split { reason }
+            } else {
+                Verdict::Outcomes(vec![Outcome::Rejected {
+                    reasons: vec![Reason {
+                        field: "record".into(),
+                        rule: "platform.422".into(),
+                        message: reason,
+                    }],
+                }])
+            };
+        }
+        // Batch atomicity is undocumented: the others may or may not have
+        // been stored. Emails are unique, so resending them is safe.
+        Verdict::Outcomes(
+            outcomes
+                .into_iter()
+                .map(|o| {
+                    o.unwrap_or(Outcome::Resend {
+                        in_doubt: true,
+                        reason: "batch refused for another record".into(),
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    fn classify_200(body: &[u8], batch: &[&Customer]) -> Verdict {
+        let Some(data) = serde_json::from_slice::<Value>(body)
+            .ok()
+            .and_then(|v| v.get("data").and_then(Value::as_array).cloned())
+        else {
+            return Verdict::Retry {
+                reason: format!(
+                    "200 with a body that is not {{\"data\":[…]}}: {}",
+                    excerpt(body)
+                ),
+                wait: None,
+                in_doubt: true,
+            };
+        };
+        let mut ids: HashMap<String, String> = HashMap::new();
+        for item in &data {
+            let email = item
+                .get("email")
+                .and_then(Value::as_str)
+                .map(normalise_email);
+            let id = item.get("id").and_then(|v| match v {
+                Value::Number(n) => Some(n.to_string()),
+                Value::String(s) => Some(s.clone()),
+                _ => None,
+            });
+            if let (Some(e), Some(id)) = (email, id) {
+                ids.insert(e, id);
+            }
+        }
+        Verdict::Outcomes(
+            batch
+                .iter()
+                .map(|c| match c.email.as_deref().and_then(|e| ids.get(e)) {
+                    Some(id) => Outcome::Created { id: id.clone() },
+                    // Not in the answer: it may or may not be stored.
+                    None => Outcome::Resend {
+                        in_doubt: true,
+                        reason: "not in the 200 answer's data".into(),
+                    },
+                })
+                .collect(),
+        )
+    }
+}
+
+fn auth(endpoint: &Endpoint) -> Vec<(String, String)> {
+    vec![
+        ("X-Auth-Token".into(), endpoint.credentials.secret.clone()),
+        ("Content-Type".into(), "application/json".into()),
+        ("Accept".into(), "application/json".into()),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn customer(email: &str) -> Customer {
+        Customer {
+            email: Some(email.into()),
+            first_name: Some("A".into()),
+            last_name: Some("B".into()),
+            ..Customer::default()
+        }
+    }
+
+    fn answer(status: u16, body: &str) -> (HeaderMap, Vec<u8>, u16) {
+        (HeaderMap::new(), body.as_bytes().to_vec(), status)
+    }
+
+    fn classify(status: u16, body: &str, batch: &[&Customer]) -> Verdict {
+        let (h, b, s) = answer(status, body);
+        let _ = status;
+        BigCommerce.classify_create(
+            &Response {
+                status: s,
+                headers: &h,
+                body: &b,
+            },
+            batch,
+        )
+    }
+
+    #[test]
+    fn bigcommerce_request_is_an_array_without_welcome_email() {
+        let a = customer("a@x.com");
+        let endpoint = Endpoint {
+            base_url: "https://api.bigcommerce.com/stores/abc/v3".into(),
+            credentials: Credentials {
+                secret: "tok".into(),
+                store_hash: Some("abc".into()),
+            },
+            key_header: "x".into(),
+            notify: false,
+        };
+        let req = BigCommerce.create_customers(&endpoint, &[&a]);
+        assert_eq!(
+            req.url,
+            "https://api.bigcommerce.com/stores/abc/v3/customers"
+        );
+        assert!(req.headers.contains(&("X-Auth-Token".into(), "tok".into())));
+        let body: Value =
+            serde_json::from_slice(req.body.as_deref().unwrap_or_default()).expect("json");
+        assert_eq!(body[0]["email"], "a@x.com");
+        assert_eq!(body[0]["trigger_account_created_notification"], false);
+        assert!(
+            body[0]
+                .get("accepts_product_review_abandoned_cart_emails")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn bigcommerce_province_code_is_spelled_out() {
+        let mut a = customer("a@x.com");
+        a.addresses.push(crate::model::Address {
+            address1: Some("1 Main".into()),
+            city: Some("LA".into()),
+            province_code: Some("CA".into()),
+            country_code: Some("US".into()),
+            ..Default::default()
+        });
+        let v = BigCommerce::customer_json(&a, false);
+        assert_eq!(v["addresses"][0]["state_or_province"], "California");
+    }
+
+    #[test]
+    fn bigcommerce_200_matches_customers_by_email_and_leaves_the_rest_in_doubt() {
+        let a = customer("a@x.com");
+        let b = customer("b@x.com");
+        let v = classify(
+            200,
+            r#"{"data":[{"id":7,"email":"A@x.com"}],"meta":{}}"#,
+            &[&a, &b],
+        );
+        assert_eq!(
+            v,
+            Verdict::Outcomes(vec![
+                Outcome::Created { id: "7".into() },
+                Outcome::Resend {
+                    in_doubt: true,
+                    reason: "not in the 200 answer's data".into()
+                }
+            ])
+        );
+    }
+
+    #[test]
+    fn bigcommerce_422_by_index_rejects_only_the_named_record() {
+        let a = customer("a@x.com");
+        let b = customer("b@x.com");
+        let v = classify(
+            422,
+            r#"{"status":422,"title":"x","type":"t","errors":{"1.addresses.0.country_code":"bad code"}}"#,
+            &[&a, &b],
+        );
+        let Verdict::Outcomes(o) = v else {
+            panic!("outcomes expected")
+        };
+        assert!(matches!(o[0], Outcome::Resend { .. }));
+        assert!(
+            matches!(&o[1], Outcome::Rejected { reasons } if reasons[0].field == "addresses.0.country_code")
+        );
+    }
+
+    #[test]
+    fn bigcommerce_422_email_in_use_is_exists_for_that_record() {
+        let a = customer("a@x.com");
+        let b = customer("ann@example.com");
+        let v = classify(
+            422,
+            r#"{"status":422,"title":"Create customers failed.","type":"/api-docs/getting-started/api-status-codes","errors":{".customer_create":"Error creating customers: email ann@example.com already in use"}}"#,
+            &[&a, &b],
+        );
+        let Verdict::Outcomes(o) = v else {
+            panic!("outcomes expected")
+        };
+        assert!(matches!(o[0], Outcome::Resend { .. }));
+        assert!(matches!(o[1], Outcome::Exists { .. }));
+    }
+
+    #[test]
+    fn bigcommerce_422_naming_no_record_splits_the_batch() {
+        let a = customer("a@x.com");
+        let b = customer("b@x.com");
+        let v = classify(
+            422,
+            r#"{"errors":{".customer_create":"Error creating customers"}}"#,
+            &[&a, &b],
+        );
+        assert!(matches!(v, Verdict::Split { .. }));
+    }
+
+    #[test]
+    fn bigcommerce_429_waits_the_longer_of_retry_after_and_reset() {
+        let mut h = HeaderMap::new();
+        h.insert("x-retry-after", "2".parse().expect("header"));
+        h.insert(
+            "x-rate-limit-time-reset-ms",
+            "5000".parse().expect("header"),
+        );
+        let v = BigCommerce.classify_create(
+            &Response {
+                status: 429,
+                headers: &h,
+                body: b"",
+            },
+            &[],
+        );
+        assert_eq!(
+            v,
+            Verdict::Retry {
+                reason: "429 too many requests".into(),
+                wait: Some(Duration::from_secs(5)),
+                in_doubt: false
+            }
+        );
+    }
+
+    #[test]
+    fn bigcommerce_401_stops_the_run_naming_the_variable() {
+        let v = classify(401, "{}", &[]);
+        assert!(
+            matches!(v, Verdict::Stop { message } if message.contains("BIGCOMMERCE_ACCESS_TOKEN"))
+        );
+    }
+
+    #[test]
+    fn bigcommerce_500_is_in_doubt_and_503_is_not() {
+        assert!(matches!(
+            classify(500, "", &[]),
+            Verdict::Retry { in_doubt: true, .. }
+        ));
+        assert!(matches!(
+            classify(502, "", &[]),
+            Verdict::Retry { in_doubt: true, .. }
+        ));
+        assert!(matches!(
+            classify(503, "", &[]),
+            Verdict::Retry {
+                in_doubt: false,
+                ..
+            }
+        ));
+        assert!(matches!(
+            classify(200, "not json", &[]),
+            Verdict::Retry { in_doubt: true, .. }
+        ));
     }
 }

@@ -7,9 +7,15 @@ pub mod bigcommerce;
 pub mod bitbybit;
 pub mod salesive;
 
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 use clap::ValueEnum;
+use reqwest::Method;
+use reqwest::header::HeaderMap;
 use serde::{Deserialize, Serialize};
 
+use crate::error::CliError;
 use crate::model::Customer;
 use crate::validate::Findings;
 
@@ -58,6 +64,286 @@ pub const ALL: &[PlatformId] = &[
     PlatformId::Bitbybit,
 ];
 
+/// A platform's secret and, for BigCommerce, its store hash, read from the
+/// environment. Its `Debug` never shows the secret.
+#[derive(Clone)]
+pub struct Credentials {
+    /// The token or API key.
+    pub secret: String,
+    /// BigCommerce's store hash (part of the URL, not a secret).
+    pub store_hash: Option<String>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("secret", &"<redacted>")
+            .field("store_hash", &self.store_hash)
+            .finish()
+    }
+}
+
+/// Reads an environment variable that must be set and not blank.
+pub fn required_env(name: &str, what: &str) -> Result<String, CliError> {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => Ok(v.trim().to_string()),
+        _ => Err(CliError::stopped(format!(
+            "{name} is not set: storeload reads {what} from the environment, never from the command line\n\nSet it, e.g. `export {name}=…`, and run the command again."
+        ))),
+    }
+}
+
+/// Where and how to reach a platform for one run.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// Base URL the endpoint paths are appended to (no trailing slash).
+    pub base_url: String,
+    /// The credentials.
+    pub credentials: Credentials,
+    /// bitbybit: the API key header (`x-api-key` by default).
+    pub key_header: String,
+    /// BigCommerce: send the welcome email (`--notify`).
+    pub notify: bool,
+}
+
+/// An HTTP request a platform built; the writer only sends it.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// GET or POST.
+    pub method: Method,
+    /// Full URL.
+    pub url: String,
+    /// Headers, auth included.
+    pub headers: Vec<(String, String)>,
+    /// JSON body, if any.
+    pub body: Option<Vec<u8>>,
+}
+
+/// An HTTP answer as the platform sees it.
+#[derive(Debug)]
+pub struct Response<'a> {
+    /// Status code.
+    pub status: u16,
+    /// Headers.
+    pub headers: &'a HeaderMap,
+    /// Body, capped by the writer.
+    pub body: &'a [u8],
+}
+
+/// Why a platform refused a record: field, rule and message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reason {
+    /// Field the platform named, or `record`.
+    pub field: String,
+    /// Rule code (`platform.<status>` for refusals the platform did not code).
+    pub rule: String,
+    /// The platform's message.
+    pub message: String,
+}
+
+/// What became of one record of a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Stored; the platform's id.
+    Created {
+        /// The platform's id for the record.
+        id: String,
+    },
+    /// Already in the store (duplicate email).
+    Exists {
+        /// The platform's id, when the answer gave it.
+        id: Option<String>,
+        /// The platform's words.
+        reason: String,
+    },
+    /// Refused by the platform.
+    Rejected {
+        /// What the platform said about it.
+        reasons: Vec<Reason>,
+    },
+    /// Not settled by this answer: send again (alone or in a new batch).
+    Resend {
+        /// Whether the record may have been stored by this request.
+        in_doubt: bool,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The platform's verdict on one answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// One outcome per record of the batch, in batch order.
+    Outcomes(Vec<Outcome>),
+    /// Try the whole batch again later.
+    Retry {
+        /// What happened.
+        reason: String,
+        /// The server's own hint of how long to wait.
+        wait: Option<Duration>,
+        /// Whether the batch may have been stored (timeout, 500, 502, 504).
+        in_doubt: bool,
+    },
+    /// The answer does not say which record is bad: split the batch in two.
+    Split {
+        /// What the platform said.
+        reason: String,
+    },
+    /// Every later request would fail the same way: stop the run (exit 3).
+    Stop {
+        /// One sentence for a person, naming what to check.
+        message: String,
+    },
+}
+
+/// The quota a platform reported in an answer's headers.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct QuotaHint {
+    /// Requests allowed per window.
+    pub quota: Option<u32>,
+    /// The window.
+    pub window: Option<Duration>,
+    /// Requests left in the current window.
+    pub left: Option<u32>,
+    /// Time until the window resets.
+    pub reset: Option<Duration>,
+}
+
+/// A customer found by a lookup.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    /// The platform's id.
+    pub id: String,
+    /// Email, lower-cased.
+    pub email: Option<String>,
+    /// Phone as stored.
+    pub phone: Option<String>,
+    /// When the platform created it, if it says.
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+/// A request rate: `requests` per `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Rate {
+    /// Requests per window.
+    pub requests: u32,
+    /// The window.
+    #[serde(with = "duration_ms")]
+    pub window: Duration,
+}
+
+mod duration_ms {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_millis() as u64)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::from_millis(u64::deserialize(d)?))
+    }
+}
+
+impl std::str::FromStr for Rate {
+    type Err = String;
+
+    /// Parses `150/30s`, `50/1s`, `100/1m`, `5/500ms`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || {
+            format!(
+                "could not read rate '{s}': write REQUESTS/DURATION, e.g. 150/30s, 100/1m, 5/500ms"
+            )
+        };
+        let (n, d) = s.split_once('/').ok_or_else(bad)?;
+        let requests: u32 = n.trim().parse().map_err(|_| bad())?;
+        let d = d.trim();
+        let (num, unit) = d
+            .find(|c: char| !c.is_ascii_digit())
+            .map(|i| d.split_at(i))
+            .unwrap_or((d, "s"));
+        let num: u64 = if num.is_empty() {
+            1
+        } else {
+            num.parse().map_err(|_| bad())?
+        };
+        let window = match unit {
+            "ms" => Duration::from_millis(num),
+            "s" | "" => Duration::from_secs(num),
+            "m" | "min" => Duration::from_secs(num * 60),
+            "h" => Duration::from_secs(num * 3600),
+            _ => return Err(bad()),
+        };
+        if requests == 0 || window.is_zero() {
+            return Err(bad());
+        }
+        Ok(Rate { requests, window })
+    }
+}
+
+impl std::fmt::Display for Rate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ms = self.window.as_millis();
+        if ms % 1000 == 0 {
+            write!(f, "{}/{}s", self.requests, ms / 1000)
+        } else {
+            write!(f, "{}/{}ms", self.requests, ms)
+        }
+    }
+}
+
+/// A header's value as text, if present and readable.
+pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}
+
+/// A header's value as a number, if present and numeric.
+pub fn header_num(headers: &HeaderMap, name: &str) -> Option<u64> {
+    header(headers, name)
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| *v >= 0.0)
+        .map(|v| v as u64)
+}
+
+/// A standard `Retry-After` in seconds (HTTP dates are not used by these platforms).
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    header_num(headers, "retry-after").map(Duration::from_secs)
+}
+
+/// The verdict every platform gives the statuses it does not document
+/// itself, after DECISIONS.md "Sending safely": 429 and 503 retry without
+/// doubt; 500, 502, 504 and other 5xx leave the batch in doubt.
+pub fn server_trouble(status: u16, wait: Option<Duration>) -> Option<Verdict> {
+    match status {
+        429 => Some(Verdict::Retry {
+            reason: "429 too many requests".into(),
+            wait,
+            in_doubt: false,
+        }),
+        503 => Some(Verdict::Retry {
+            reason: "503 service unavailable".into(),
+            wait,
+            in_doubt: false,
+        }),
+        500..=599 => Some(Verdict::Retry {
+            reason: format!("{status} server error"),
+            wait,
+            in_doubt: true,
+        }),
+        _ => None,
+    }
+}
+
+/// A short, single-line excerpt of a body for messages.
+pub fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    one_line.chars().take(300).collect()
+}
+
 /// What storeload needs to know about a platform.
 pub trait Platform: Send + Sync {
     /// Which platform this is.
@@ -76,4 +362,38 @@ pub trait Platform: Send + Sync {
 
     /// Checks one mapped customer against the platform's per-record rules.
     fn check_customer(&self, customer: &Customer, f: &mut Findings);
+
+    /// The environment variables holding its credentials.
+    fn env_vars(&self) -> &'static [&'static str];
+
+    /// Reads its credentials from the environment, naming a missing variable.
+    fn credentials_from_env(&self) -> Result<Credentials, CliError>;
+
+    /// The base URL from its spec.
+    fn default_base_url(&self, credentials: &Credentials) -> String;
+
+    /// The rate used when neither `--rate` nor the platform's headers say.
+    fn default_rate(&self) -> Rate;
+
+    /// Requests in flight by default (`--concurrency`).
+    fn default_concurrency(&self) -> usize;
+
+    /// Whether a duplicate is answered `exists`, so a resend is safe.
+    fn email_unique(&self) -> bool;
+
+    /// Builds the create request for a batch of customers.
+    fn create_customers(&self, endpoint: &Endpoint, batch: &[&Customer]) -> Request;
+
+    /// Reads a create answer into per-record outcomes or a batch verdict.
+    fn classify_create(&self, response: &Response<'_>, batch: &[&Customer]) -> Verdict;
+
+    /// The quota the answer's headers report.
+    fn quota_hint(&self, headers: &HeaderMap) -> QuotaHint;
+
+    /// Builds a lookup for customers by email (or phone); `None` when the
+    /// platform has no lookup.
+    fn lookup(&self, endpoint: &Endpoint, keys: &[&str]) -> Option<Request>;
+
+    /// Reads a lookup answer.
+    fn parse_lookup(&self, response: &Response<'_>) -> Result<Vec<Found>, Verdict>;
 }

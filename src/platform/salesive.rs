@@ -1,10 +1,26 @@
 //! Salesive Apps API, create customer (`specs/salesive-create-customer.openapi.md`,
 //! FACTS.md): rules, request shape, response classification.
 
-use super::{Platform, PlatformId};
+use std::time::Duration;
+
+use reqwest::Method;
+use reqwest::header::HeaderMap;
+use serde_json::{Map, Value};
+
+use super::{
+    Credentials, Endpoint, Found, Outcome, Platform, PlatformId, QuotaHint, Rate, Reason, Request,
+    Response, Verdict, excerpt, required_env, retry_after, server_trouble,
+};
+use crate::error::CliError;
 use crate::model::Customer;
 use crate::validate::Findings;
-use crate::values::is_valid_email;
+use crate::values::{is_valid_email, normalise_email};
+
+/// No rate limit is documented (FACTS.md): a conservative 2 requests/s.
+pub const DEFAULT_RATE: Rate = Rate {
+    requests: 120,
+    window: Duration::from_secs(60),
+};
 
 /// The Salesive platform.
 pub struct Salesive;
@@ -44,5 +60,273 @@ impl Platform for Salesive {
             ),
             Some(_) => {}
         }
+    }
+
+    fn env_vars(&self) -> &'static [&'static str] {
+        &["SALESIVE_APP_TOKEN"]
+    }
+
+    fn credentials_from_env(&self) -> Result<Credentials, CliError> {
+        Ok(Credentials {
+            secret: required_env("SALESIVE_APP_TOKEN", "the Salesive app token (app_…)")?,
+            store_hash: None,
+        })
+    }
+
+    fn default_base_url(&self, _credentials: &Credentials) -> String {
+        "https://api.salesive.com/api/v1".into()
+    }
+
+    fn default_rate(&self) -> Rate {
+        DEFAULT_RATE
+    }
+
+    fn default_concurrency(&self) -> usize {
+        4
+    }
+
+    fn email_unique(&self) -> bool {
+        true
+    }
+
+    fn create_customers(&self, endpoint: &Endpoint, batch: &[&Customer]) -> Request {
+        // Salesive creates one customer per request; the writer batches by 1.
+        let c = batch.first().copied().cloned().unwrap_or_default();
+        let mut m = Map::new();
+        if let Some(name) = c.display_name() {
+            m.insert("name".into(), name.into());
+        }
+        if let Some(email) = &c.email {
+            m.insert("email".into(), email.clone().into());
+        }
+        if let Some(phone) = &c.phone {
+            m.insert("phone".into(), phone.clone().into());
+        }
+        if let Some(active) = c.active {
+            m.insert("active".into(), active.into());
+        }
+        Request {
+            method: Method::POST,
+            url: format!("{}/customers", endpoint.base_url),
+            headers: auth(endpoint),
+            body: Some(serde_json::to_vec(&Value::Object(m)).unwrap_or_default()),
+        }
+    }
+
+    fn classify_create(&self, response: &Response<'_>, batch: &[&Customer]) -> Verdict {
+        let envelope: Option<Value> = serde_json::from_slice(response.body).ok();
+        let message = envelope
+            .as_ref()
+            .and_then(|v| v.get("message"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| excerpt(response.body));
+        let email = batch
+            .first()
+            .and_then(|c| c.email.clone())
+            .unwrap_or_default();
+        let lower = message.to_lowercase();
+        // A duplicate is recognised by 409, or by a message naming the
+        // email as taken, whatever the status (FACTS.md).
+        let names_taken = (!email.is_empty() && lower.contains(&email))
+            && ["already", "exists", "taken", "in use", "duplicate"]
+                .iter()
+                .any(|w| lower.contains(w));
+        match response.status {
+            200 | 201 => {
+                let data = envelope.as_ref().and_then(|v| v.get("data"));
+                match data
+                    .and_then(|d| d.get("_id").or_else(|| d.get("id")))
+                    .and_then(Value::as_str)
+                {
+                    Some(id) => Verdict::Outcomes(vec![Outcome::Created { id: id.to_string() }]),
+                    None => Verdict::Retry {
+                        reason: format!(
+                            "{} without a customer id: {}",
+                            response.status,
+                            excerpt(response.body)
+                        ),
+                        wait: None,
+                        in_doubt: true,
+                    },
+                }
+            }
+            409 => Verdict::Outcomes(vec![Outcome::Exists {
+                id: None,
+                reason: message,
+            }]),
+            _ if names_taken && response.status < 500 => Verdict::Outcomes(vec![Outcome::Exists {
+                id: None,
+                reason: message,
+            }]),
+            401 => Verdict::Stop {
+                message: format!(
+                    "Salesive refused the app token (401: {message}); check SALESIVE_APP_TOKEN"
+                ),
+            },
+            403 => Verdict::Stop {
+                message: format!(
+                    "Salesive refused the app token (403: {message}); the token needs the WRITE_CUSTOMERS scope: check SALESIVE_APP_TOKEN"
+                ),
+            },
+            404 => Verdict::Stop {
+                message: "Salesive answered 404 for the customers endpoint; check --base-url"
+                    .into(),
+            },
+            status => server_trouble(status, retry_after(response.headers)).unwrap_or_else(|| {
+                Verdict::Outcomes(vec![Outcome::Rejected {
+                    reasons: vec![Reason {
+                        field: "record".into(),
+                        rule: format!("platform.{status}"),
+                        message,
+                    }],
+                }])
+            }),
+        }
+    }
+
+    fn quota_hint(&self, _headers: &HeaderMap) -> QuotaHint {
+        QuotaHint::default()
+    }
+
+    fn lookup(&self, endpoint: &Endpoint, keys: &[&str]) -> Option<Request> {
+        let key = keys.first()?;
+        let mut url = url::Url::parse(&format!("{}/customers", endpoint.base_url)).ok()?;
+        url.query_pairs_mut()
+            .append_pair("search", key)
+            .append_pair("page", "1")
+            .append_pair("limit", "100");
+        Some(Request {
+            method: Method::GET,
+            url: url.to_string(),
+            headers: auth(endpoint),
+            body: None,
+        })
+    }
+
+    fn parse_lookup(&self, response: &Response<'_>) -> Result<Vec<Found>, Verdict> {
+        if response.status != 200 {
+            return Err(self.classify_create(response, &[]));
+        }
+        let v: Value = serde_json::from_slice(response.body).map_err(|_| Verdict::Retry {
+            reason: format!("lookup answer is not JSON: {}", excerpt(response.body)),
+            wait: None,
+            in_doubt: false,
+        })?;
+        Ok(v.get("data")
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|c| {
+                        let id = c.get("_id").or_else(|| c.get("id"))?.as_str()?.to_string();
+                        Some(Found {
+                            id,
+                            email: c.get("email").and_then(Value::as_str).map(normalise_email),
+                            phone: c.get("phone").and_then(Value::as_str).map(str::to_string),
+                            created_at: c
+                                .get("createdAt")
+                                .and_then(Value::as_str)
+                                .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+                                .map(|d| d.with_timezone(&chrono::Utc)),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+}
+
+fn auth(endpoint: &Endpoint) -> Vec<(String, String)> {
+    vec![
+        (
+            "Authorization".into(),
+            format!("Bearer {}", endpoint.credentials.secret),
+        ),
+        ("Content-Type".into(), "application/json".into()),
+        ("Accept".into(), "application/json".into()),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn classify(status: u16, body: &str) -> Verdict {
+        let c = Customer {
+            email: Some("ann@x.com".into()),
+            ..Customer::default()
+        };
+        Salesive.classify_create(
+            &Response {
+                status,
+                headers: &HeaderMap::new(),
+                body: body.as_bytes(),
+            },
+            &[&c],
+        )
+    }
+
+    #[test]
+    fn salesive_201_reads_the_id() {
+        let v = classify(
+            201,
+            r#"{"status":201,"success":true,"message":"ok","data":{"_id":"665a1f2c9b1e4a0012ab34cd"}}"#,
+        );
+        assert_eq!(
+            v,
+            Verdict::Outcomes(vec![Outcome::Created {
+                id: "665a1f2c9b1e4a0012ab34cd".into()
+            }])
+        );
+    }
+
+    #[test]
+    fn salesive_409_or_a_message_naming_the_email_is_exists() {
+        assert!(
+            matches!(classify(409, r#"{"message":"x"}"#), Verdict::Outcomes(o) if matches!(o[0], Outcome::Exists { .. }))
+        );
+        assert!(matches!(
+            classify(400, r#"{"status":400,"success":false,"message":"Customer with email ann@x.com already exists","data":null}"#),
+            Verdict::Outcomes(o) if matches!(o[0], Outcome::Exists { .. })
+        ));
+        assert!(matches!(
+            classify(400, r#"{"status":400,"success":false,"message":"name is required","data":null}"#),
+            Verdict::Outcomes(o) if matches!(o[0], Outcome::Rejected { .. })
+        ));
+    }
+
+    #[test]
+    fn salesive_403_names_the_scope() {
+        assert!(
+            matches!(classify(403, r#"{"message":"Insufficient scope"}"#), Verdict::Stop { message } if message.contains("WRITE_CUSTOMERS"))
+        );
+    }
+
+    #[test]
+    fn salesive_request_sends_name_from_first_and_last() {
+        let c = Customer {
+            email: Some("a@x.com".into()),
+            first_name: Some("Ada".into()),
+            last_name: Some("Obi".into()),
+            ..Customer::default()
+        };
+        let endpoint = Endpoint {
+            base_url: "https://api.salesive.com/api/v1".into(),
+            credentials: Credentials {
+                secret: "app_x".into(),
+                store_hash: None,
+            },
+            key_header: String::new(),
+            notify: false,
+        };
+        let req = Salesive.create_customers(&endpoint, &[&c]);
+        let body: Value =
+            serde_json::from_slice(req.body.as_deref().unwrap_or_default()).expect("json");
+        assert_eq!(body["name"], "Ada Obi");
+        assert!(
+            req.headers
+                .contains(&("Authorization".into(), "Bearer app_x".into()))
+        );
     }
 }
