@@ -23,6 +23,7 @@
 
 pub mod cmd;
 pub mod error;
+pub mod journal;
 
 pub mod mapping;
 pub mod model;
@@ -32,3 +33,4 @@ pub mod report;
 
 pub mod validate;
 pub mod values;
+pub mod writer;

@@ -1,0 +1,125 @@
+//! The client-side pace: a governor rate limiter shaped like the platform's
+//! quota (evenly spaced requests, no bursts), re-shaped when the platform's
+//! own headers report another quota, plus a shared pause that every request
+//! waits out when the platform says its window is used up (requests left 0,
+//! or a 429 with a reset time).
+
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::time::Instant;
+
+use crate::platform::{QuotaHint, Rate};
+
+/// The pace of one run's requests.
+pub struct Limiter {
+    /// The governor limiter for the current rate; replaced when it changes.
+    current: Mutex<(Rate, Arc<DefaultDirectRateLimiter>)>,
+    /// Until when every request waits (the platform's window is used up).
+    paused_until: Mutex<Option<Instant>>,
+    /// `--rate` was given: do not follow the platform's headers.
+    fixed: bool,
+    /// Share of the platform's quota to use (`--max-quota-share`).
+    share: f64,
+}
+
+fn governor_for(rate: Rate) -> Arc<DefaultDirectRateLimiter> {
+    // Evenly spaced: one request every window/requests, burst of one, so no
+    // fixed window on the server ever sees more than `requests`.
+    let period = rate.window / rate.requests.max(1);
+    let quota = Quota::with_period(period.max(Duration::from_micros(1)))
+        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+        .allow_burst(NonZeroU32::MIN);
+    Arc::new(RateLimiter::direct(quota))
+}
+
+impl Limiter {
+    /// A limiter at `rate`; `fixed` keeps it there whatever headers say.
+    pub fn new(rate: Rate, fixed: bool, share: f64) -> Self {
+        let rate = scaled(rate, share);
+        Limiter {
+            current: Mutex::new((rate, governor_for(rate))),
+            paused_until: Mutex::new(None),
+            fixed,
+            share,
+        }
+    }
+
+    /// The rate in force.
+    pub fn rate(&self) -> Rate {
+        self.current.lock().unwrap_or_else(|e| e.into_inner()).0
+    }
+
+    /// Waits until a request may go out.
+    pub async fn wait(&self) {
+        loop {
+            let pause = *self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(until) = pause {
+                if until > Instant::now() {
+                    tokio::time::sleep_until(until).await;
+                    continue;
+                }
+            }
+            let limiter = self
+                .current
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .1
+                .clone();
+            limiter.until_ready().await;
+            return;
+        }
+    }
+
+    /// Every request waits at least `d` from now.
+    pub fn pause(&self, d: Duration) {
+        let until = Instant::now() + d;
+        let mut p = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
+        if p.is_none_or(|old| old < until) {
+            *p = Some(until);
+        }
+    }
+
+    /// Follows what an answer's headers say about the quota.
+    pub fn observe(&self, hint: &QuotaHint) {
+        if hint.left == Some(0) {
+            if let Some(reset) = hint.reset {
+                self.pause(reset);
+            }
+        }
+        if self.fixed {
+            return;
+        }
+        if let (Some(quota), Some(window)) = (hint.quota, hint.window) {
+            if quota == 0 || window.is_zero() {
+                return;
+            }
+            let reported = scaled(
+                Rate {
+                    requests: quota,
+                    window,
+                },
+                self.share,
+            );
+            let mut cur = self.current.lock().unwrap_or_else(|e| e.into_inner());
+            if cur.0 != reported {
+                tracing::info!(message = "following the platform's reported quota", rate = %reported);
+                *cur = (reported, governor_for(reported));
+            }
+        }
+    }
+}
+
+fn scaled(rate: Rate, share: f64) -> Rate {
+    let share = if share > 0.0 && share <= 1.0 {
+        share
+    } else {
+        1.0
+    };
+    Rate {
+        requests: ((rate.requests as f64 * share).floor() as u32).max(1),
+        window: rate.window,
+    }
+}
