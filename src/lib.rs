@@ -30,6 +30,7 @@ pub mod model;
 pub mod platform;
 pub mod read;
 pub mod report;
+pub mod sandbox;
 
 pub mod validate;
 pub mod values;

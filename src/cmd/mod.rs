@@ -1,9 +1,17 @@
 //! The command line: one `Command` variant per command, each handed off to
 //! `cmd/<name>.rs`, which owns its arguments and its `run`.
 
+pub mod check;
 pub mod common;
+pub mod ids;
+pub mod import;
 pub mod mapping;
 pub mod presets;
+pub mod reconcile;
+pub mod rejects;
+pub mod resume;
+pub mod sandbox;
+pub mod status;
 pub mod validate;
 
 use std::io::Write;
@@ -32,6 +40,22 @@ pub enum Command {
     Mapping(mapping::Args),
     /// List the built-in presets and the columns each reads.
     Presets(presets::Args),
+    /// Pre-flight: credentials, scopes and quota; stores nothing.
+    Check(check::Args),
+    /// Import an input into a platform, with a checkpoint journal.
+    Import(import::Args),
+    /// Continue an import from its journal.
+    Resume(resume::Args),
+    /// Show what a journal says: created, rejected, in doubt, not sent.
+    Status(status::Args),
+    /// Settle in-doubt records by looking them up; sends nothing new.
+    Reconcile(reconcile::Args),
+    /// Write every record not in the platform, in the input's columns, to fix and re-import.
+    Rejects(rejects::Args),
+    /// Print source key → platform id (CSV) for every record in the platform.
+    Ids(ids::Args),
+    /// Run the local stand-in for the three platforms.
+    Sandbox(sandbox::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -53,6 +77,14 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Mapping(args) => mapping::run(args),
         Command::Presets(args) => presets::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Import(args) => import::run(args),
+        Command::Resume(args) => resume::run(args),
+        Command::Status(args) => status::run(args),
+        Command::Reconcile(args) => reconcile::run(args),
+        Command::Rejects(args) => rejects::run(args),
+        Command::Ids(args) => ids::run(args),
+        Command::Sandbox(args) => sandbox::run(args),
     };
     match result {
         Ok(exit) => ExitCode::from(exit as u8),

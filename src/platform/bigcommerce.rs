@@ -43,14 +43,14 @@ impl Platform for BigCommerce {
 
     fn check_customer(&self, c: &Customer, f: &mut Findings) {
         check_len(f, "email", c.email.as_deref(), 3, 250, len_rules!("email"));
-        if let Some(email) = c.email.as_deref() {
-            if !is_valid_email(email) {
-                f.violation(
-                    "email",
-                    "email.invalid",
-                    format!("email \"{email}\" is not a valid address"),
-                );
-            }
+        if let Some(email) = c.email.as_deref()
+            && !is_valid_email(email)
+        {
+            f.violation(
+                "email",
+                "email.invalid",
+                format!("email \"{email}\" is not a valid address"),
+            );
         }
         check_len(
             f,
@@ -85,14 +85,14 @@ impl Platform for BigCommerce {
             255,
             len_rules!("tax_exempt_category"),
         );
-        if let Some(ids) = &c.channel_ids {
-            if ids.is_empty() {
-                f.violation(
-                    "channel_ids",
-                    "channel_ids.empty",
-                    "channel_ids is an empty list; leave it out for every channel, or name at least one channel".into(),
-                );
-            }
+        if let Some(ids) = &c.channel_ids
+            && ids.is_empty()
+        {
+            f.violation(
+                "channel_ids",
+                "channel_ids.empty",
+                "channel_ids is an empty list; leave it out for every channel, or name at least one channel".into(),
+            );
         }
         if c.attributes.len() > MAX_ATTRIBUTES {
             f.violation(
@@ -334,6 +334,10 @@ impl Platform for BigCommerce {
             headers: auth(endpoint),
             body: None,
         })
+    }
+
+    fn probe_read(&self, endpoint: &Endpoint) -> Request {
+        super::get(endpoint, "customers?limit=1", auth(endpoint))
     }
 
     fn parse_lookup(&self, response: &Response<'_>) -> Result<Vec<Found>, Verdict> {

@@ -55,14 +55,14 @@ impl Platform for Bitbybit {
                 "neither email nor phone is given; bitbybit needs at least one".into(),
             );
         }
-        if let Some(email) = c.email.as_deref() {
-            if !is_valid_email(email) {
-                f.violation(
-                    "email",
-                    "email.invalid",
-                    format!("email \"{email}\" is not a valid address"),
-                );
-            }
+        if let Some(email) = c.email.as_deref()
+            && !is_valid_email(email)
+        {
+            f.violation(
+                "email",
+                "email.invalid",
+                format!("email \"{email}\" is not a valid address"),
+            );
         }
         // AddressInput: required [address1].
         for (i, a) in c.addresses.iter().enumerate() {
@@ -183,6 +183,10 @@ impl Platform for Bitbybit {
             headers: auth(endpoint),
             body: None,
         })
+    }
+
+    fn probe_read(&self, endpoint: &Endpoint) -> Request {
+        super::get(endpoint, "customers?search=storeload-check", auth(endpoint))
     }
 
     fn parse_lookup(&self, response: &Response<'_>) -> Result<Vec<Found>, Verdict> {

@@ -396,4 +396,23 @@ pub trait Platform: Send + Sync {
 
     /// Reads a lookup answer.
     fn parse_lookup(&self, response: &Response<'_>) -> Result<Vec<Found>, Verdict>;
+
+    /// A harmless read that proves the credentials and shows the quota.
+    fn probe_read(&self, endpoint: &Endpoint) -> Request;
+
+    /// A request that shows write scope without storing anything, where the
+    /// platform has one (Salesive's empty-body create, FACTS.md).
+    fn probe_write(&self, _endpoint: &Endpoint) -> Option<Request> {
+        None
+    }
+}
+
+/// A GET of `path` under the endpoint with the given auth headers.
+pub fn get(endpoint: &Endpoint, path_and_query: &str, headers: Vec<(String, String)>) -> Request {
+    Request {
+        method: Method::GET,
+        url: format!("{}/{path_and_query}", endpoint.base_url),
+        headers,
+        body: None,
+    }
 }

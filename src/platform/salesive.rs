@@ -39,6 +39,10 @@ impl Platform for Salesive {
     }
 
     fn check_customer(&self, c: &Customer, f: &mut Findings) {
+        // Salesive takes the display name as written, never first and last
+        // names: a split of the full name (mapping's `name.split` warning)
+        // changes nothing it is sent.
+        f.items.retain(|v| v.rule != "name.split");
         // CustomerCreate: required [name, email]; email format: email.
         if c.display_name().is_none() {
             f.violation(
@@ -201,6 +205,21 @@ impl Platform for Salesive {
             url: url.to_string(),
             headers: auth(endpoint),
             body: None,
+        })
+    }
+
+    fn probe_read(&self, endpoint: &Endpoint) -> Request {
+        super::get(endpoint, "customers?page=1&limit=1", auth(endpoint))
+    }
+
+    fn probe_write(&self, endpoint: &Endpoint) -> Option<Request> {
+        // An empty object: refused with 403 without WRITE_CUSTOMERS, with
+        // 400 (validation) with it; never stores anything (FACTS.md).
+        Some(Request {
+            method: Method::POST,
+            url: format!("{}/customers", endpoint.base_url),
+            headers: auth(endpoint),
+            body: Some(b"{}".to_vec()),
         })
     }
 

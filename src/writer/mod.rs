@@ -492,6 +492,11 @@ impl Writer {
         false
     }
 
+    /// Writes entries to the journal; false (and the run stopped) on error.
+    pub async fn record(&self, entries: Vec<Entry>) -> bool {
+        self.journal(entries).await
+    }
+
     /// Journals the records of a batch that could not be settled: in doubt
     /// when a try may have been applied, failed (retryable) otherwise.
     async fn finish_unsettled(&self, batch: &[Work], doubt: bool, reason: &str) {
@@ -582,7 +587,7 @@ impl Writer {
 
     /// Looks one record up: `Some(Some(entry))` settled, `Some(None)` not
     /// found, `None` could not tell.
-    async fn look_up(&self, work: &Work) -> Option<Option<Entry>> {
+    pub async fn look_up(&self, work: &Work) -> Option<Option<Entry>> {
         let key = work
             .customer
             .email

@@ -1,0 +1,764 @@
+//! `storeload import`: the whole pipeline into a platform, with a journal.
+//! Also the engine behind `storeload resume`, which reruns it with the
+//! options the journal's header recorded.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::Args as ClapArgs;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use super::common::SourceArgs;
+use crate::error::{CliError, Exit};
+use crate::journal::{self, Entry, Header, Journal, JournalWriter, RecordState, Stage};
+use crate::model::record_key;
+use crate::platform::{Credentials, Endpoint, Platform, PlatformId, Rate, bitbybit};
+use crate::sandbox;
+use crate::read::Format;
+use crate::validate::pipeline::{self, CheckOptions};
+use crate::writer::limit::Limiter;
+use crate::writer::progress::Progress;
+use crate::writer::{InDoubtPolicy, Stop, Tally, Work, Writer, WriterConfig};
+
+/// Arguments of `storeload import`.
+#[derive(Debug, ClapArgs)]
+pub struct Args {
+    #[command(flatten)]
+    source: SourceArgs,
+
+    /// The platform to import into.
+    #[arg(long, value_enum)]
+    to: PlatformId,
+
+    /// The checkpoint journal: created if missing, continued if present
+    /// (records already created are skipped).
+    #[arg(long, value_name = "FILE")]
+    journal: PathBuf,
+
+    #[command(flatten)]
+    send: SendArgs,
+
+    /// Start the local sandbox in-process and import into it (no account needed).
+    #[arg(long, conflicts_with = "base_url")]
+    sandbox: bool,
+
+    /// Treat every warning as a violation.
+    #[arg(long)]
+    strict: bool,
+
+    /// Print only the final summary.
+    #[arg(long, short)]
+    quiet: bool,
+
+    /// Print the plan (records to send, requests, quota share, time) and stop.
+    #[arg(long)]
+    plan: bool,
+}
+
+/// How requests are sent; recorded in the journal so `resume` reuses them.
+#[derive(Debug, Clone, ClapArgs, Serialize, Deserialize)]
+pub struct SendArgs {
+    /// Base URL of the platform's API (default: the one in its spec).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// Requests per window, e.g. 150/30s; default: the platform's quota,
+    /// followed from its rate-limit headers when it sends them.
+    #[arg(long, value_name = "N/DURATION")]
+    pub rate: Option<Rate>,
+
+    /// Requests in flight at once (default: BigCommerce 4, Salesive 4, bitbybit 2).
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+
+    /// Seconds to wait for one answer.
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    pub timeout: u64,
+
+    /// Retries of a request after its first try, before its records are
+    /// journaled as failed (retryable on resume).
+    #[arg(long, default_value_t = 8)]
+    pub max_retries: u32,
+
+    /// Records sent without a clear answer: look them up (default where the
+    /// platform has a lookup), resend, or skip and list them.
+    #[arg(long, value_enum)]
+    pub in_doubt: Option<InDoubtPolicy>,
+
+    /// Stop (exit 3, resumable) when the platform has answered only server
+    /// errors or connection failures for this many seconds.
+    #[arg(long, default_value_t = 600, value_name = "SECS")]
+    pub give_up_after: u64,
+
+    /// BigCommerce: send the welcome email to every customer created.
+    #[arg(long)]
+    pub notify: bool,
+
+    /// Use at most this share of the platform's quota (0 < F ≤ 1): a store's
+    /// quota is shared by all its apps.
+    #[arg(long, default_value_t = 1.0, value_name = "F", value_parser = parse_share)]
+    pub max_quota_share: f64,
+
+    /// Refuse to send anything when more than P% of the records are invalid.
+    #[arg(long, value_name = "P")]
+    pub max_invalid_pct: Option<f64>,
+
+    /// Send only the first N records not yet in the journal (a canary run).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+
+    /// bitbybit: the API key header (its docs also show x-bitbybit-key).
+    #[arg(long, default_value = bitbybit::DEFAULT_KEY_HEADER, value_name = "NAME")]
+    pub key_header: String,
+}
+
+fn parse_share(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(f) if f > 0.0 && f <= 1.0 => Ok(f),
+        _ => Err(format!("could not use '{s}' as a quota share: give a number above 0 and at most 1, e.g. 0.5")),
+    }
+}
+
+/// Everything a run needs; the journal header records it (never secrets).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunPlan {
+    /// The input path (stdin is spooled to a file first).
+    pub input: String,
+    /// The platform.
+    pub to: PlatformId,
+    /// `--format`.
+    pub format: Option<Format>,
+    /// `--delimiter`.
+    pub delimiter: Option<u8>,
+    /// `--preset`.
+    pub preset: Option<String>,
+    /// `--mapping`.
+    pub mapping: Option<PathBuf>,
+    /// `--strict`.
+    pub strict: bool,
+    /// How to send.
+    pub send: SendArgs,
+    /// Whether the run went into the in-process sandbox.
+    pub sandbox: bool,
+}
+
+/// Runs `storeload import`.
+pub fn run(args: Args) -> Result<Exit, CliError> {
+    let mut input = args.source.input.clone();
+    if input == "-" {
+        input = spool_stdin(&args.journal)?;
+    }
+    let plan = RunPlan {
+        input,
+        to: args.to,
+        format: args.source.format,
+        delimiter: args.source.delimiter,
+        preset: args.source.preset.clone(),
+        mapping: args.source.mapping.clone(),
+        strict: args.strict,
+        send: args.send,
+        sandbox: args.sandbox,
+    };
+    execute(&plan, &args.journal, Mode::Import, args.quiet, args.plan)
+}
+
+/// Whether a run starts or continues a journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `import`: create the journal, or continue it with new input.
+    Import,
+    /// `resume`: continue with the recorded options; `force` skips the
+    /// input-changed check.
+    Resume {
+        /// Skip the check that the input is unchanged.
+        force: bool,
+    },
+}
+
+/// Input from stdin is spooled beside the journal, so a resume has it and
+/// the fingerprint covers it (DECISIONS.md).
+fn spool_stdin(journal: &Path) -> Result<String, CliError> {
+    let mut path = journal.as_os_str().to_owned();
+    path.push(".input");
+    let path = PathBuf::from(path);
+    let mut file = std::fs::File::create(&path)
+        .map_err(|e| CliError::usage(format!("{}: cannot spool stdin: {e}", path.display())))?;
+    std::io::copy(&mut std::io::stdin().lock(), &mut file)
+        .map_err(|e| CliError::usage(format!("{}: cannot spool stdin: {e}", path.display())))?;
+    Ok(path.display().to_string())
+}
+
+/// The credentials the sandbox accepts for `platform`.
+fn sandbox_credentials(platform: PlatformId) -> Credentials {
+    match platform {
+        PlatformId::Bigcommerce => Credentials {
+            secret: sandbox::BIGCOMMERCE_ACCESS_TOKEN.into(),
+            store_hash: Some(sandbox::BIGCOMMERCE_STORE_HASH.into()),
+        },
+        PlatformId::Salesive => Credentials {
+            secret: sandbox::SALESIVE_APP_TOKEN.into(),
+            store_hash: None,
+        },
+        PlatformId::Bitbybit => Credentials {
+            secret: sandbox::BITBYBIT_API_KEY.into(),
+            store_hash: None,
+        },
+    }
+}
+
+/// A plain `http://` URL is only allowed to loopback (the sandbox).
+pub fn check_base_url(url: &str) -> Result<String, CliError> {
+    let parsed = url::Url::parse(url)
+        .map_err(|e| CliError::usage(format!("--base-url {url}: not a URL ({e})")))?;
+    match parsed.scheme() {
+        "https" => {}
+        "http" => {
+            let loopback = match parsed.host() {
+                Some(url::Host::Domain(d)) => d == "localhost",
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                None => false,
+            };
+            if !loopback {
+                return Err(CliError::usage(format!(
+                    "--base-url {url}: plain http is refused except to loopback; credentials would travel unencrypted. Use https://"
+                )));
+            }
+        }
+        other => {
+            return Err(CliError::usage(format!(
+                "--base-url {url}: scheme {other} is not http(s)"
+            )));
+        }
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
+/// Counts kept by the reading side of a run.
+#[derive(Debug, Default)]
+struct ReadTally {
+    read: AtomicU64,
+    valid: AtomicU64,
+    invalid: AtomicU64,
+    known: AtomicU64,
+    in_doubt_before: AtomicU64,
+    limited: AtomicU64,
+}
+
+/// Runs an import or a resume of `plan` with `journal_path`.
+pub fn execute(
+    plan: &RunPlan,
+    journal_path: &Path,
+    mode: Mode,
+    quiet: bool,
+    plan_only: bool,
+) -> Result<Exit, CliError> {
+    let platform = plan.to.platform();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::usage(format!("cannot start the async runtime: {e}")))?;
+    // Credentials first: a missing variable fails before any reading.
+    let (credentials, base_url, sandbox) = if plan.sandbox {
+        let handle = runtime
+            .block_on(sandbox::start(sandbox::SandboxConfig::default()))
+            .map_err(|e| CliError::usage(format!("cannot start the sandbox: {e}")))?;
+        let creds = sandbox_credentials(plan.to);
+        let url = handle.base_url(plan.to.as_str());
+        if !quiet {
+            eprintln!("storeload: importing into the in-process sandbox at {url}");
+        }
+        (creds, url, Some(handle))
+    } else {
+        let creds = platform.credentials_from_env()?;
+        let url = match &plan.send.base_url {
+            Some(u) => check_base_url(u)?,
+            None => platform.default_base_url(&creds),
+        };
+        (creds, url, None)
+    };
+    let endpoint = Endpoint {
+        base_url: base_url.clone(),
+        credentials,
+        key_header: plan.send.key_header.clone(),
+        notify: plan.send.notify,
+    };
+    // The pre-flight: refused credentials fail here, before the input is read.
+    let checks = runtime.block_on(super::check::preflight(
+        platform,
+        &endpoint,
+        Duration::from_secs(plan.send.timeout.clamp(1, 10)),
+    ))?;
+    if !quiet {
+        for line in &checks {
+            eprintln!("storeload: check: {line}");
+        }
+    }
+    let source = SourceArgs {
+        input: plan.input.clone(),
+        format: plan.format,
+        delimiter: plan.delimiter,
+        preset: plan.preset.clone(),
+        mapping: plan.mapping.clone(),
+    };
+    let (mut input, mapping) = source.open()?;
+    let fp = match &input.path {
+        Some(p) => journal::fingerprint(p)
+            .map_err(|e| CliError::usage(format!("{}: cannot read it: {e}", p.display())))?,
+        None => journal::InputFingerprint {
+            path: "stdin".into(),
+            size: 0,
+            sha256: String::new(),
+        },
+    };
+    let options = serde_json::to_value(plan).unwrap_or_default();
+    let mapping_value = serde_json::json!({
+        "origin": mapping.origin.to_string(),
+        "fields": mapping.rules.iter().map(|(f, s)| serde_json::json!({"field": f.name(), "source": s.describe()})).collect::<Vec<_>>(),
+    });
+    // Open (and lock) the journal first: its states decide what is known.
+    let (existing, replay) = if journal_path.exists() {
+        let (j, replay) = Journal::open_append(journal_path).map_err(|e| CliError::usage(e.to_string()))?;
+        if let Some(h) = replay.header() {
+            if h.platform != plan.to.as_str() {
+                return Err(CliError::usage(format!(
+                    "journal {} belongs to an import into {}, not {}; give --journal a new path",
+                    journal_path.display(),
+                    h.platform,
+                    plan.to
+                )));
+            }
+        }
+        (Some(j), Some(replay))
+    } else {
+        if let Mode::Resume { .. } = mode {
+            return Err(CliError::usage(format!("journal {}: no such file", journal_path.display())));
+        }
+        (None, None)
+    };
+    let unchanged = replay
+        .as_ref()
+        .and_then(|r| r.latest_header())
+        .is_some_and(|h| h.input.size == fp.size && h.input.sha256 == fp.sha256);
+    if let (Mode::Resume { force: false }, Some(h)) = (mode, replay.as_ref().and_then(|r| r.latest_header())) {
+        if !unchanged {
+            return Err(CliError::usage(format!(
+                "{}: the input changed since the run began (size {} → {} bytes); resuming would mix two files. Use `storeload import` with the same journal for a new file (known records are skipped), or `storeload resume --force`",
+                plan.input, h.input.size, fp.size
+            )));
+        }
+    }
+    let next_run = replay.as_ref().map(|r| r.next_run()).unwrap_or(1);
+    let states = replay.map(|r| r.records).unwrap_or_default();
+    let rate = effective_rate(plan, platform);
+
+    // The plan: a fast dry run over the whole input before the first write.
+    // A resume of an unchanged input reuses it (DECISIONS.md: no second
+    // full validation before the first new request).
+    if !(matches!(mode, Mode::Resume { .. }) && unchanged) {
+        let figures = dry_pass(&source, platform, plan.strict, &states)?;
+        let text = figures.render(platform, rate, plan.send.limit);
+        if !quiet || plan_only {
+            eprint!("{text}");
+        }
+        if plan_only {
+            return Ok(Exit::Ok);
+        }
+        if let Some(max) = plan.send.max_invalid_pct {
+            let pct = figures.invalid_pct();
+            if pct > max {
+                return Err(CliError {
+                    exit: Exit::Incomplete,
+                    message: format!(
+                        "refused: {pct:.2}% of the records are invalid, above --max-invalid-pct {max}; nothing was sent. Fix them (storeload validate … --rejects fix.csv) or raise the limit"
+                    ),
+                });
+            }
+        }
+    }
+
+    let header = Header::new(next_run, plan.to.as_str(), "customers", fp.clone(), mapping_value, options);
+    let journal = match existing {
+        Some(mut j) => {
+            j.append(&Entry::Header(header))
+                .and_then(|_| j.commit())
+                .map_err(|e| CliError::usage(e.to_string()))?;
+            j
+        }
+        None => Journal::create(journal_path, &header).map_err(|e| CliError::usage(e.to_string()))?,
+    };
+    let first_batch = states
+        .values()
+        .filter_map(|s| match s {
+            RecordState::Sent { batch, .. } => Some(*batch + 1),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(1);
+
+    let rate_fixed = plan.send.rate.is_some();
+    let concurrency = plan.send.concurrency.unwrap_or_else(|| platform.default_concurrency()).max(1);
+    if plan.to == PlatformId::Bigcommerce && concurrency > 10 && !quiet {
+        eprintln!("storeload: warning: --concurrency {concurrency} is above BigCommerce's ~10 concurrent requests per store; expect 429s");
+    }
+    let config = WriterConfig {
+        endpoint,
+        concurrency,
+        timeout: Duration::from_secs(plan.send.timeout.max(1)),
+        max_retries: plan.send.max_retries,
+        in_doubt: plan.send.in_doubt.unwrap_or(InDoubtPolicy::Lookup),
+        give_up_after: Duration::from_secs(plan.send.give_up_after),
+        min_backoff: Duration::from_millis(250),
+        max_backoff: Duration::from_secs(30),
+    };
+    let started = Instant::now();
+    let tally = Arc::new(Tally::default());
+    let stop = Arc::new(Stop::default());
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let read_tally = Arc::new(ReadTally::default());
+    let fp_tag: String = fp.sha256.chars().take(8).collect();
+
+    let result = runtime.block_on(async {
+        let jw = JournalWriter::spawn(journal);
+        let writer = Writer::new(
+            platform,
+            config,
+            Limiter::new(plan.send.rate.unwrap_or_else(|| platform.default_rate()), rate_fixed, plan.send.max_quota_share),
+            jw.clone(),
+            tally.clone(),
+            stop.clone(),
+            first_batch,
+        )
+        .map_err(CliError::usage)?;
+        let writer = Arc::new(writer);
+        let (tx, rx) = mpsc::channel::<Work>(4096);
+        let progress = Progress::start(tally.clone(), quiet);
+        {
+            let stop = stop.clone();
+            let interrupted = interrupted.clone();
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    interrupted.store(true, Ordering::SeqCst);
+                    stop.soft();
+                    eprintln!("\nstoreload: stopping: letting requests in flight finish (Ctrl-C again to stop at once)");
+                    if tokio::signal::ctrl_c().await.is_ok() {
+                        eprintln!("storeload: stopped at once; records in flight are in doubt until resumed");
+                        std::process::exit(Exit::Interrupted as i32);
+                    }
+                }
+            });
+        }
+        let send_task = tokio::spawn(writer.clone().run(rx));
+        let records = std::mem::replace(&mut input.records, crate::read::Records::empty());
+        let reader = {
+            let stop = stop.clone();
+            let tally = tally.clone();
+            let rt = read_tally.clone();
+            let jw = jw.clone();
+            let handle = tokio::runtime::Handle::current();
+            let strict = plan.strict;
+            let limit = plan.send.limit;
+            tokio::task::spawn_blocking(move || {
+                let mut rejected: Vec<Entry> = Vec::new();
+                let flush = |rejected: &mut Vec<Entry>| -> bool {
+                    if rejected.is_empty() {
+                        return true;
+                    }
+                    let batch = std::mem::take(rejected);
+                    handle.block_on(jw.write(batch)).is_ok()
+                };
+                pipeline::run(records, &mapping, platform, CheckOptions { strict }, |c| {
+                    rt.read.fetch_add(1, Ordering::Relaxed);
+                    if !c.is_valid() {
+                        rt.invalid.fetch_add(1, Ordering::Relaxed);
+                        let key = format!("invalid:{fp_tag}:{}", c.raw.line);
+                        if !states.get(&key).is_some_and(RecordState::is_final) {
+                            rejected.push(Entry::Rejected(journal::Rejected {
+                                key,
+                                record: c.raw.number,
+                                line: c.raw.line,
+                                stage: Stage::Validate,
+                                reasons: c
+                                    .findings
+                                    .iter()
+                                    .filter(|v| v.severity == crate::validate::Severity::Violation)
+                                    .map(|v| journal::Reason {
+                                        field: v.field.clone(),
+                                        rule: v.rule.to_string(),
+                                        message: v.message.clone(),
+                                    })
+                                    .collect(),
+                            }));
+                            if rejected.len() >= 512 && !flush(&mut rejected) {
+                                return false;
+                            }
+                        }
+                        return !stop.is_stopping();
+                    }
+                    rt.valid.fetch_add(1, Ordering::Relaxed);
+                    let Some(customer) = c.customer else {
+                        return true;
+                    };
+                    let key = record_key(&customer);
+                    let sent_before = match states.get(&key) {
+                        Some(s) if s.is_final() => {
+                            rt.known.fetch_add(1, Ordering::Relaxed);
+                            return !stop.is_stopping();
+                        }
+                        Some(RecordState::Sent { at, .. }) | Some(RecordState::InDoubt { at, .. }) => {
+                            rt.in_doubt_before.fetch_add(1, Ordering::Relaxed);
+                            Some(*at)
+                        }
+                        _ => None,
+                    };
+                    if limit.is_some_and(|l| tally.queued.load(Ordering::Relaxed) >= l) {
+                        // --limit: read on (for the counts), send no more.
+                        rt.limited.fetch_add(1, Ordering::Relaxed);
+                        return !stop.is_stopping();
+                    }
+                    tally.queued.fetch_add(1, Ordering::Relaxed);
+                    let work = Work {
+                        key,
+                        record: c.raw.number,
+                        line: c.raw.line,
+                        customer,
+                        sent_before,
+                    };
+                    if tx.blocking_send(work).is_err() {
+                        return false;
+                    }
+                    !stop.is_stopping()
+                });
+                flush(&mut rejected)
+            })
+        };
+        let read_ok = reader.await.unwrap_or(false);
+        let jw = send_task.await.unwrap_or(jw);
+        progress.finish();
+        Ok::<_, CliError>((jw, read_ok))
+    });
+    let (jw, read_ok) = result?;
+    let fatal = stop.fatal_message();
+    let summary = Summary::new(&read_tally, &tally, started.elapsed());
+    runtime.block_on(async {
+        let end = Entry::End(journal::End {
+            at: chrono::Utc::now(),
+            summary: serde_json::to_value(&summary).unwrap_or_default(),
+        });
+        let _ = jw.write(vec![end]).await;
+        jw.close().await
+    })
+    .map_err(|e| CliError::usage(e.to_string()))?;
+    if let Some(handle) = sandbox {
+        runtime.block_on(handle.stop());
+    }
+    let text = summary.render(platform, &plan.input, journal_path);
+    super::print(&text)?;
+    let resume_hint = format!("resume with: storeload resume {}", journal_path.display());
+    if interrupted.load(Ordering::SeqCst) {
+        eprintln!("storeload: interrupted; the journal is flushed. {resume_hint}");
+        return Ok(Exit::Interrupted);
+    }
+    if let Some(message) = fatal {
+        return Err(CliError::stopped(format!("{message}\n\nThe journal is flushed; {resume_hint}")));
+    }
+    if !read_ok {
+        return Err(CliError::stopped(format!(
+            "the run stopped before the whole input was read; {resume_hint}"
+        )));
+    }
+    Ok(if summary.complete() { Exit::Ok } else { Exit::Incomplete })
+}
+
+/// The final figures of an import.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// Records read.
+    pub read: u64,
+    /// Valid records.
+    pub valid: u64,
+    /// Invalid records (journaled as rejected, never sent).
+    pub invalid: u64,
+    /// Valid records skipped because the journal already settled them.
+    pub known: u64,
+    /// Records found in doubt from an earlier run and settled or resent now.
+    pub in_doubt_before: u64,
+    /// Created.
+    pub created: u64,
+    /// Already in the store.
+    pub exists: u64,
+    /// Refused by the platform.
+    pub rejected: u64,
+    /// Failed after retries (retryable).
+    pub failed: u64,
+    /// Left in doubt.
+    pub in_doubt: u64,
+    /// Handed to the writer but not sent (the run stopped).
+    pub not_sent: u64,
+    /// Requests made.
+    pub requests: u64,
+    /// Retries.
+    pub retries: u64,
+    /// 429 answers.
+    pub throttled: u64,
+    /// Wall time in seconds.
+    pub seconds: f64,
+}
+
+impl Summary {
+    fn new(r: &ReadTally, t: &Tally, elapsed: Duration) -> Self {
+        let l = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let queued = l(&t.queued);
+        Summary {
+            read: l(&r.read),
+            valid: l(&r.valid),
+            invalid: l(&r.invalid),
+            known: l(&r.known),
+            in_doubt_before: l(&r.in_doubt_before),
+            created: l(&t.created),
+            exists: l(&t.exists),
+            rejected: l(&t.rejected),
+            failed: l(&t.failed),
+            in_doubt: l(&t.in_doubt),
+            not_sent: queued.saturating_sub(t.done()) + l(&r.limited),
+            requests: l(&t.requests),
+            retries: l(&t.retries),
+            throttled: l(&t.throttled),
+            seconds: elapsed.as_secs_f64(),
+        }
+    }
+
+    /// Every record read is valid and now in the platform.
+    pub fn complete(&self) -> bool {
+        self.invalid == 0 && self.rejected == 0 && self.failed == 0 && self.in_doubt == 0 && self.not_sent == 0
+    }
+
+    fn render(&self, platform: &dyn Platform, input: &str, journal: &Path) -> String {
+        format!(
+            "storeload import: {input} → {} (journal {})\n\
+             read {} · valid {} · invalid {} (journaled as rejected, not sent)\n\
+             known from the journal, skipped: {}\n\
+             created {} · already there {} · refused by the platform {} · failed {} · in doubt {} · not sent {}\n\
+             {} requests · {} retries · {} answered 429 · {:.1} s\n",
+            platform.display_name(),
+            journal.display(),
+            self.read,
+            self.valid,
+            self.invalid,
+            self.known,
+            self.created,
+            self.exists,
+            self.rejected,
+            self.failed,
+            self.in_doubt,
+            self.not_sent,
+            self.requests,
+            self.retries,
+            self.throttled,
+            self.seconds
+        )
+    }
+}
+
+/// The rate the plan assumes: `--rate`, else the platform's default quota,
+/// times `--max-quota-share`.
+fn effective_rate(plan: &RunPlan, platform: &dyn Platform) -> Rate {
+    let rate = plan.send.rate.unwrap_or_else(|| platform.default_rate());
+    Rate {
+        requests: ((rate.requests as f64 * plan.send.max_quota_share).floor() as u32).max(1),
+        window: rate.window,
+    }
+}
+
+/// What a dry pass over the whole input found.
+#[derive(Debug, Default)]
+struct PlanFigures {
+    read: u64,
+    valid: u64,
+    invalid: u64,
+    known: u64,
+    to_send: u64,
+    batch_size: u64,
+}
+
+impl PlanFigures {
+    fn invalid_pct(&self) -> f64 {
+        if self.read == 0 {
+            0.0
+        } else {
+            self.invalid as f64 * 100.0 / self.read as f64
+        }
+    }
+
+    fn render(&self, platform: &dyn Platform, rate: Rate, limit: Option<u64>) -> String {
+        let sending = limit.map_or(self.to_send, |l| l.min(self.to_send));
+        let requests = sending.div_ceil(self.batch_size.max(1));
+        let seconds = requests as f64 * rate.window.as_secs_f64() / rate.requests.max(1) as f64;
+        let mut s = format!(
+            "plan: {} records read · {} valid · {} invalid ({:.2}%) · {} already in the journal · {} to send{}\n",
+            self.read,
+            self.valid,
+            self.invalid,
+            self.invalid_pct(),
+            self.known,
+            self.to_send,
+            match limit {
+                Some(l) if l < self.to_send => format!(" (--limit: the first {l})"),
+                _ => String::new(),
+            }
+        );
+        s.push_str(&format!(
+            "plan: {requests} request{} of up to {} to {} · at {rate} that takes about {}\n",
+            if requests == 1 { "" } else { "s" },
+            self.batch_size,
+            platform.display_name(),
+            human_duration(seconds)
+        ));
+        s
+    }
+}
+
+fn human_duration(seconds: f64) -> String {
+    let s = seconds.ceil() as u64;
+    match s {
+        0..=59 => format!("{s} s"),
+        60..=3599 => format!("{} min {} s", s / 60, s % 60),
+        _ => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// Reads, maps and validates the whole input once, counting what an import
+/// would send given what the journal already settled.
+fn dry_pass(
+    source: &SourceArgs,
+    platform: &'static dyn Platform,
+    strict: bool,
+    states: &std::collections::HashMap<String, RecordState>,
+) -> Result<PlanFigures, CliError> {
+    let (mut input, mapping) = source.open()?;
+    let records = std::mem::replace(&mut input.records, crate::read::Records::empty());
+    let mut f = PlanFigures {
+        batch_size: platform.batch_size() as u64,
+        ..PlanFigures::default()
+    };
+    pipeline::run(records, &mapping, platform, CheckOptions { strict }, |c| {
+        f.read += 1;
+        match (&c.customer, c.is_valid()) {
+            (Some(customer), true) => {
+                f.valid += 1;
+                if states.get(&record_key(customer)).is_some_and(RecordState::is_final) {
+                    f.known += 1;
+                } else {
+                    f.to_send += 1;
+                }
+            }
+            _ => f.invalid += 1,
+        }
+        true
+    });
+    Ok(f)
+}

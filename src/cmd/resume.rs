@@ -1,0 +1,53 @@
+//! `storeload resume`: continues an import from its journal with the options
+//! it was started with (secrets again from the environment). Refuses when
+//! the input changed since the run began, unless `--force`.
+
+use std::path::PathBuf;
+
+use clap::Args as ClapArgs;
+
+use super::import::{self, Mode, RunPlan};
+use crate::error::{CliError, Exit};
+use crate::journal;
+
+/// Arguments of `storeload resume`.
+#[derive(Debug, ClapArgs)]
+pub struct Args {
+    /// The journal of the run to continue.
+    journal: PathBuf,
+
+    /// Continue even though the input changed since the run began.
+    #[arg(long)]
+    force: bool,
+
+    /// Print only the final summary.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Runs `storeload resume`.
+pub fn run(args: Args) -> Result<Exit, CliError> {
+    let replay = journal::replay(&args.journal).map_err(|e| CliError::usage(e.to_string()))?;
+    let header = replay.latest_header().ok_or_else(|| {
+        CliError::usage(format!("journal {}: has no header line", args.journal.display()))
+    })?;
+    let plan: RunPlan = serde_json::from_value(header.options.clone()).map_err(|e| {
+        CliError::usage(format!(
+            "journal {}: its header does not hold this version's run options ({e})",
+            args.journal.display()
+        ))
+    })?;
+    if plan.sandbox {
+        return Err(CliError::usage(format!(
+            "journal {}: that run imported into the in-process sandbox, which ended with it; start a new import instead",
+            args.journal.display()
+        )));
+    }
+    import::execute(
+        &plan,
+        &args.journal,
+        Mode::Resume { force: args.force },
+        args.quiet,
+        false,
+    )
+}

@@ -1,0 +1,741 @@
+//! BigCommerce customers v3 in the sandbox (specs/bigcommerce-create-customers.txt,
+//! FACTS.md): `POST /stores/{hash}/v3/customers` (a JSON array of 1–10
+//! customers, validated as a whole: any problem → 422 naming `index.field`;
+//! a taken or repeated email → 422 `.customer_create`; success → 200
+//! `{"data":[…],"meta":{}}`), `GET …/customers?email:in=…` (the lookup),
+//! the `X-Auth-Token` credential, the error shape, and the stored customers.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::post;
+use chrono::SecondsFormat;
+use serde_json::{Map, Value, json};
+
+use super::check::{Need, Obj, Problems, page_param, paginate, query_pairs};
+use super::conn::Conn;
+use super::gate::{self, Access, Answer, Credential, Input, Refusal, Route};
+use super::state::{Inner, Platform, Shared};
+use super::{BIGCOMMERCE_ACCESS_TOKEN, BIGCOMMERCE_READONLY_TOKEN, BIGCOMMERCE_STORE_HASH};
+use crate::values::is_valid_email;
+
+/// The `type` of every error body.
+const ERROR_TYPE: &str = "/api-docs/getting-started/api-status-codes";
+/// "Create up to 10 customers in one call."
+const MAX_BATCH: usize = 10;
+/// "addresses … Limited to 10." / "attributes … Limited to 10."
+const MAX_ADDRESSES: usize = 10;
+const MAX_ATTRIBUTES: usize = 10;
+/// The lookup's page size: default and largest.
+const DEFAULT_LIMIT: u64 = 50;
+const MAX_LIMIT: u64 = 250;
+
+/// The request fields of a customer (the spec's list).
+const CUSTOMER_FIELDS: &[&str] = &[
+    "email",
+    "first_name",
+    "last_name",
+    "company",
+    "phone",
+    "notes",
+    "tax_exempt_category",
+    "customer_group_id",
+    "addresses",
+    "attributes",
+    "authentication",
+    "accepts_product_review_abandoned_cart_emails",
+    "store_credit_amounts",
+    "origin_channel_id",
+    "channel_ids",
+    "form_fields",
+    "trigger_account_created_notification",
+];
+
+/// The request fields of an address.
+const ADDRESS_FIELDS: &[&str] = &[
+    "first_name",
+    "last_name",
+    "company",
+    "address1",
+    "address2",
+    "city",
+    "state_or_province",
+    "postal_code",
+    "country_code",
+    "phone",
+    "address_type",
+    "form_fields",
+];
+
+/// Countries whose states BigCommerce knows by full name: another name
+/// (or a code such as "CA") is refused.
+const NAMED_STATE_COUNTRIES: &[&str] = &["US", "CA", "AU"];
+
+/// The routes of BigCommerce.
+pub(crate) fn routes() -> Router<Arc<Shared>> {
+    Router::new().route(
+        "/stores/{store_hash}/v3/customers",
+        post(create_handler)
+            .get(list_handler)
+            .fallback(gate::method_not_allowed),
+    )
+}
+
+async fn create_handler(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(conn): ConnectInfo<Conn>,
+    Path(store_hash): Path<String>,
+    req: Request,
+) -> Response {
+    let route = Route {
+        platform: Platform::BigCommerce,
+        access: Access::Write,
+        store_hash: Some(store_hash),
+    };
+    gate::handle(shared, conn, route, req, create).await
+}
+
+async fn list_handler(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(conn): ConnectInfo<Conn>,
+    Path(store_hash): Path<String>,
+    req: Request,
+) -> Response {
+    let route = Route {
+        platform: Platform::BigCommerce,
+        access: Access::Read,
+        store_hash: Some(store_hash),
+    };
+    gate::handle(shared, conn, route, req, list).await
+}
+
+/// The store hash must be the sandbox's (404 otherwise), and `X-Auth-Token`
+/// one of its tokens (401 otherwise).
+pub(crate) fn authenticate(headers: &HeaderMap, store_hash: &str) -> Result<Credential, Refusal> {
+    if store_hash != BIGCOMMERCE_STORE_HASH {
+        return Err(Refusal::new(
+            404,
+            "NOT_FOUND",
+            format!("Store not found: no store has the hash '{store_hash}'"),
+        ));
+    }
+    match headers.get("x-auth-token").map(|v| v.to_str()) {
+        None => Err(Refusal::new(
+            401,
+            "MISSING_API_KEY",
+            "No X-Auth-Token header was found in this request",
+        )),
+        Some(Ok(BIGCOMMERCE_ACCESS_TOKEN)) => Ok(Credential {
+            label: "full",
+            read: true,
+            write: true,
+        }),
+        Some(Ok(BIGCOMMERCE_READONLY_TOKEN)) => Ok(Credential {
+            label: "readonly",
+            read: true,
+            write: false,
+        }),
+        Some(_) => Err(Refusal::new(
+            401,
+            "INVALID_API_KEY",
+            "The X-Auth-Token is not valid for this store",
+        )),
+    }
+}
+
+/// `{"status":…,"title":…,"type":…}`.
+pub(crate) fn error_body(status: u16, title: &str) -> Value {
+    json!({"status": status, "title": title, "type": ERROR_TYPE})
+}
+
+fn error(status: u16, title: &str) -> Answer {
+    Answer::new(status, error_body(status, title))
+}
+
+fn unprocessable(title: &str, errors: Map<String, Value>) -> Answer {
+    Answer::new(
+        422,
+        json!({"status": 422, "title": title, "type": ERROR_TYPE, "errors": errors}),
+    )
+}
+
+/// One stored customer.
+#[derive(Debug)]
+struct Stored {
+    id: u64,
+    /// The customer as BigCommerce answers it (compact JSON).
+    view: Box<str>,
+    /// The customer as the client sent it (compact JSON).
+    request: Box<str>,
+}
+
+/// The store's customers.
+#[derive(Debug, Default)]
+pub(crate) struct Store {
+    customers: Vec<Stored>,
+    /// Lower-cased email → index in `customers`.
+    by_email: HashMap<String, usize>,
+    next_address_id: u64,
+    next_attribute_id: u64,
+}
+
+impl Store {
+    /// Customers stored.
+    pub(crate) fn len(&self) -> usize {
+        self.customers.len()
+    }
+
+    /// Every customer in the answer shape plus `_request`.
+    pub(crate) fn inspect(&self) -> Vec<Value> {
+        self.customers.iter().map(inspect_one).collect()
+    }
+
+    fn add(&mut self, item: &Obj, now: &str) -> Value {
+        let id = self.customers.len() as u64 + 1;
+        let view = self.view(id, item, now);
+        let email = item.get("email").and_then(Value::as_str).unwrap_or("");
+        self.by_email
+            .insert(email.to_lowercase(), self.customers.len());
+        self.customers.push(Stored {
+            id,
+            view: view.to_string().into_boxed_str(),
+            request: Value::Object(item.clone()).to_string().into_boxed_str(),
+        });
+        view
+    }
+
+    /// The customer as BigCommerce answers it.
+    fn view(&mut self, id: u64, c: &Obj, now: &str) -> Value {
+        let s = |o: &Obj, k: &str| o.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let addresses: Vec<Value> = c
+            .get("addresses")
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .filter_map(Value::as_object)
+                    .map(|a| {
+                        self.next_address_id += 1;
+                        let code = s(a, "country_code");
+                        let country = rust_iso3166::from_alpha2(&code).map_or("", |c| c.name);
+                        json!({
+                            "id": self.next_address_id,
+                            "customer_id": id,
+                            "first_name": s(a, "first_name"),
+                            "last_name": s(a, "last_name"),
+                            "company": s(a, "company"),
+                            "address1": s(a, "address1"),
+                            "address2": s(a, "address2"),
+                            "city": s(a, "city"),
+                            "state_or_province": s(a, "state_or_province"),
+                            "postal_code": s(a, "postal_code"),
+                            "country_code": code,
+                            "country": country,
+                            "phone": s(a, "phone"),
+                            "address_type": a.get("address_type").and_then(Value::as_str).unwrap_or("residential"),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let attributes: Vec<Value> = c
+            .get("attributes")
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .filter_map(Value::as_object)
+                    .map(|a| {
+                        self.next_attribute_id += 1;
+                        json!({
+                            "id": self.next_attribute_id,
+                            "customer_id": id,
+                            "attribute_id": a.get("attribute_id").cloned().unwrap_or(Value::Null),
+                            "attribute_value": s(a, "attribute_value"),
+                            "date_created": now,
+                            "date_modified": now,
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let force_reset = c
+            .get("authentication")
+            .and_then(|a| a.get("force_password_reset"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        json!({
+            "id": id,
+            "authentication": {"force_password_reset": force_reset},
+            "company": s(c, "company"),
+            "customer_group_id": c.get("customer_group_id").and_then(Value::as_i64).unwrap_or(0),
+            "email": s(c, "email"),
+            "first_name": s(c, "first_name"),
+            "last_name": s(c, "last_name"),
+            "notes": s(c, "notes"),
+            "phone": s(c, "phone"),
+            "registration_ip_address": "",
+            "tax_exempt_category": s(c, "tax_exempt_category"),
+            "date_created": now,
+            "date_modified": now,
+            "accepts_product_review_abandoned_cart_emails": c.get("accepts_product_review_abandoned_cart_emails").and_then(Value::as_bool).unwrap_or(false),
+            "origin_channel_id": c.get("origin_channel_id").and_then(Value::as_i64).unwrap_or(1),
+            "channel_ids": c.get("channel_ids").cloned().unwrap_or(Value::Null),
+            "address_count": addresses.len(),
+            "addresses": addresses,
+            "attribute_count": attributes.len(),
+            "attributes": attributes,
+            "store_credit_amounts": c.get("store_credit_amounts").cloned().unwrap_or_else(|| json!([])),
+        })
+    }
+}
+
+fn inspect_one(s: &Stored) -> Value {
+    let mut v: Value = serde_json::from_str(&s.view).unwrap_or(Value::Null);
+    if let Some(o) = v.as_object_mut() {
+        o.insert(
+            "_request".into(),
+            serde_json::from_str(&s.request).unwrap_or(Value::Null),
+        );
+    }
+    v
+}
+
+/// `POST /stores/{hash}/v3/customers`.
+fn create(inner: &mut Inner, input: &Input<'_>) -> Answer {
+    if !input.json_body {
+        return error(415, "The request's Content-Type must be application/json");
+    }
+    let body: Value = match serde_json::from_slice(input.body) {
+        Ok(v) => v,
+        Err(e) => return error(400, &format!("The request body is not valid JSON: {e}")),
+    };
+    let items = match body {
+        Value::Array(items) if !items.is_empty() => items,
+        other => {
+            let what = match other {
+                Value::Array(_) => "an empty array".to_string(),
+                v => super::check::kind(&v).to_string(),
+            };
+            let mut errors = Map::new();
+            errors.insert(
+                "body".into(),
+                format!("must be an array of 1 to {MAX_BATCH} customers, not {what}").into(),
+            );
+            return unprocessable("JSON data is missing or invalid", errors);
+        }
+    };
+    if items.len() > MAX_BATCH {
+        return error(
+            413,
+            &format!(
+                "The request payload is too large: {} customers, at most {MAX_BATCH} per request",
+                items.len()
+            ),
+        );
+    }
+    let mut problems = Problems::default();
+    for (i, item) in items.iter().enumerate() {
+        check_customer(i, item, &mut problems);
+    }
+    if !problems.is_empty() {
+        let mut errors = Map::new();
+        for p in problems.list {
+            errors
+                .entry(p.path.clone())
+                .or_insert_with(|| format!("{} {}", p.path, p.message).into());
+        }
+        return unprocessable("JSON data is missing or invalid", errors);
+    }
+    let customers: Vec<&Obj> = items.iter().filter_map(Value::as_object).collect();
+
+    // Email uniqueness: against the store, and within the batch.
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut taken: Vec<usize> = Vec::new();
+    for (i, c) in customers.iter().enumerate() {
+        let email = c
+            .get("email")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_lowercase();
+        if inner.bigcommerce.by_email.contains_key(&email) || !seen.insert(email) {
+            taken.push(i);
+        }
+    }
+    let now = input.now.to_rfc3339_opts(SecondsFormat::Secs, true);
+    if let Some(&first) = taken.first() {
+        inner.counters(Platform::BigCommerce).duplicates_refused += taken.len() as u64;
+        if input.partial {
+            // Atomicity is undocumented (FACTS.md): the good ones are stored.
+            inner.count_fault(Platform::BigCommerce, "partial");
+            for (i, c) in customers.iter().enumerate() {
+                if !taken.contains(&i) {
+                    inner.bigcommerce.add(c, &now);
+                }
+            }
+        }
+        let email = customers[first]
+            .get("email")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let mut errors = Map::new();
+        errors.insert(
+            ".customer_create".into(),
+            format!("Error creating customers: email {email} already in use").into(),
+        );
+        return unprocessable("Create customers failed.", errors);
+    }
+    let data: Vec<Value> = customers
+        .iter()
+        .map(|c| inner.bigcommerce.add(c, &now))
+        .collect();
+    Answer::new(200, json!({"data": data, "meta": {}}))
+}
+
+/// The rules of one customer of a batch; problems are keyed `i.field`.
+fn check_customer(i: usize, item: &Value, pr: &mut Problems) {
+    let Some(c) = item.as_object() else {
+        pr.add(i.to_string(), "must be a customer object");
+        return;
+    };
+    let at = |k: &str| format!("{i}.{k}");
+    pr.unknown(c, CUSTOMER_FIELDS, at);
+    if let Some(email) = pr.string(c, "email", &at("email"), Need::Required, 3, 250)
+        && !is_valid_email(email)
+    {
+        pr.add(
+            at("email"),
+            format!("'{email}' is not a valid email address"),
+        );
+    }
+    pr.string(c, "first_name", &at("first_name"), Need::Required, 1, 100);
+    pr.string(c, "last_name", &at("last_name"), Need::Required, 1, 100);
+    pr.string(c, "company", &at("company"), Need::Optional, 0, 255);
+    pr.string(c, "phone", &at("phone"), Need::Optional, 0, 50);
+    pr.string(c, "notes", &at("notes"), Need::Optional, 0, usize::MAX);
+    pr.string(
+        c,
+        "tax_exempt_category",
+        &at("tax_exempt_category"),
+        Need::Optional,
+        0,
+        255,
+    );
+    pr.integer(
+        c,
+        "customer_group_id",
+        &at("customer_group_id"),
+        Need::Optional,
+    );
+    pr.integer(
+        c,
+        "origin_channel_id",
+        &at("origin_channel_id"),
+        Need::Optional,
+    );
+    pr.boolean(
+        c,
+        "accepts_product_review_abandoned_cart_emails",
+        &at("accepts_product_review_abandoned_cart_emails"),
+        Need::Optional,
+    );
+    pr.boolean(
+        c,
+        "trigger_account_created_notification",
+        &at("trigger_account_created_notification"),
+        Need::Optional,
+    );
+    if let Some(ids) = pr.array(
+        c,
+        "channel_ids",
+        &at("channel_ids"),
+        Need::Nullable,
+        usize::MAX,
+    ) {
+        if ids.is_empty() {
+            pr.add(
+                at("channel_ids"),
+                "cannot be empty: omit it (or send null) for global access",
+            );
+        } else if ids.iter().any(|v| v.as_i64().is_none()) {
+            pr.add(at("channel_ids"), "must be an array of integers");
+        }
+    }
+    if let Some(addresses) = pr.array(
+        c,
+        "addresses",
+        &at("addresses"),
+        Need::Optional,
+        MAX_ADDRESSES,
+    ) {
+        for (j, a) in addresses.iter().enumerate() {
+            check_address(&format!("{i}.addresses.{j}"), a, pr);
+        }
+    }
+    if let Some(attrs) = pr.array(
+        c,
+        "attributes",
+        &at("attributes"),
+        Need::Optional,
+        MAX_ATTRIBUTES,
+    ) {
+        for (j, a) in attrs.iter().enumerate() {
+            let base = format!("{i}.attributes.{j}");
+            let Some(a) = a.as_object() else {
+                pr.add(base, "must be an attribute object");
+                continue;
+            };
+            pr.unknown(a, &["attribute_id", "attribute_value"], |k| {
+                format!("{base}.{k}")
+            });
+            pr.integer(
+                a,
+                "attribute_id",
+                &format!("{base}.attribute_id"),
+                Need::Required,
+            );
+            pr.string(
+                a,
+                "attribute_value",
+                &format!("{base}.attribute_value"),
+                Need::Required,
+                1,
+                255,
+            );
+        }
+    }
+    if let Some(auth) = pr.object(c, "authentication", &at("authentication"), Need::Optional) {
+        let base = at("authentication");
+        pr.unknown(auth, &["force_password_reset", "new_password"], |k| {
+            format!("{base}.{k}")
+        });
+        pr.boolean(
+            auth,
+            "force_password_reset",
+            &format!("{base}.force_password_reset"),
+            Need::Optional,
+        );
+        pr.string(
+            auth,
+            "new_password",
+            &format!("{base}.new_password"),
+            Need::Optional,
+            1,
+            255,
+        );
+    }
+    if let Some(credits) = pr.array(
+        c,
+        "store_credit_amounts",
+        &at("store_credit_amounts"),
+        Need::Optional,
+        usize::MAX,
+    ) {
+        for (j, s) in credits.iter().enumerate() {
+            let ok = s
+                .as_object()
+                .and_then(|o| o.get("amount"))
+                .is_some_and(|a| a.as_f64().is_some_and(|n| n >= 0.0));
+            if !ok {
+                pr.add(
+                    format!("{i}.store_credit_amounts.{j}"),
+                    "must be an object with a non-negative number `amount`",
+                );
+            }
+        }
+    }
+    check_form_fields(c, &at("form_fields"), pr);
+}
+
+fn check_address(base: &str, a: &Value, pr: &mut Problems) {
+    let Some(a) = a.as_object() else {
+        pr.add(base, "must be an address object");
+        return;
+    };
+    let at = |k: &str| format!("{base}.{k}");
+    pr.unknown(a, ADDRESS_FIELDS, at);
+    pr.string(a, "first_name", &at("first_name"), Need::Required, 1, 255);
+    pr.string(a, "last_name", &at("last_name"), Need::Required, 1, 255);
+    pr.string(a, "company", &at("company"), Need::Optional, 0, 255);
+    pr.string(a, "address1", &at("address1"), Need::Required, 1, 255);
+    pr.string(a, "address2", &at("address2"), Need::Optional, 0, 255);
+    pr.string(a, "city", &at("city"), Need::Required, 1, 100);
+    pr.string(a, "postal_code", &at("postal_code"), Need::Optional, 0, 30);
+    pr.string(a, "phone", &at("phone"), Need::Optional, 0, 50);
+    let code = pr.string(a, "country_code", &at("country_code"), Need::Required, 2, 2);
+    let country = code.and_then(|code| {
+        let found = rust_iso3166::from_alpha2(code);
+        if found.is_none() {
+            pr.add(
+                at("country_code"),
+                format!("'{code}' is not an ISO 3166-1 alpha-2 country code (upper case, e.g. US)"),
+            );
+        }
+        found
+    });
+    let state = pr.string(
+        a,
+        "state_or_province",
+        &at("state_or_province"),
+        Need::Optional,
+        0,
+        100,
+    );
+    if let (Some(state), Some(country)) = (state, country)
+        && !state.is_empty()
+        && NAMED_STATE_COUNTRIES.contains(&country.alpha2)
+    {
+        let known = country
+            .subdivisions()
+            .unwrap_or(&[])
+            .iter()
+            .any(|s| s.name.eq_ignore_ascii_case(state.trim()));
+        if !known {
+            pr.add(
+                at("state_or_province"),
+                format!(
+                    "'{state}' is not a state of {}; give the full name (e.g. California, not CA)",
+                    country.alpha2
+                ),
+            );
+        }
+    }
+    if let Some(t) = pr.string(
+        a,
+        "address_type",
+        &at("address_type"),
+        Need::Optional,
+        0,
+        20,
+    ) && t != "residential"
+        && t != "commercial"
+    {
+        pr.add(
+            at("address_type"),
+            format!("must be residential or commercial, not '{t}'"),
+        );
+    }
+    check_form_fields(a, &at("form_fields"), pr);
+}
+
+fn check_form_fields(o: &Obj, path: &str, pr: &mut Problems) {
+    if let Some(fields) = pr.array(o, "form_fields", path, Need::Optional, usize::MAX) {
+        for (j, f) in fields.iter().enumerate() {
+            let ok = f.as_object().is_some_and(|f| {
+                f.get("name").is_some_and(Value::is_string) && f.contains_key("value")
+            });
+            if !ok {
+                pr.add(
+                    format!("{path}.{j}"),
+                    "must be an object with `name` and `value`",
+                );
+            }
+        }
+    }
+}
+
+/// `GET /stores/{hash}/v3/customers?email:in=…&id:in=…&page=…&limit=…`.
+fn list(inner: &mut Inner, input: &Input<'_>) -> Answer {
+    let pairs = query_pairs(input.query);
+    let param = |key: &str| {
+        pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    let page = page_param(&pairs, "page", 1, u64::from(u32::MAX));
+    let limit = page_param(&pairs, "limit", DEFAULT_LIMIT, MAX_LIMIT);
+    let (page, limit) = match (page, limit) {
+        (Ok(p), Ok(l)) => (p, l),
+        (Err(e), _) | (_, Err(e)) => {
+            let mut errors = Map::new();
+            errors.insert("query".into(), e.into());
+            return unprocessable("The query is invalid", errors);
+        }
+    };
+    let emails: Option<HashSet<String>> = param("email:in").map(|v| {
+        v.split(',')
+            .map(|e| e.trim().to_lowercase())
+            .filter(|e| !e.is_empty())
+            .collect()
+    });
+    let ids: Option<HashSet<u64>> = match param("id:in") {
+        None => None,
+        Some(v) => {
+            let parsed: Result<HashSet<u64>, _> = v
+                .split(',')
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| s.trim().parse::<u64>())
+                .collect();
+            match parsed {
+                Ok(set) => Some(set),
+                Err(_) => {
+                    let mut errors = Map::new();
+                    errors.insert(
+                        "id:in".into(),
+                        "must be a comma-separated list of integers".into(),
+                    );
+                    return unprocessable("The query is invalid", errors);
+                }
+            }
+        }
+    };
+    let store = &inner.bigcommerce;
+    let matched: Vec<&Stored> = match &emails {
+        // An email filter is answered from the index, in id order.
+        Some(set) => {
+            let mut found: Vec<&Stored> = set
+                .iter()
+                .filter_map(|e| store.by_email.get(e))
+                .filter_map(|&i| store.customers.get(i))
+                .collect();
+            found.sort_by_key(|s| s.id);
+            found
+        }
+        None => store.customers.iter().collect(),
+    };
+    let matched: Vec<&Stored> = matched
+        .into_iter()
+        .filter(|s| ids.as_ref().is_none_or(|ids| ids.contains(&s.id)))
+        .collect();
+    let total = matched.len() as u64;
+    let (items, pages) = paginate(&matched, page, limit);
+    let data: Vec<Value> = items
+        .iter()
+        .map(|s| serde_json::from_str(&s.view).unwrap_or(Value::Null))
+        .collect();
+    let mut links = Map::new();
+    links.insert(
+        "current".into(),
+        format!("?page={page}&limit={limit}").into(),
+    );
+    if page > 1 {
+        links.insert(
+            "previous".into(),
+            format!("?page={}&limit={limit}", page - 1).into(),
+        );
+    }
+    if page < pages {
+        links.insert(
+            "next".into(),
+            format!("?page={}&limit={limit}", page + 1).into(),
+        );
+    }
+    Answer::new(
+        200,
+        json!({
+            "data": data,
+            "meta": {"pagination": {
+                "total": total,
+                "count": data.len(),
+                "per_page": limit,
+                "current_page": page,
+                "total_pages": pages,
+                "links": links,
+            }},
+        }),
+    )
+}

@@ -1,0 +1,711 @@
+//! bitbybit Open API in the sandbox (specs/bitbybit-*.md, FACTS.md):
+//! `POST /customer/api/open/v1/customers` (email or phoneNumber required,
+//! every address needs address1; no uniqueness: a resend is a second
+//! customer), `POST …/orders` (line items from the catalog, a shipping
+//! address, a `customerId` that exists or an inline `customer` found by
+//! email/phone or created; total = Σ price × quantity; order numbers count up
+//! from 1001), `GET …/customers?search=…` (the lookup), the `x-api-key` keys,
+//! the `{"error":{"code","message"}}` shape, and the stored records.
+//!
+//! An unknown `customerId` or `productVariantId` is a 400 `VALIDATION_ERROR`
+//! naming the field, not a 404 (which a client reads as a wrong endpoint).
+//! A body without a JSON Content-Type is read as `{}`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::post;
+use chrono::SecondsFormat;
+use serde_json::{Map, Value, json};
+
+use super::catalog::{Variant, cents_to_number};
+use super::check::{Need, Obj, Problems, contains_ci, page_param, paginate, query_pairs, text};
+use super::conn::Conn;
+use super::gate::{self, Access, Answer, Credential, Input, Refusal, Route};
+use super::state::{Ids, Inner, Platform, Shared};
+use super::{
+    BITBYBIT_API_KEY, BITBYBIT_IP_BLOCKED_KEY, BITBYBIT_NOCOMPANY_KEY, BITBYBIT_NOSCOPE_KEY,
+};
+use crate::values::{is_valid_email, phone_key};
+
+/// The fields of a create-customer body.
+const CUSTOMER_FIELDS: &[&str] = &[
+    "email",
+    "phoneNumber",
+    "firstName",
+    "lastName",
+    "imageUrl",
+    "tags",
+    "addresses",
+];
+/// The fields of AddressInput.
+const ADDRESS_FIELDS: &[&str] = &[
+    "firstName",
+    "lastName",
+    "phone",
+    "address1",
+    "address2",
+    "city",
+    "province",
+    "country",
+    "zip",
+    "mainAddress",
+];
+/// The fields of a create-order body.
+const ORDER_FIELDS: &[&str] = &[
+    "customerId",
+    "customer",
+    "lineItems",
+    "shippingAddress",
+    "notes",
+    "tags",
+];
+/// The fields of ShippingAddressInput, and those it requires.
+const SHIPPING_FIELDS: &[&str] = &[
+    "firstName",
+    "lastName",
+    "phone",
+    "address1",
+    "address2",
+    "city",
+    "province",
+    "country",
+    "zip",
+];
+const SHIPPING_REQUIRED: &[&str] = &[
+    "firstName",
+    "lastName",
+    "phone",
+    "address1",
+    "city",
+    "province",
+    "zip",
+];
+/// A line's largest quantity (keeps totals far from overflow).
+const MAX_QUANTITY: u64 = 1_000_000;
+/// The lookup's page size: default and largest.
+const DEFAULT_LIMIT: u64 = 50;
+const MAX_LIMIT: u64 = 100;
+/// Order numbers start here.
+const FIRST_ORDER_NUMBER: u64 = 1001;
+/// Orders are priced in this currency.
+const CURRENCY: &str = "USD";
+
+/// The routes of bitbybit.
+pub(crate) fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route(
+            "/customer/api/open/v1/customers",
+            post(create_customer_handler)
+                .get(list_handler)
+                .fallback(gate::method_not_allowed),
+        )
+        .route(
+            "/customer/api/open/v1/orders",
+            post(create_order_handler).fallback(gate::method_not_allowed),
+        )
+}
+
+fn route(access: Access) -> Route {
+    Route {
+        platform: Platform::Bitbybit,
+        access,
+        store_hash: None,
+    }
+}
+
+async fn create_customer_handler(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(conn): ConnectInfo<Conn>,
+    req: Request,
+) -> Response {
+    gate::handle(shared, conn, route(Access::Write), req, create_customer).await
+}
+
+async fn create_order_handler(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(conn): ConnectInfo<Conn>,
+    req: Request,
+) -> Response {
+    gate::handle(shared, conn, route(Access::Write), req, create_order).await
+}
+
+async fn list_handler(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(conn): ConnectInfo<Conn>,
+    req: Request,
+) -> Response {
+    gate::handle(shared, conn, route(Access::Read), req, list).await
+}
+
+/// `x-api-key`: missing → 401 MISSING_API_KEY, unknown → 401 INVALID_API_KEY;
+/// the no-company key → 400 MISSING_COMPANY_ID, the blocked key → 403
+/// IP_NOT_ALLOWED; the no-scope key is known but may do nothing (403 later).
+pub(crate) fn authenticate(headers: &HeaderMap) -> Result<Credential, Refusal> {
+    let key = headers
+        .get("x-api-key")
+        .map(|v| v.to_str().unwrap_or("\u{fffd}").trim())
+        .filter(|k| !k.is_empty());
+    match key {
+        None => Err(Refusal::new(
+            401,
+            "MISSING_API_KEY",
+            "API key is required: send it in the x-api-key header",
+        )),
+        Some(BITBYBIT_API_KEY) => Ok(Credential {
+            label: "full",
+            read: true,
+            write: true,
+        }),
+        Some(BITBYBIT_NOSCOPE_KEY) => Ok(Credential {
+            label: "noscope",
+            read: false,
+            write: false,
+        }),
+        Some(BITBYBIT_NOCOMPANY_KEY) => Err(Refusal::new(
+            400,
+            "MISSING_COMPANY_ID",
+            "The API key is not linked to a company",
+        )),
+        Some(BITBYBIT_IP_BLOCKED_KEY) => Err(Refusal::new(
+            403,
+            "IP_NOT_ALLOWED",
+            "Requests from this IP address are not allowed for this API key",
+        )),
+        Some(_) => Err(Refusal::new(
+            401,
+            "INVALID_API_KEY",
+            "Invalid or expired API key",
+        )),
+    }
+}
+
+/// `{"error":{"code":…,"message":…}}`.
+pub(crate) fn error_body(code: &str, message: &str) -> Value {
+    json!({"error": {"code": code, "message": message}})
+}
+
+fn invalid(message: impl AsRef<str>) -> Answer {
+    Answer::new(
+        400,
+        error_body(
+            "VALIDATION_ERROR",
+            &format!("Invalid request body: {}", message.as_ref()),
+        ),
+    )
+}
+
+/// One stored customer.
+#[derive(Debug)]
+struct Customer {
+    id: String,
+    email: Option<String>,
+    phone: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    /// The customer as bitbybit answers it (compact JSON).
+    view: Box<str>,
+    /// What the client sent (the create body, or an order's inline customer).
+    request: Box<str>,
+}
+
+/// One stored order.
+#[derive(Debug)]
+struct Order {
+    view: Box<str>,
+    request: Box<str>,
+}
+
+/// The company's customers and orders.
+#[derive(Debug, Default)]
+pub(crate) struct Store {
+    customers: Vec<Customer>,
+    by_id: HashMap<String, usize>,
+    orders: Vec<Order>,
+}
+
+fn with_request(view: &str, request: &str) -> Value {
+    let mut v: Value = serde_json::from_str(view).unwrap_or(Value::Null);
+    if let Some(o) = v.as_object_mut() {
+        o.insert(
+            "_request".into(),
+            serde_json::from_str(request).unwrap_or(Value::Null),
+        );
+    }
+    v
+}
+
+impl Store {
+    /// Customers stored.
+    pub(crate) fn customer_count(&self) -> usize {
+        self.customers.len()
+    }
+
+    /// Orders stored.
+    pub(crate) fn order_count(&self) -> usize {
+        self.orders.len()
+    }
+
+    /// Every customer in the answer shape plus `_request`.
+    pub(crate) fn inspect_customers(&self) -> Vec<Value> {
+        self.customers
+            .iter()
+            .map(|c| with_request(&c.view, &c.request))
+            .collect()
+    }
+
+    /// Every order in the answer shape plus `_request`.
+    pub(crate) fn inspect_orders(&self) -> Vec<Value> {
+        self.orders
+            .iter()
+            .map(|o| with_request(&o.view, &o.request))
+            .collect()
+    }
+
+    /// Stores a customer from a valid create body; returns its view.
+    fn add_customer(&mut self, ids: &mut Ids, c: &Obj, request: &Value, now: &str) -> Value {
+        let mut id = ids.uuid();
+        while self.by_id.contains_key(&id) {
+            id = ids.uuid();
+        }
+        let s = |o: &Obj, k: &str| o.get(k).and_then(Value::as_str).map(str::to_string);
+        let addresses: Vec<Value> = c
+            .get("addresses")
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .filter_map(Value::as_object)
+                    .map(|a| {
+                        json!({
+                            "id": ids.uuid(),
+                            "firstName": s(a, "firstName"),
+                            "lastName": s(a, "lastName"),
+                            "phone": s(a, "phone"),
+                            "address1": s(a, "address1"),
+                            "address2": s(a, "address2"),
+                            "city": s(a, "city"),
+                            "province": s(a, "province"),
+                            "country": s(a, "country"),
+                            "zip": s(a, "zip"),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let view = json!({
+            "id": id,
+            "email": s(c, "email"),
+            "phoneNumber": s(c, "phoneNumber"),
+            "firstName": s(c, "firstName"),
+            "lastName": s(c, "lastName"),
+            "imageUrl": s(c, "imageUrl"),
+            "tags": c.get("tags").cloned().unwrap_or_else(|| json!([])),
+            "addresses": addresses,
+            "createdAt": now,
+            "updatedAt": now,
+        });
+        self.by_id.insert(id.clone(), self.customers.len());
+        self.customers.push(Customer {
+            id,
+            email: text(c, "email").map(str::to_string),
+            phone: text(c, "phoneNumber").map(str::to_string),
+            first_name: text(c, "firstName").map(str::to_string),
+            last_name: text(c, "lastName").map(str::to_string),
+            view: view.to_string().into_boxed_str(),
+            request: request.to_string().into_boxed_str(),
+        });
+        view
+    }
+
+    /// The first customer with this email (case-insensitive), else this phone.
+    fn find(&self, email: Option<&str>, phone: Option<&str>) -> Option<usize> {
+        if let Some(e) = email {
+            let e = e.trim().to_lowercase();
+            if let Some(i) = self
+                .customers
+                .iter()
+                .position(|c| c.email.as_deref().is_some_and(|x| x.to_lowercase() == e))
+            {
+                return Some(i);
+            }
+        }
+        let key = phone
+            .map(phone_key)
+            .filter(|k| k.chars().any(|c| c.is_ascii_digit()))?;
+        self.customers
+            .iter()
+            .position(|c| c.phone.as_deref().is_some_and(|p| phone_key(p) == key))
+    }
+}
+
+/// Reads a JSON object body (`{}` when the Content-Type is not JSON).
+fn object_body(input: &Input<'_>) -> Result<Obj, Answer> {
+    if !input.json_body {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(input.body) {
+        Ok(Value::Object(o)) => Ok(o),
+        Ok(other) => Err(invalid(format!(
+            "the body must be a JSON object, not {}",
+            super::check::kind(&other)
+        ))),
+        Err(e) => Err(invalid(format!("the body is not valid JSON ({e})"))),
+    }
+}
+
+fn timestamp(input: &Input<'_>) -> String {
+    input.now.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// `POST /customer/api/open/v1/customers`.
+fn create_customer(inner: &mut Inner, input: &Input<'_>) -> Answer {
+    let c = match object_body(input) {
+        Ok(c) => c,
+        Err(a) => return a,
+    };
+    let mut pr = Problems::default();
+    check_customer(&c, &mut pr);
+    if !pr.is_empty() {
+        return invalid(pr.sentence());
+    }
+    let now = timestamp(input);
+    let request = Value::Object(c.clone());
+    let view = inner
+        .bitbybit
+        .add_customer(&mut inner.ids, &c, &request, &now);
+    Answer::new(201, json!({"data": view}))
+}
+
+fn check_customer(c: &Obj, pr: &mut Problems) {
+    pr.unknown(c, CUSTOMER_FIELDS, str::to_string);
+    let email = pr.string(c, "email", "email", Need::Optional, 0, 320);
+    if let Some(e) = email
+        && !is_valid_email(e)
+    {
+        pr.add("email", format!("must be a valid email ('{e}' is not)"));
+    }
+    let phone = pr.string(c, "phoneNumber", "phoneNumber", Need::Optional, 0, 50);
+    if phone.is_some_and(|p| p.trim().is_empty()) {
+        pr.add("phoneNumber", "must not be blank");
+    }
+    if text(c, "email").is_none() && text(c, "phoneNumber").is_none() {
+        pr.add("email", "or phoneNumber is required");
+    }
+    for k in ["firstName", "lastName", "imageUrl"] {
+        pr.string(c, k, k, Need::Optional, 0, 1000);
+    }
+    pr.strings(c, "tags", "tags", Need::Optional, usize::MAX);
+    if let Some(addresses) = pr.array(c, "addresses", "addresses", Need::Optional, usize::MAX) {
+        for (i, a) in addresses.iter().enumerate() {
+            let base = format!("addresses[{i}]");
+            let Some(a) = a.as_object() else {
+                pr.add(base, "must be an address object");
+                continue;
+            };
+            pr.unknown(a, ADDRESS_FIELDS, |k| format!("{base}.{k}"));
+            pr.string(
+                a,
+                "address1",
+                &format!("{base}.address1"),
+                Need::Required,
+                1,
+                1000,
+            );
+            for k in ADDRESS_FIELDS
+                .iter()
+                .filter(|k| !matches!(**k, "address1" | "mainAddress"))
+            {
+                pr.string(a, k, &format!("{base}.{k}"), Need::Optional, 0, 1000);
+            }
+            pr.boolean(
+                a,
+                "mainAddress",
+                &format!("{base}.mainAddress"),
+                Need::Optional,
+            );
+        }
+    }
+}
+
+/// `POST /customer/api/open/v1/orders`.
+fn create_order(inner: &mut Inner, input: &Input<'_>) -> Answer {
+    let o = match object_body(input) {
+        Ok(o) => o,
+        Err(a) => return a,
+    };
+    let catalog = &input.settings.catalog;
+    let mut pr = Problems::default();
+    pr.unknown(&o, ORDER_FIELDS, str::to_string);
+
+    // Line items, priced from the catalog.
+    let mut lines: Vec<(&Variant, u64)> = Vec::new();
+    if let Some(items) = pr.array(&o, "lineItems", "lineItems", Need::Required, 1000) {
+        if items.is_empty() {
+            pr.add("lineItems", "must hold at least one item");
+        }
+        for (i, item) in items.iter().enumerate() {
+            let base = format!("lineItems[{i}]");
+            let Some(item) = item.as_object() else {
+                pr.add(base, "must be an object with productVariantId and quantity");
+                continue;
+            };
+            pr.unknown(item, &["productVariantId", "quantity"], |k| {
+                format!("{base}.{k}")
+            });
+            let path = format!("{base}.productVariantId");
+            let variant = pr
+                .string(item, "productVariantId", &path, Need::Required, 1, 200)
+                .and_then(|id| {
+                    let found = catalog.iter().find(|v| v.id == id);
+                    if found.is_none() {
+                        pr.add(
+                            &path,
+                            format!("'{id}' is not a product variant of this store"),
+                        );
+                    }
+                    found
+                });
+            let path = format!("{base}.quantity");
+            let quantity = match item.get("quantity") {
+                None | Some(Value::Null) => {
+                    pr.add(&path, "is required");
+                    None
+                }
+                Some(q) => match q.as_u64().filter(|n| (1..=MAX_QUANTITY).contains(n)) {
+                    Some(n) => Some(n),
+                    None => {
+                        pr.add(
+                            &path,
+                            format!("must be an integer from 1 to {MAX_QUANTITY} (got {q})"),
+                        );
+                        None
+                    }
+                },
+            };
+            if let (Some(v), Some(q)) = (variant, quantity) {
+                lines.push((v, q));
+            }
+        }
+    }
+
+    // Shipping address.
+    let shipping = pr.object(&o, "shippingAddress", "shippingAddress", Need::Required);
+    if let Some(a) = shipping {
+        pr.unknown(a, SHIPPING_FIELDS, |k| format!("shippingAddress.{k}"));
+        for k in SHIPPING_FIELDS {
+            let need = if SHIPPING_REQUIRED.contains(k) {
+                Need::Required
+            } else {
+                Need::Optional
+            };
+            pr.string(a, k, &format!("shippingAddress.{k}"), need, 0, 1000);
+        }
+    }
+    pr.string(&o, "notes", "notes", Need::Optional, 0, 10_000);
+    pr.strings(&o, "tags", "tags", Need::Optional, usize::MAX);
+
+    // The customer: an existing id, or an inline customer to find or create.
+    let customer_id = pr.string(&o, "customerId", "customerId", Need::Optional, 1, 200);
+    let existing = customer_id.and_then(|id| {
+        let found = inner.bitbybit.by_id.get(id).copied();
+        if found.is_none() {
+            pr.add("customerId", format!("'{id}' does not match any customer"));
+        }
+        found
+    });
+    let inline = pr.object(&o, "customer", "customer", Need::Optional);
+    if let Some(c) = inline {
+        pr.unknown(c, &["firstName", "lastName", "phone", "email"], |k| {
+            format!("customer.{k}")
+        });
+        pr.string(
+            c,
+            "firstName",
+            "customer.firstName",
+            Need::Required,
+            1,
+            1000,
+        );
+        pr.string(c, "lastName", "customer.lastName", Need::Required, 1, 1000);
+        if let Some(e) = pr.string(c, "email", "customer.email", Need::Optional, 0, 320)
+            && !is_valid_email(e)
+        {
+            pr.add(
+                "customer.email",
+                format!("must be a valid email ('{e}' is not)"),
+            );
+        }
+        pr.string(c, "phone", "customer.phone", Need::Optional, 0, 50);
+        if customer_id.is_none() && text(c, "email").is_none() && text(c, "phone").is_none() {
+            pr.add(
+                "customer.email",
+                "or customer.phone is required to find or create the customer",
+            );
+        }
+    }
+    if customer_id.is_none() && inline.is_none() {
+        pr.add("customerId", "or customer is required");
+    }
+
+    let total_cents = lines.iter().try_fold(0u64, |sum, (v, q)| {
+        v.price_cents
+            .checked_mul(*q)
+            .and_then(|l| sum.checked_add(l))
+    });
+    if total_cents.is_none() {
+        pr.add("lineItems", "the order total is too large");
+    }
+    if !pr.is_empty() {
+        return invalid(pr.sentence());
+    }
+    let total_cents = total_cents.unwrap_or(0);
+    let now = timestamp(input);
+
+    // Resolve (or create) the customer.
+    let store = &mut inner.bitbybit;
+    let index = match (existing, inline) {
+        (Some(i), _) => i,
+        (None, Some(c)) => match store.find(text(c, "email"), text(c, "phone")) {
+            Some(i) => i,
+            None => {
+                let mut body = Map::new();
+                for (from, to) in [
+                    ("email", "email"),
+                    ("phone", "phoneNumber"),
+                    ("firstName", "firstName"),
+                    ("lastName", "lastName"),
+                ] {
+                    if let Some(v) = text(c, from) {
+                        body.insert(to.into(), v.into());
+                    }
+                }
+                store.add_customer(&mut inner.ids, &body, &Value::Object(c.clone()), &now);
+                store.customers.len() - 1
+            }
+        },
+        // Unreachable: a body with neither failed validation above.
+        (None, None) => return invalid("customerId or customer is required"),
+    };
+    let Some(customer) = store.customers.get(index) else {
+        return invalid("customerId does not match any customer");
+    };
+    let customer_json = json!({
+        "id": customer.id,
+        "firstName": customer.first_name,
+        "lastName": customer.last_name,
+        "email": customer.email,
+        "phoneNumber": customer.phone,
+    });
+
+    let ids = &mut inner.ids;
+    let line_items: Vec<Value> = lines
+        .iter()
+        .map(|(v, q)| {
+            json!({
+                "id": ids.uuid(),
+                "quantity": q,
+                "price": v.price(),
+                "title": v.title,
+                "productVariant": v.json(),
+            })
+        })
+        .collect();
+    let ship = shipping.cloned().unwrap_or_default();
+    let s = |k: &str| ship.get(k).and_then(Value::as_str).map(str::to_string);
+    let shipping_json = json!({
+        "id": ids.uuid(),
+        "firstName": s("firstName"),
+        "lastName": s("lastName"),
+        "phone": s("phone"),
+        "address1": s("address1"),
+        "address2": s("address2"),
+        "city": s("city"),
+        "province": s("province"),
+        "country": s("country"),
+        "zip": s("zip"),
+    });
+    let number = FIRST_ORDER_NUMBER + store.orders.len() as u64;
+    let view = json!({
+        "id": ids.uuid(),
+        "orderId": null,
+        "orderNumber": number.to_string(),
+        "status": "active",
+        "fulfillmentStatus": "unfulfilled",
+        "financialStatus": "pending",
+        "total": cents_to_number(total_cents),
+        "currency": CURRENCY,
+        "notes": o.get("notes").and_then(Value::as_str),
+        "customer": customer_json,
+        "lineItems": line_items,
+        "shippingAddress": shipping_json,
+        "tags": o.get("tags").cloned().unwrap_or_else(|| json!([])),
+        "createdAt": now,
+        "updatedAt": now,
+    });
+    store.orders.push(Order {
+        view: view.to_string().into_boxed_str(),
+        request: Value::Object(o.clone()).to_string().into_boxed_str(),
+    });
+    Answer::new(201, json!({"data": view}))
+}
+
+/// `GET /customer/api/open/v1/customers?search=…&page=…&limit=…`: a
+/// case-insensitive substring match on email, phone and names (a search
+/// that looks like a phone also matches by digits), oldest first.
+fn list(inner: &mut Inner, input: &Input<'_>) -> Answer {
+    let pairs = query_pairs(input.query);
+    let (page, limit) = match (
+        page_param(&pairs, "page", 1, u64::from(u32::MAX)),
+        page_param(&pairs, "limit", DEFAULT_LIMIT, MAX_LIMIT),
+    ) {
+        (Ok(p), Ok(l)) => (p, l),
+        (Err(e), _) | (_, Err(e)) => return invalid(e),
+    };
+    let search = pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "search")
+        .map(|(_, v)| v.trim().to_lowercase())
+        .unwrap_or_default();
+    let looks_like_phone = !search.is_empty()
+        && !search.contains('@')
+        && !search.chars().any(char::is_alphabetic)
+        && search.chars().any(|c| c.is_ascii_digit());
+    let digits: String = search.chars().filter(char::is_ascii_digit).collect();
+    let matched: Vec<&Customer> = inner
+        .bitbybit
+        .customers
+        .iter()
+        .filter(|c| {
+            if search.is_empty() {
+                return true;
+            }
+            let field = |f: &Option<String>| f.as_deref().is_some_and(|s| contains_ci(s, &search));
+            field(&c.email)
+                || field(&c.phone)
+                || field(&c.first_name)
+                || field(&c.last_name)
+                || (looks_like_phone
+                    && c.phone.as_deref().is_some_and(|p| {
+                        p.chars()
+                            .filter(char::is_ascii_digit)
+                            .collect::<String>()
+                            .contains(&digits)
+                    }))
+        })
+        .collect();
+    let total = matched.len();
+    let (items, pages) = paginate(&matched, page, limit);
+    let data: Vec<Value> = items
+        .iter()
+        .map(|c| serde_json::from_str(&c.view).unwrap_or(Value::Null))
+        .collect();
+    Answer::new(
+        200,
+        json!({"data": data, "meta": {"page": page, "limit": limit, "total": total, "pages": pages}}),
+    )
+}

@@ -1,0 +1,560 @@
+//! `storeload import` / `resume` / `status` / `ids` through the binary,
+//! against the sandbox started in this test process on a free port.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use storeload::sandbox::{self, FaultSpec, SandboxConfig, SandboxHandle};
+
+/// A sandbox running on its own runtime, for the length of one test.
+struct Sandbox {
+    runtime: tokio::runtime::Runtime,
+    handle: Option<SandboxHandle>,
+}
+
+impl Sandbox {
+    fn start(config: SandboxConfig) -> Sandbox {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime builds");
+        let handle = runtime
+            .block_on(sandbox::start(config))
+            .expect("the sandbox binds 127.0.0.1:0");
+        Sandbox {
+            runtime,
+            handle: Some(handle),
+        }
+    }
+
+    fn handle(&self) -> &SandboxHandle {
+        self.handle.as_ref().expect("handle present until drop")
+    }
+
+    fn base_url(&self, platform: &str) -> String {
+        self.handle().base_url(platform)
+    }
+
+    fn customers(&self, platform: &str) -> Vec<Value> {
+        self.handle().customers(platform)
+    }
+
+    /// Stored emails → how many times each is stored.
+    fn email_counts(&self, platform: &str) -> HashMap<String, usize> {
+        let mut m = HashMap::new();
+        for c in self.customers(platform) {
+            if let Some(e) = c.get("email").and_then(Value::as_str) {
+                *m.entry(e.to_lowercase()).or_insert(0) += 1;
+            }
+        }
+        m
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            self.runtime.block_on(h.stop());
+        }
+    }
+}
+
+fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_storeload"))
+}
+
+fn env_for(platform: &str) -> Vec<(&'static str, String)> {
+    match platform {
+        "bigcommerce" => vec![
+            ("BIGCOMMERCE_STORE_HASH", sandbox::BIGCOMMERCE_STORE_HASH.to_string()),
+            ("BIGCOMMERCE_ACCESS_TOKEN", sandbox::BIGCOMMERCE_ACCESS_TOKEN.to_string()),
+        ],
+        "salesive" => vec![("SALESIVE_APP_TOKEN", sandbox::SALESIVE_APP_TOKEN.to_string())],
+        _ => vec![("BITBYBIT_API_KEY", sandbox::BITBYBIT_API_KEY.to_string())],
+    }
+}
+
+fn command(args: &[&str], env: &[(&str, String)]) -> Command {
+    let mut cmd = Command::new(bin());
+    cmd.args(args)
+        .env_remove("BIGCOMMERCE_STORE_HASH")
+        .env_remove("BIGCOMMERCE_ACCESS_TOKEN")
+        .env_remove("SALESIVE_APP_TOKEN")
+        .env_remove("BITBYBIT_API_KEY")
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+fn run(args: &[&str], env: &[(&str, String)]) -> Output {
+    let out = command(args, env).output().expect("the binary runs");
+    eprintln!(
+        "$ storeload {}\n--- stdout\n{}--- stderr\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Writes `n` valid customers (generic layout) plus `invalid` rows with no
+/// email, and returns the valid emails.
+fn write_customers(path: &Path, n: usize, invalid: usize, tag: &str) -> Vec<String> {
+    let mut s = String::from("email,first_name,last_name,phone,address1,city,country_code\n");
+    let mut emails = Vec::new();
+    for i in 0..n {
+        let email = format!("{tag}{i}@example.com");
+        s.push_str(&format!(
+            "{email},First{i},Last{i},+1555{i:07},{i} Main St,Springfield,US\n"
+        ));
+        emails.push(email);
+    }
+    for i in 0..invalid {
+        s.push_str(&format!(",NoEmail{i},Person,,1 St,Town,US\n"));
+    }
+    std::fs::write(path, s).expect("write input");
+    emails
+}
+
+fn journal_lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .expect("journal readable")
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// Key → last outcome type in the journal.
+fn journal_outcomes(path: &Path) -> HashMap<String, String> {
+    let mut m = HashMap::new();
+    for v in journal_lines(path) {
+        let t = v["type"].as_str().unwrap_or("").to_string();
+        match t.as_str() {
+            "sent" => {
+                for r in v["records"].as_array().into_iter().flatten() {
+                    m.insert(r["key"].as_str().unwrap_or("").to_string(), "sent".into());
+                }
+            }
+            "created" | "exists" | "rejected" | "failed" | "in_doubt" => {
+                m.insert(v["key"].as_str().unwrap_or("").to_string(), t);
+            }
+            _ => {}
+        }
+    }
+    m
+}
+
+fn import_args<'a>(input: &'a str, to: &'a str, journal: &'a str, base: &'a str) -> Vec<&'a str> {
+    vec![
+        "import", input, "--to", to, "--journal", journal, "--base-url", base, "--quiet",
+        "--rate", "1000/1s", "--timeout", "3",
+    ]
+}
+
+#[test]
+fn import_happy_path_for_each_platform_stores_every_valid_record_once() {
+    for platform in ["bigcommerce", "salesive", "bitbybit"] {
+        let sb = Sandbox::start(SandboxConfig::default());
+        let dir = tempfile::tempdir().expect("tempdir");
+        let input = dir.path().join("in.csv");
+        let journal = dir.path().join("run.journal");
+        let emails = write_customers(&input, 25, 2, platform);
+        let base = sb.base_url(platform);
+        let out = run(
+            &import_args(input.to_str().unwrap(), platform, journal.to_str().unwrap(), &base),
+            &env_for(platform),
+        );
+        // Two invalid rows: finished, but not every record is in → exit 1.
+        assert_eq!(out.status.code(), Some(1), "{platform}");
+        let stored = sb.email_counts(platform);
+        for e in &emails {
+            assert_eq!(stored.get(e), Some(&1), "{platform}: {e} stored once");
+        }
+        assert_eq!(stored.len(), emails.len(), "{platform}: nothing else stored");
+        let outcomes = journal_outcomes(&journal);
+        for e in &emails {
+            assert_eq!(outcomes.get(e).map(String::as_str), Some("created"), "{platform}: {e}");
+        }
+        assert_eq!(
+            outcomes.values().filter(|t| *t == "rejected").count(),
+            2,
+            "{platform}: the invalid rows are journaled as rejected"
+        );
+        // ids: one line per created record, with the platform's id.
+        let ids = run(&["ids", journal.to_str().unwrap()], &[]);
+        assert_eq!(ids.status.code(), Some(0));
+        let text = String::from_utf8_lossy(&ids.stdout);
+        assert!(text.starts_with("source_key,platform_id\n"));
+        assert_eq!(text.lines().count(), emails.len() + 1, "{platform}");
+        // Importing the same file again with the same journal sends nothing new.
+        let again = run(
+            &import_args(input.to_str().unwrap(), platform, journal.to_str().unwrap(), &base),
+            &env_for(platform),
+        );
+        assert_eq!(again.status.code(), Some(1));
+        assert!(
+            String::from_utf8_lossy(&again.stdout).contains("known from the journal, skipped: 25"),
+            "{platform}"
+        );
+        assert_eq!(sb.email_counts(platform).len(), emails.len());
+    }
+}
+
+#[test]
+fn all_valid_input_exits_0_and_status_reports_created() {
+    let sb = Sandbox::start(SandboxConfig::default());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in.csv");
+    let journal = dir.path().join("run.journal");
+    write_customers(&input, 12, 0, "ok");
+    let base = sb.base_url("bigcommerce");
+    let out = run(
+        &import_args(input.to_str().unwrap(), "bigcommerce", journal.to_str().unwrap(), &base),
+        &env_for("bigcommerce"),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let status = run(&["status", journal.to_str().unwrap(), "--json"], &[]);
+    let v: Value = serde_json::from_slice(&status.stdout).expect("status --json is JSON");
+    assert_eq!(v["counts"]["created"], 12);
+    assert_eq!(v["counts"]["in_doubt"], 0);
+    // BigCommerce: no welcome email unless --notify (DECISIONS).
+    for c in sb.customers("bigcommerce") {
+        let flag = c
+            .pointer("/_request/trigger_account_created_notification")
+            .or_else(|| c.get("trigger_account_created_notification"));
+        assert_eq!(flag, Some(&Value::Bool(false)), "{c}");
+    }
+}
+
+#[test]
+fn bigcommerce_duplicate_in_store_is_exists_and_the_rest_of_the_batch_is_created() {
+    let sb = Sandbox::start(SandboxConfig::default());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = sb.base_url("bigcommerce");
+    // First load: 3 customers.
+    let first = dir.path().join("first.csv");
+    write_customers(&first, 3, 0, "dup");
+    let j1 = dir.path().join("first.journal");
+    let out = run(
+        &import_args(first.to_str().unwrap(), "bigcommerce", j1.to_str().unwrap(), &base),
+        &env_for("bigcommerce"),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    // Second load with a new journal: the same 3 among 7 new ones, one batch.
+    let second = dir.path().join("second.csv");
+    write_customers(&second, 10, 0, "dup");
+    let j2 = dir.path().join("second.journal");
+    let out = run(
+        &import_args(second.to_str().unwrap(), "bigcommerce", j2.to_str().unwrap(), &base),
+        &env_for("bigcommerce"),
+    );
+    assert_eq!(out.status.code(), Some(0), "exists counts as in the platform");
+    let outcomes = journal_outcomes(&j2);
+    for i in 0..3 {
+        assert_eq!(outcomes[&format!("dup{i}@example.com")], "exists");
+    }
+    for i in 3..10 {
+        assert_eq!(outcomes[&format!("dup{i}@example.com")], "created");
+    }
+    assert!(sb.email_counts("bigcommerce").values().all(|n| *n == 1));
+    assert_eq!(sb.email_counts("bigcommerce").len(), 10);
+}
+
+#[test]
+fn bad_token_fails_the_preflight_with_exit_3_before_anything_is_sent() {
+    let sb = Sandbox::start(SandboxConfig::default());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in.csv");
+    let journal = dir.path().join("run.journal");
+    let emails = write_customers(&input, 15, 0, "auth");
+    let base = sb.base_url("salesive");
+    let args = import_args(input.to_str().unwrap(), "salesive", journal.to_str().unwrap(), &base);
+    let bad = vec![("SALESIVE_APP_TOKEN", "app_wrong_token".to_string())];
+    let out = run(&args, &bad);
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("SALESIVE_APP_TOKEN"), "names the variable: {stderr}");
+    // A read-only token: the write-scope probe answers 403, also exit 3.
+    let ro = vec![("SALESIVE_APP_TOKEN", sandbox::SALESIVE_READONLY_TOKEN.to_string())];
+    let out = run(&args, &ro);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("WRITE_CUSTOMERS"));
+    assert!(sb.customers("salesive").is_empty(), "the pre-flight stores nothing");
+    // The right token: the import goes through.
+    let out = run(&args, &env_for("salesive"));
+    assert_eq!(out.status.code(), Some(0));
+    let stored = sb.email_counts("salesive");
+    assert_eq!(stored.len(), emails.len());
+    assert!(stored.values().all(|n| *n == 1));
+}
+
+#[test]
+fn a_403_mid_run_stops_with_exit_3_and_resume_completes_the_run() {
+    let sb = Sandbox::start(SandboxConfig::default());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in.csv");
+    let journal = dir.path().join("run.journal");
+    let emails = write_customers(&input, 35, 0, "midrun");
+    let base = sb.base_url("bigcommerce");
+    // A read-only BigCommerce token passes the read check; the first write
+    // is refused with 403.
+    let ro = vec![
+        ("BIGCOMMERCE_STORE_HASH", sandbox::BIGCOMMERCE_STORE_HASH.to_string()),
+        ("BIGCOMMERCE_ACCESS_TOKEN", sandbox::BIGCOMMERCE_READONLY_TOKEN.to_string()),
+    ];
+    let out = run(
+        &import_args(input.to_str().unwrap(), "bigcommerce", journal.to_str().unwrap(), &base),
+        &ro,
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("BIGCOMMERCE_ACCESS_TOKEN"), "names the variable: {stderr}");
+    assert!(stderr.contains("storeload resume"), "prints the resume command: {stderr}");
+    assert!(sb.customers("bigcommerce").is_empty());
+    let out = run(&["resume", journal.to_str().unwrap(), "--quiet"], &env_for("bigcommerce"));
+    assert_eq!(out.status.code(), Some(0));
+    let stored = sb.email_counts("bigcommerce");
+    assert_eq!(stored.len(), emails.len());
+    assert!(stored.values().all(|n| *n == 1));
+}
+
+#[test]
+fn missing_credentials_exit_3_naming_the_variable_before_reading_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = dir.path().join("run.journal");
+    let out = run(
+        &["import", "/nonexistent/input.csv", "--to", "bigcommerce", "--journal", journal.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("BIGCOMMERCE_STORE_HASH"));
+}
+
+#[test]
+fn plain_http_to_a_non_loopback_host_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in.csv");
+    write_customers(&input, 1, 0, "http");
+    let journal = dir.path().join("run.journal");
+    let out = run(
+        &[
+            "import", input.to_str().unwrap(), "--to", "salesive", "--journal", journal.to_str().unwrap(),
+            "--base-url", "http://api.example.com/api/v1",
+        ],
+        &env_for("salesive"),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("plain http"));
+}
+
+#[test]
+fn resume_refuses_a_changed_input_unless_forced() {
+    let sb = Sandbox::start(SandboxConfig::default());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in.csv");
+    let journal = dir.path().join("run.journal");
+    write_customers(&input, 3, 0, "chg");
+    let base = sb.base_url("bigcommerce");
+    let out = run(
+        &import_args(input.to_str().unwrap(), "bigcommerce", journal.to_str().unwrap(), &base),
+        &env_for("bigcommerce"),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    write_customers(&input, 4, 0, "chg");
+    let out = run(&["resume", journal.to_str().unwrap(), "--quiet"], &env_for("bigcommerce"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("changed"));
+    let out = run(&["resume", journal.to_str().unwrap(), "--quiet", "--force"], &env_for("bigcommerce"));
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(sb.email_counts("bigcommerce").len(), 4);
+}
+
+/// Faults on the two email-unique platforms: every valid record is stored
+/// exactly once, and the journal agrees with the sandbox record by record.
+#[test]
+fn faults_never_lose_or_duplicate_a_record_on_email_unique_platforms() {
+    for platform in ["bigcommerce", "salesive"] {
+        let faults: FaultSpec = "500=0.05,429=0.02,reset=0.01,lost=0.01"
+            .parse()
+            .expect("fault spec parses");
+        let sb = Sandbox::start(SandboxConfig {
+            faults,
+            seed: 7,
+            ..SandboxConfig::default()
+        });
+        let dir = tempfile::tempdir().expect("tempdir");
+        let input = dir.path().join("in.csv");
+        let journal = dir.path().join("run.journal");
+        let emails = write_customers(&input, 300, 0, platform);
+        let base = sb.base_url(platform);
+        let mut args = import_args(input.to_str().unwrap(), platform, journal.to_str().unwrap(), &base);
+        args.extend(["--max-retries", "20"]);
+        let out = run(&args, &env_for(platform));
+        assert_eq!(out.status.code(), Some(0), "{platform}");
+        let stored = sb.email_counts(platform);
+        let outcomes = journal_outcomes(&journal);
+        for e in &emails {
+            assert_eq!(stored.get(e), Some(&1), "{platform}: {e} stored exactly once");
+            let o = outcomes.get(e).map(String::as_str);
+            assert!(
+                matches!(o, Some("created") | Some("exists")),
+                "{platform}: journal says {o:?} for {e}"
+            );
+        }
+        assert_eq!(stored.len(), emails.len(), "{platform}");
+    }
+}
+
+/// bitbybit has no uniqueness: `lost` answers must be settled by lookup, so
+/// every customer is stored exactly once all the same.
+#[test]
+fn bitbybit_lost_answers_are_settled_by_lookup_not_resent() {
+    let faults: FaultSpec = "lost=0.05,reset=0.03,500=0.03".parse().expect("fault spec parses");
+    let sb = Sandbox::start(SandboxConfig {
+        faults,
+        seed: 11,
+        ..SandboxConfig::default()
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in.csv");
+    let journal = dir.path().join("run.journal");
+    let emails = write_customers(&input, 200, 0, "bbb");
+    let base = sb.base_url("bitbybit");
+    let mut args = import_args(input.to_str().unwrap(), "bitbybit", journal.to_str().unwrap(), &base);
+    args.extend(["--max-retries", "20"]);
+    let out = run(&args, &env_for("bitbybit"));
+    assert_eq!(out.status.code(), Some(0));
+    let stored = sb.email_counts("bitbybit");
+    for e in &emails {
+        assert_eq!(stored.get(e), Some(&1), "{e} stored exactly once");
+    }
+    assert_eq!(stored.len(), emails.len());
+}
+
+/// Crash test: kill -9 the import at random moments, resume each time; in the
+/// end the sandbox holds every valid record exactly once and the journal agrees.
+#[test]
+fn kill_9_at_random_moments_then_resume_stores_every_record_exactly_once() {
+    let faults: FaultSpec = "lost=0.02,500=0.02".parse().expect("fault spec parses");
+    let sb = Sandbox::start(SandboxConfig {
+        faults,
+        seed: 3,
+        latency: Duration::from_millis(2),
+        ..SandboxConfig::default()
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in.csv");
+    let journal = dir.path().join("run.journal");
+    let emails = write_customers(&input, 400, 0, "crash");
+    let base = sb.base_url("bigcommerce");
+    let env = env_for("bigcommerce");
+    // Deterministic "random" kill delays.
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut kills = 0;
+    let mut first = true;
+    while kills < 12 {
+        let args: Vec<&str> = if first {
+            let mut a = import_args(input.to_str().unwrap(), "bigcommerce", journal.to_str().unwrap(), &base);
+            let rate = a.len() - 3;
+            a[rate] = "5/1s";
+            a
+        } else {
+            vec!["resume", journal.to_str().unwrap(), "--quiet"]
+        };
+        let mut child = command(&args, &env)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn import");
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let delay = Duration::from_millis(50 + seed % 400);
+        std::thread::sleep(delay);
+        match child.try_wait().expect("try_wait") {
+            Some(_) => break, // finished before the kill: nothing left to do
+            None => {
+                child.kill().expect("SIGKILL");
+                let _ = child.wait();
+                kills += 1;
+                first = false;
+            }
+        }
+    }
+    assert!(kills >= 10, "the import was killed {kills} times");
+    // Finish the run.
+    let out = run(&["resume", journal.to_str().unwrap(), "--quiet"], &env);
+    assert_eq!(out.status.code(), Some(0));
+    let stored = sb.email_counts("bigcommerce");
+    let outcomes = journal_outcomes(&journal);
+    for e in &emails {
+        assert_eq!(stored.get(e), Some(&1), "{e} stored exactly once");
+        assert!(
+            matches!(outcomes.get(e).map(String::as_str), Some("created") | Some("exists")),
+            "journal agrees for {e}: {:?}",
+            outcomes.get(e)
+        );
+    }
+    assert_eq!(stored.len(), emails.len());
+}
+
+#[test]
+fn the_token_appears_in_no_output_journal_or_report() {
+    let sb = Sandbox::start(SandboxConfig::default());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in.csv");
+    let journal = dir.path().join("run.journal");
+    let rejects = dir.path().join("rejects.csv");
+    write_customers(&input, 5, 1, "secret");
+    let base = sb.base_url("bitbybit");
+    let args = import_args(input.to_str().unwrap(), "bitbybit", journal.to_str().unwrap(), &base);
+    let mut haystacks = Vec::new();
+    let mut keep = |o: &Output| {
+        haystacks.push(String::from_utf8_lossy(&o.stdout).into_owned());
+        haystacks.push(String::from_utf8_lossy(&o.stderr).into_owned());
+    };
+    // A distinctive key the sandbox refuses: the error path must not echo it.
+    let token = "bbb_test_DISTINCTIVE_7f3a9c1e5b";
+    let debug = ("STORELOAD_LOG", "debug".to_string());
+    let out = run(&args, &[("BITBYBIT_API_KEY", token.to_string()), debug.clone()]);
+    assert_eq!(out.status.code(), Some(3));
+    keep(&out);
+    // The accepted key, through a whole run and every command reading its journal.
+    let good = vec![("BITBYBIT_API_KEY", sandbox::BITBYBIT_API_KEY.to_string()), debug];
+    let out = run(&args, &good);
+    assert_eq!(out.status.code(), Some(1), "one invalid row");
+    keep(&out);
+    for cmd in [
+        vec!["status", journal.to_str().unwrap(), "--json"],
+        vec!["status", journal.to_str().unwrap()],
+        vec!["ids", journal.to_str().unwrap()],
+        vec!["rejects", journal.to_str().unwrap(), "-o", rejects.to_str().unwrap()],
+    ] {
+        keep(&run(&cmd, &good));
+    }
+    // A BigCommerce token refused mid-run (403 on the first write).
+    let bc_journal = dir.path().join("bc.journal");
+    let out = run(
+        &import_args(input.to_str().unwrap(), "bigcommerce", bc_journal.to_str().unwrap(), &sb.base_url("bigcommerce")),
+        &[
+            ("BIGCOMMERCE_STORE_HASH", sandbox::BIGCOMMERCE_STORE_HASH.to_string()),
+            ("BIGCOMMERCE_ACCESS_TOKEN", sandbox::BIGCOMMERCE_READONLY_TOKEN.to_string()),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    keep(&out);
+    haystacks.push(std::fs::read_to_string(&journal).expect("journal"));
+    haystacks.push(std::fs::read_to_string(&bc_journal).expect("journal"));
+    haystacks.push(std::fs::read_to_string(&rejects).expect("rejects file"));
+    for h in &haystacks {
+        for secret in [token, sandbox::BITBYBIT_API_KEY, sandbox::BIGCOMMERCE_READONLY_TOKEN] {
+            assert!(!h.contains(secret), "{secret} leaked into: {h}");
+        }
+    }
+}
