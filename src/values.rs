@@ -134,16 +134,16 @@ pub fn country_alpha2(value: &str) -> Option<&'static str> {
         return None;
     }
     let upper = v.to_ascii_uppercase();
-    if upper.len() == 2 {
-        if let Some(c) = rust_iso3166::from_alpha2(&upper) {
-            return Some(c.alpha2);
-        }
-        // "UK" is not ISO but is what people write.
+    // ("UK" is not ISO but is what people write: the alias table has it.)
+    if upper.len() == 2
+        && let Some(c) = rust_iso3166::from_alpha2(&upper)
+    {
+        return Some(c.alpha2);
     }
-    if upper.len() == 3 {
-        if let Some(c) = rust_iso3166::from_alpha3(&upper) {
-            return Some(c.alpha2);
-        }
+    if upper.len() == 3
+        && let Some(c) = rust_iso3166::from_alpha3(&upper)
+    {
+        return Some(c.alpha2);
     }
     country_index().get(&v.to_lowercase()).copied()
 }
@@ -158,6 +158,29 @@ pub fn province_name(country_code: &str, code: &str) -> Option<&'static str> {
         .to_string();
     rust_iso3166::iso3166_2::from_code(&format!("{}-{code}", country_code.to_ascii_uppercase()))
         .map(|s| s.name)
+}
+
+/// Words that start a family name and stay with it when a full name is
+/// split (DECISIONS.md): "Anne van der Berg" → "Anne", "van der Berg".
+const NAME_PARTICLES: &[&str] = &[
+    "van", "von", "der", "de", "da", "di", "du", "le", "la", "bin", "al",
+];
+
+/// Splits a full name into first and last name: the last name starts at
+/// the first particle after the first word, else it is the last word; one
+/// word is a first name alone.
+pub fn split_full_name(full: &str) -> (Option<String>, Option<String>) {
+    let words: Vec<&str> = full.split_whitespace().collect();
+    match words.len() {
+        0 => (None, None),
+        1 => (Some(words[0].to_string()), None),
+        n => {
+            let at = (1..n)
+                .find(|&i| NAME_PARTICLES.contains(&words[i].to_lowercase().as_str()))
+                .unwrap_or(n - 1);
+            (Some(words[..at].join(" ")), Some(words[at..].join(" ")))
+        }
+    }
 }
 
 /// Parses the yes/no spellings files use for a boolean.
@@ -200,6 +223,19 @@ mod tests {
         assert_eq!(province_name("US", "CA"), Some("California"));
         assert_eq!(province_name("us", "US-NY"), Some("New York"));
         assert_eq!(province_name("US", "ZZ"), None);
+    }
+
+    #[test]
+    fn full_names_split_with_particles_kept_in_the_last_name() {
+        let s = |n: &str| split_full_name(n);
+        let both = |f: &str, l: &str| (Some(f.to_string()), Some(l.to_string()));
+        assert_eq!(s("Anne van der Berg"), both("Anne", "van der Berg"));
+        assert_eq!(s("Ludwig von Mises"), both("Ludwig", "von Mises"));
+        assert_eq!(s("Mary Ann  Smith "), both("Mary Ann", "Smith"));
+        assert_eq!(s("Ahmad bin Ismail"), both("Ahmad", "bin Ismail"));
+        assert_eq!(s("De Niro Robert"), both("De Niro", "Robert"));
+        assert_eq!(s("Cher"), (Some("Cher".into()), None));
+        assert_eq!(s("  "), (None, None));
     }
 
     #[test]

@@ -59,7 +59,7 @@ impl SourceArgs {
 
     fn mapping_for(&self, input: &Input) -> Result<Mapping, CliError> {
         if let Some(path) = &self.mapping {
-            return mapping::file::load(path, &input.columns, &input.label);
+            return mapping::file::load_for(path, input);
         }
         if let Some(name) = &self.preset {
             let preset = presets::by_name(name).ok_or_else(|| {
@@ -72,14 +72,14 @@ impl SourceArgs {
                         .join(", ")
                 ))
             })?;
-            return preset.bind(Origin::Preset(preset.name), &input.columns, &input.label);
+            return preset.bind_input(Origin::Preset(preset.name), input);
         }
         if input.columns.is_empty() {
             // An empty JSONL input: nothing to detect from, nothing to map.
-            return presets::GENERIC.bind(Origin::Detected("generic"), &[], &input.label);
+            return presets::GENERIC.bind_input(Origin::Detected("generic"), input);
         }
         let preset = presets::detect(&input.columns, &input.label)?;
-        preset.bind(Origin::Detected(preset.name), &input.columns, &input.label)
+        preset.bind_input(Origin::Detected(preset.name), input)
     }
 }
 

@@ -51,6 +51,7 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
         rejects: args.rejects,
         html: args.html,
     };
+    refuse_overwriting_input(&input, &outputs)?;
     let mut report = Report::new(&context, &input, platform, &outputs)?;
     let records = std::mem::replace(&mut input.records, crate::read::Records::empty());
     let options = CheckOptions {
@@ -76,4 +77,27 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
     } else {
         Exit::Incomplete
     })
+}
+
+/// Refuses a report path that is the input itself: creating the report
+/// would empty the file while it is being read.
+fn refuse_overwriting_input(input: &crate::read::Input, outputs: &Outputs) -> Result<(), CliError> {
+    let Some(input_path) = input.path.as_deref() else {
+        return Ok(());
+    };
+    let Ok(input_real) = std::fs::canonicalize(input_path) else {
+        return Ok(());
+    };
+    for out in [&outputs.json, &outputs.rejects, &outputs.html]
+        .into_iter()
+        .flatten()
+    {
+        if std::fs::canonicalize(out).is_ok_and(|o| o == input_real) {
+            return Err(CliError::usage(format!(
+                "{}: is the input file; writing a report there would overwrite it\n\nGive the report another path.",
+                out.display()
+            )));
+        }
+    }
+    Ok(())
 }

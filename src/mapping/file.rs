@@ -18,6 +18,7 @@ use toml::{Table, Value};
 use super::field::{ADDRESS_FIELDS, AddressField, CUSTOMER_FIELDS, Field};
 use super::{Mapping, Origin, Source};
 use crate::error::CliError;
+use crate::read::{Format, Input};
 
 /// Reads the mapping file at `path` and binds it to the input's columns.
 pub fn load(path: &Path, columns: &[String], label: &str) -> Result<Mapping, CliError> {
@@ -33,6 +34,36 @@ pub fn load(path: &Path, columns: &[String], label: &str) -> Result<Mapping, Cli
         Vec::new(),
         columns,
         label,
+    )
+}
+
+/// Reads the mapping file at `path` and binds it to `input`. For JSONL,
+/// whose lines need not share their keys, a key the file names is not
+/// required to appear in the objects seen at the start, and a nested
+/// `addresses` array is read too.
+pub fn load_for(path: &Path, input: &Input) -> Result<Mapping, CliError> {
+    if input.format != Format::Jsonl {
+        return load(path, &input.columns, &input.label);
+    }
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::usage(format!("{shown}: cannot read the mapping file: {e}")))?;
+    let rules = parse(&text).map_err(|e| CliError::usage(format!("{shown}: {e}")))?;
+    let mut columns = input.columns.clone();
+    for (_, source) in &rules {
+        for col in source.columns() {
+            if !columns.iter().any(|c| c == col) {
+                columns.push(col.to_string());
+            }
+        }
+    }
+    Mapping::bind(
+        Origin::File(shown),
+        rules,
+        true,
+        Vec::new(),
+        &columns,
+        &input.label,
     )
 }
 

@@ -19,7 +19,9 @@ use crate::error::CliError;
 use crate::model::{Address, Attribute, Customer};
 use crate::read::{RawBody, RawRecord};
 use crate::validate::Findings;
-use crate::values::{country_alpha2, normalise_email, parse_bool, strip_spreadsheet_quote};
+use crate::values::{
+    country_alpha2, normalise_email, parse_bool, split_full_name, strip_spreadsheet_quote,
+};
 
 /// Where a field's value comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -141,10 +143,11 @@ impl Mapping {
         let unmapped = columns
             .iter()
             .filter(|c| {
-                !c.is_empty()
-                    && !used.contains(&c.as_str())
-                    && !ignored.iter().any(|(i, _)| i == *c)
-                    && !(nested_addresses && c.as_str() == "addresses")
+                let read_or_explained = c.is_empty()
+                    || used.contains(&c.as_str())
+                    || ignored.iter().any(|(i, _)| i == *c)
+                    || (nested_addresses && c.as_str() == "addresses");
+                !read_or_explained
             })
             .cloned()
             .collect();
@@ -231,7 +234,9 @@ impl Mapping {
                 Field::Tags => push_unique(&mut c.tags, row.list(source, ",")),
                 Field::ChannelIds => {
                     let items = row.list(source, ",");
-                    if row.has(source) {
+                    // `"channel_ids": []` is given (and empty), unlike an
+                    // absent key, a null or a blank CSV cell.
+                    if row.has(source) || row.json_array(source).is_some() {
                         let mut ids = Vec::new();
                         for item in items {
                             match item.parse::<i64>() {
@@ -262,42 +267,43 @@ impl Mapping {
                 }
             }
         }
-        if let Row::Json(map) = row {
-            if let Some(Value::Array(attrs)) = map.get("attributes") {
-                for a in attrs {
-                    c.attributes.push(Attribute {
-                        attribute_id: a.get("attribute_id").and_then(Value::as_i64),
-                        attribute_value: a.get("attribute_value").and_then(scalar_text),
-                    });
-                }
+        if let Row::Json(map) = row
+            && let Some(Value::Array(attrs)) = map.get("attributes")
+        {
+            for a in attrs {
+                c.attributes.push(Attribute {
+                    attribute_id: a.get("attribute_id").and_then(Value::as_i64),
+                    attribute_value: a.get("attribute_value").and_then(scalar_text),
+                });
             }
         }
+        split_name(&mut c, f);
         let mut addresses = Vec::new();
         if !flat.is_blank() {
             addresses.push(flat);
         }
-        if self.nested_addresses {
-            if let Row::Json(map) = row {
-                match map.get("addresses") {
-                    Some(Value::Array(items)) => {
-                        for (i, item) in items.iter().enumerate() {
-                            match item {
-                                Value::Object(obj) => addresses.push(address_from_json(obj)),
-                                _ => f.violation(
-                                    format!("addresses[{i}]"),
-                                    "address.not_an_object",
-                                    format!("address {} is not an object", i + 1),
-                                ),
-                            }
+        if self.nested_addresses
+            && let Row::Json(map) = row
+        {
+            match map.get("addresses") {
+                Some(Value::Array(items)) => {
+                    for (i, item) in items.iter().enumerate() {
+                        match item {
+                            Value::Object(obj) => addresses.push(address_from_json(obj)),
+                            _ => f.violation(
+                                format!("addresses[{i}]"),
+                                "address.not_an_object",
+                                format!("address {} is not an object", i + 1),
+                            ),
                         }
                     }
-                    None | Some(Value::Null) => {}
-                    Some(_) => f.violation(
-                        "addresses",
-                        "addresses.not_a_list",
-                        "addresses is not a list of address objects".into(),
-                    ),
                 }
+                None | Some(Value::Null) => {}
+                Some(_) => f.violation(
+                    "addresses",
+                    "addresses.not_a_list",
+                    "addresses is not a list of address objects".into(),
+                ),
             }
         }
         addresses.retain(|a| !a.is_blank());
@@ -305,6 +311,7 @@ impl Mapping {
             normalise_address(a, &c);
         }
         c.addresses = addresses;
+        drop_lost_digits(&mut c, f);
         c
     }
 }
@@ -383,21 +390,33 @@ impl Row<'_> {
         non_empty(Some(v))
     }
 
-    /// The source's value as a list: split on its separator, trimmed, blanks dropped.
+    /// The JSON array a column or split source reads, if the value is one.
+    fn json_array(&self, source: &Source) -> Option<&Vec<Value>> {
+        match (self, source) {
+            (Row::Json(map), Source::Column(c) | Source::Split { column: c, .. }) => {
+                match map.get(c.as_str()) {
+                    Some(Value::Array(items)) => Some(items),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// The source's value as a list: split on its separator, trimmed, blanks
+    /// dropped. A JSON array is already a list: its items are not split.
     fn list(&self, source: &Source, default_sep: &str) -> Vec<String> {
         let sep = match source {
             Source::Split { separator, .. } => separator.as_str(),
             _ => default_sep,
         };
-        if let (Row::Json(map), Source::Column(c)) = (self, source) {
-            if let Some(Value::Array(items)) = map.get(c.as_str()) {
-                return items
-                    .iter()
-                    .filter_map(scalar_text)
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty())
-                    .collect();
-            }
+        if let Some(items) = self.json_array(source) {
+            return items
+                .iter()
+                .filter_map(scalar_text)
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
         }
         match self.text(source) {
             None => Vec::new(),
@@ -531,6 +550,79 @@ fn address_from_json(obj: &Map<String, Value>) -> Address {
     }
     a.default = obj.get("default").and_then(Value::as_bool).unwrap_or(false);
     a
+}
+
+/// DECISIONS.md: a full name with no first or last name is split into
+/// them (particles stay with the last name), with a warning; `name` keeps
+/// the original for platforms that take a display name.
+fn split_name(c: &mut Customer, f: &mut Findings) {
+    if c.first_name.is_some() || c.last_name.is_some() {
+        return;
+    }
+    let Some(full) = c.name.as_deref() else {
+        return;
+    };
+    let (first, last) = split_full_name(full);
+    let said = match (&first, &last) {
+        (Some(first), Some(last)) => {
+            format!("first name \"{first}\" and last name \"{last}\"")
+        }
+        (Some(first), None) => format!("first name \"{first}\", with no last name"),
+        _ => return,
+    };
+    f.warning(
+        "name",
+        "name.split",
+        format!("name \"{full}\" was split into {said}; map first and last name columns if that is wrong"),
+    );
+    c.first_name = first;
+    c.last_name = last;
+}
+
+/// True for a number a spreadsheet wrote in scientific notation
+/// (`7.02255E+12`): where a phone or zip belongs, its digits are lost.
+fn is_scientific_notation(v: &str) -> bool {
+    let Some((mantissa, exponent)) = v.trim().split_once(['E', 'e']) else {
+        return false;
+    };
+    let Some(exponent) = exponent.strip_prefix('+') else {
+        return false;
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, "0"));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    digits(int) && digits(frac) && digits(exponent)
+}
+
+/// FACTS.md: a phone or zip in scientific notation has lost its digits;
+/// never send it: leave the field out and warn, naming the value.
+fn drop_lost_digits(c: &mut Customer, f: &mut Findings) {
+    const WHY: &str = "a spreadsheet turned it into a number in scientific notation and its digits are lost; it is left out: fix it in the source (format the column as text)";
+    if c.phone.as_deref().is_some_and(is_scientific_notation) {
+        let v = c.phone.take().unwrap_or_default();
+        f.warning(
+            "phone",
+            "phone.scientific_notation",
+            format!("phone \"{v}\": {WHY}"),
+        );
+    }
+    for (i, a) in c.addresses.iter_mut().enumerate() {
+        if a.phone.as_deref().is_some_and(is_scientific_notation) {
+            let v = a.phone.take().unwrap_or_default();
+            f.warning(
+                format!("addresses[{i}].phone"),
+                "address.phone.scientific_notation",
+                format!("address phone \"{v}\": {WHY}"),
+            );
+        }
+        if a.zip.as_deref().is_some_and(is_scientific_notation) {
+            let v = a.zip.take().unwrap_or_default();
+            f.warning(
+                format!("addresses[{i}].zip"),
+                "address.zip.scientific_notation",
+                format!("zip \"{v}\": {WHY}"),
+            );
+        }
+    }
 }
 
 /// Fills an address's names from the customer's when blank, and resolves

@@ -5,6 +5,7 @@
 use super::field::{AddressField as A, Field as F};
 use super::{Mapping, Origin, Source};
 use crate::error::CliError;
+use crate::read::{Format, Input};
 
 /// A built-in mapping for a well-known export layout.
 pub struct Preset {
@@ -191,6 +192,33 @@ impl Preset {
             columns,
             label,
         )
+    }
+}
+
+impl Preset {
+    /// The preset's rules for `input`. CSV binds to the header. JSONL lines
+    /// need not share their keys, and the keys seen are only those of the
+    /// objects at the start: every field is bound to its first candidate key
+    /// even when no line seen so far has it, so a key that first appears on
+    /// line 5,000 is still read. (With nested addresses, the flat address
+    /// keys are bound only when seen.)
+    pub fn bind_input(&self, origin: Origin, input: &Input) -> Result<Mapping, CliError> {
+        if input.format != Format::Jsonl {
+            return self.bind(origin, &input.columns, &input.label);
+        }
+        let mut columns = input.columns.clone();
+        for (field, candidates) in self.columns {
+            if self.nested_addresses && matches!(field, F::Address(_)) {
+                continue;
+            }
+            if candidates.iter().any(|c| find(&columns, c).is_some()) {
+                continue;
+            }
+            if let Some(first) = candidates.first() {
+                columns.push((*first).to_string());
+            }
+        }
+        self.bind(origin, &columns, &input.label)
     }
 }
 

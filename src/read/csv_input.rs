@@ -1,6 +1,9 @@
 //! CSV records: header checks, then one `ByteRecord` per row with its
 //! position; a row with the wrong number of fields becomes a broken record.
 
+use std::collections::VecDeque;
+use std::io::{self, Read};
+
 use csv::{ByteRecord, ReaderBuilder};
 
 use super::{RawBody, RawRecord, Stream};
@@ -8,10 +11,40 @@ use crate::error::CliError;
 
 /// Streams the rows of a CSV input.
 pub struct CsvRecords {
-    reader: csv::Reader<Stream>,
+    reader: csv::Reader<LineBreaks<Stream>>,
     width: usize,
     number: u64,
     done: bool,
+    /// Line breaks (LF, CRLF or a lone CR) before the last record placed.
+    lf_before: u64,
+}
+
+/// The input as the csv reader sees it, noting where each CR and LF byte
+/// is, so that records get the file's own line numbers and offsets.
+///
+/// The csv crate places a record where it began looking for it: after a
+/// CRLF that is the LF (its `Position::line()` is then one line early), and
+/// before blank lines it skipped. `CsvRecords::place` moves that to the
+/// record's first byte. The queue holds only the breaks of bytes the csv
+/// reader has buffered but not yet handed over as records.
+pub struct LineBreaks<R> {
+    inner: R,
+    offset: u64,
+    /// (byte offset, is LF) of every CR and LF not yet passed.
+    breaks: VecDeque<(u64, bool)>,
+}
+
+impl<R: Read> Read for LineBreaks<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for (i, &b) in buf[..n].iter().enumerate() {
+            if b == b'\n' || b == b'\r' {
+                self.breaks.push_back((self.offset + i as u64, b == b'\n'));
+            }
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
 }
 
 impl CsvRecords {
@@ -26,7 +59,11 @@ impl CsvRecords {
             .flexible(true)
             .has_headers(true)
             .buffer_capacity(256 * 1024)
-            .from_reader(stream);
+            .from_reader(LineBreaks {
+                inner: stream,
+                offset: 0,
+                breaks: VecDeque::new(),
+            });
         let header = reader
             .byte_headers()
             .map_err(|e| CliError::usage(format!("{label}: cannot read the header row: {e}")))?
@@ -64,9 +101,36 @@ impl CsvRecords {
                 width,
                 number: 0,
                 done: false,
+                lf_before: 0,
             },
             columns,
         ))
+    }
+
+    /// The line (from 1) and byte offset of the record the csv crate placed
+    /// at `byte`: its first byte is the first one from `byte` on that is not
+    /// a CR or LF (a record never starts with one: a blank line is skipped,
+    /// and a line break inside a field is inside quotes).
+    fn place(&mut self, byte: u64) -> (u64, u64) {
+        let breaks = &mut self.reader.get_mut().breaks;
+        let mut start = byte;
+        while let Some(&(at, lf)) = breaks.front() {
+            if at > start {
+                break;
+            }
+            if at == start {
+                start += 1;
+            }
+            // A line ends at an LF, or at a CR that no LF follows (old Mac
+            // files end lines with CR alone). The byte after a break before
+            // the record's start has been read, so the pair is never split.
+            let crlf = !lf && breaks.get(1) == Some(&(at + 1, true));
+            if !crlf {
+                self.lf_before += 1;
+            }
+            breaks.pop_front();
+        }
+        (self.lf_before + 1, start)
     }
 }
 
@@ -85,10 +149,8 @@ impl Iterator for CsvRecords {
             }
             Ok(true) => {
                 self.number += 1;
-                let (line, offset) = rec
-                    .position()
-                    .map(|p| (p.line(), p.byte()))
-                    .unwrap_or((0, 0));
+                let byte = rec.position().map(|p| p.byte()).unwrap_or(0);
+                let (line, offset) = self.place(byte);
                 let body = if rec.len() != self.width {
                     let hint = if rec.len() < self.width {
                         "a field may hold an unclosed quote, or the row lost its last columns"
@@ -122,7 +184,13 @@ impl Iterator for CsvRecords {
                 // is flexible): the rest of the input cannot be read.
                 self.done = true;
                 self.number += 1;
-                let (line, offset) = e.position().map(|p| (p.line(), p.byte())).unwrap_or((0, 0));
+                // An I/O error has no record position: the line is where
+                // reading stopped.
+                let byte = match e.position() {
+                    Some(p) => p.byte(),
+                    None => self.reader.position().byte(),
+                };
+                let (line, offset) = self.place(byte);
                 Some(RawRecord {
                     number: self.number,
                     line,

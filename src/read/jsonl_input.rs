@@ -86,18 +86,28 @@ impl Iterator for JsonlRecords {
     }
 }
 
-/// The keys of the first object in `head`, for preset detection and the
-/// unmapped-columns report (nested keys are not listed).
+/// The keys of the objects in `head` (the sniffed start of the input), in
+/// order of first appearance, for preset detection and the unmapped-columns
+/// report. JSONL lines need not all have the same keys, so every complete
+/// object line of the head counts, not only the first; nested keys are not
+/// listed.
 pub fn first_object_keys(head: &[u8]) -> Vec<String> {
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let mut keys: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for line in head.split(|&b| b == b'\n') {
         if line.iter().all(|b| b.is_ascii_whitespace()) {
             continue;
         }
+        // A line that is not an object (or is cut off at the end of the
+        // head) adds nothing; the reader reports it in its turn.
         if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(line) {
-            return map.keys().cloned().collect();
+            for k in map.keys() {
+                if seen.insert(k.clone()) {
+                    keys.push(k.clone());
+                }
+            }
         }
-        break;
     }
-    Vec::new()
+    keys
 }

@@ -151,6 +151,11 @@ pub fn open(input: &str, options: &ReadOptions) -> Result<Input, CliError> {
         )));
     }
     let stream: Stream = BufReader::with_capacity(SNIFF_BYTES, decoded);
+    if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
+        return Err(CliError::usage(format!(
+            "{label}: this is UTF-16 text (a spreadsheet's \"Unicode text\"), not UTF-8\n\nSave it as \"CSV UTF-8\" (or convert it, e.g. `iconv -f UTF-16 -t UTF-8`) and try again."
+        )));
+    }
     if looks_binary(&head) {
         return Err(CliError::usage(format!(
             "{label}: this is not a text file (it holds NUL or other binary bytes near the start)\n\nstoreload reads CSV or JSONL, plain or gzip-compressed."
@@ -176,6 +181,19 @@ pub fn open(input: &str, options: &ReadOptions) -> Result<Input, CliError> {
         }
         Format::Jsonl => {
             let first = first_non_blank(&head);
+            if first == Some(b'[') && is_empty_json_array(&head) {
+                // DECISIONS: an empty JSON array is 0 records, exit 0 (an
+                // empty nightly delta is normal).
+                return Ok(Input {
+                    label,
+                    path,
+                    format,
+                    gzip,
+                    delimiter: None,
+                    columns: Vec::new(),
+                    records: Records::empty(),
+                });
+            }
             if first == Some(b'[') {
                 return Err(CliError::usage(format!(
                     "{label}: this is a JSON array, not JSONL\n\nstoreload reads JSONL: one customer object per line. Convert it with e.g. `jq -c '.[]' {label} > customers.jsonl`."
@@ -226,6 +244,16 @@ fn sniff(
         .map_err(|e| CliError::usage(format!("{label}: cannot read it: {e}")))?;
     let again = io::Cursor::new(head.clone()).chain(r);
     Ok((head, Box::new(again)))
+}
+
+/// True when `head` is the whole input and it is `[]` (blanks allowed).
+fn is_empty_json_array(head: &[u8]) -> bool {
+    let start = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    head.len() < SNIFF_BYTES
+        && matches!(
+            serde_json::from_slice::<serde_json::Value>(start),
+            Ok(serde_json::Value::Array(items)) if items.is_empty()
+        )
 }
 
 fn looks_binary(head: &[u8]) -> bool {

@@ -87,9 +87,9 @@ fn render(ctx: &Context, s: &Summary, rows: &[Violation], total: u64) -> String 
         escape(ctx.platform),
         escape(&ctx.mapping)
     );
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<table><tr><th>rows read</th><td class=\"num\">{}</td></tr><tr><th>valid</th><td class=\"num\">{}</td></tr><tr><th>invalid</th><td class=\"num\">{}</td></tr><tr><th>valid with warnings</th><td class=\"num\">{}</td></tr><tr><th>an import would send</th><td>{} records in {} requests</td></tr></table>\n",
+        "<table><tr><th>rows read</th><td class=\"num\">{}</td></tr><tr><th>valid</th><td class=\"num\">{}</td></tr><tr><th>invalid</th><td class=\"num\">{}</td></tr><tr><th>valid with warnings</th><td class=\"num\">{}</td></tr><tr><th>an import would send</th><td>{} records in {} requests</td></tr></table>",
         s.rows_read,
         s.valid,
         s.invalid,
@@ -99,11 +99,7 @@ fn render(ctx: &Context, s: &Summary, rows: &[Violation], total: u64) -> String 
     );
     if !ctx.unmapped.is_empty() {
         let cols: Vec<String> = ctx.unmapped.iter().map(|c| escape(c)).collect();
-        let _ = write!(
-            h,
-            "<p>Unmapped columns (not sent): {}</p>\n",
-            cols.join(", ")
-        );
+        let _ = writeln!(h, "<p>Unmapped columns (not sent): {}</p>", cols.join(", "));
     }
     h.push_str("<h2>Findings by rule</h2>\n");
     h.push_str(&chart(s));

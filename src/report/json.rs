@@ -60,7 +60,7 @@ impl JsonReport {
     /// Writes the summary and closes the document.
     pub fn finish(mut self, summary: &Summary) -> Result<(), CliError> {
         let s = serde_json::to_string(summary).map_err(|e| self.err(e))?;
-        write!(self.out, "],\"summary\":{s}}}\n").map_err(|e| self.err(e))?;
+        writeln!(self.out, "],\"summary\":{s}}}").map_err(|e| self.err(e))?;
         self.out.flush().map_err(|e| self.err(e))
     }
 }

@@ -208,7 +208,12 @@ impl Report {
         if valid && !c.findings.is_empty() {
             s.with_warnings += 1;
         }
-        for v in &c.findings {
+        for (i, v) in c.findings.iter().enumerate() {
+            // Counted once per record: two addresses without a city are one
+            // record to fix, and one example line.
+            if c.findings[..i].iter().any(|w| w.rule == v.rule) {
+                continue;
+            }
             let entry = s.by_rule.entry(v.rule).or_insert_with(|| RuleCount {
                 severity: v.severity,
                 count: 0,
@@ -229,10 +234,8 @@ impl Report {
             if let Some(h) = &mut self.html {
                 h.add(&c.findings);
             }
-            if !valid {
-                if let Some(r) = &mut self.rejects {
-                    r.add(c)?;
-                }
+            if !valid && let Some(r) = &mut self.rejects {
+                r.add(c)?;
             }
             Ok(())
         })();

@@ -16,10 +16,14 @@ use crate::validate::pipeline::Checked;
 pub struct Rejects {
     out: Out,
     path: String,
+    /// Columns of the input's header (CSV).
+    width: usize,
+    /// The input's delimiter (CSV).
+    delimiter: u8,
 }
 
 enum Out {
-    Csv(csv::Writer<BufWriter<File>>),
+    Csv(Box<csv::Writer<BufWriter<File>>>),
     Jsonl(BufWriter<File>),
 }
 
@@ -40,11 +44,16 @@ impl Rejects {
                 w.write_record(&header).map_err(|e| {
                     CliError::usage(format!("{shown}: cannot write the rejects file: {e}"))
                 })?;
-                Out::Csv(w)
+                Out::Csv(Box::new(w))
             }
             Format::Jsonl => Out::Jsonl(BufWriter::new(file)),
         };
-        Ok(Rejects { out, path: shown })
+        Ok(Rejects {
+            out,
+            path: shown,
+            width: input.columns.len(),
+            delimiter: input.delimiter.unwrap_or(b','),
+        })
     }
 
     fn err(&self, e: impl std::fmt::Display) -> CliError {
@@ -69,7 +78,18 @@ impl Rejects {
                 w.write_byte_record(&rec).map_err(|e| e.to_string())
             }
             (Out::Csv(w), RawBody::Broken { fields, .. }) => {
+                // A row with the wrong number of fields still gets the
+                // header's width, so `_line` and `_errors` stay in their
+                // columns and the file reads back: a short row is padded
+                // with empty fields; a long row's extra fields are put back,
+                // with the delimiter that split them, into its last column.
                 let mut row = fields.clone();
+                if row.len() > self.width && self.width > 0 {
+                    let sep = (self.delimiter as char).to_string();
+                    let extra = row.split_off(self.width - 1).join(&sep);
+                    row.push(extra);
+                }
+                row.resize(self.width, String::new());
                 row.push(line);
                 row.push(errors);
                 w.write_record(&row).map_err(|e| e.to_string())
