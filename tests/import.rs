@@ -1,161 +1,14 @@
 //! `storeload import` / `resume` / `status` / `ids` through the binary,
 //! against the sandbox started in this test process on a free port.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod support;
+
+use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
-use storeload::sandbox::{self, FaultSpec, SandboxConfig, SandboxHandle};
-
-/// A sandbox running on its own runtime, for the length of one test.
-struct Sandbox {
-    runtime: tokio::runtime::Runtime,
-    handle: Option<SandboxHandle>,
-}
-
-impl Sandbox {
-    fn start(config: SandboxConfig) -> Sandbox {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("a tokio runtime builds");
-        let handle = runtime
-            .block_on(sandbox::start(config))
-            .expect("the sandbox binds 127.0.0.1:0");
-        Sandbox {
-            runtime,
-            handle: Some(handle),
-        }
-    }
-
-    fn handle(&self) -> &SandboxHandle {
-        self.handle.as_ref().expect("handle present until drop")
-    }
-
-    fn base_url(&self, platform: &str) -> String {
-        self.handle().base_url(platform)
-    }
-
-    fn customers(&self, platform: &str) -> Vec<Value> {
-        self.handle().customers(platform)
-    }
-
-    /// Stored emails → how many times each is stored.
-    fn email_counts(&self, platform: &str) -> HashMap<String, usize> {
-        let mut m = HashMap::new();
-        for c in self.customers(platform) {
-            if let Some(e) = c.get("email").and_then(Value::as_str) {
-                *m.entry(e.to_lowercase()).or_insert(0) += 1;
-            }
-        }
-        m
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        if let Some(h) = self.handle.take() {
-            self.runtime.block_on(h.stop());
-        }
-    }
-}
-
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_storeload"))
-}
-
-fn env_for(platform: &str) -> Vec<(&'static str, String)> {
-    match platform {
-        "bigcommerce" => vec![
-            ("BIGCOMMERCE_STORE_HASH", sandbox::BIGCOMMERCE_STORE_HASH.to_string()),
-            ("BIGCOMMERCE_ACCESS_TOKEN", sandbox::BIGCOMMERCE_ACCESS_TOKEN.to_string()),
-        ],
-        "salesive" => vec![("SALESIVE_APP_TOKEN", sandbox::SALESIVE_APP_TOKEN.to_string())],
-        _ => vec![("BITBYBIT_API_KEY", sandbox::BITBYBIT_API_KEY.to_string())],
-    }
-}
-
-fn command(args: &[&str], env: &[(&str, String)]) -> Command {
-    let mut cmd = Command::new(bin());
-    cmd.args(args)
-        .env_remove("BIGCOMMERCE_STORE_HASH")
-        .env_remove("BIGCOMMERCE_ACCESS_TOKEN")
-        .env_remove("SALESIVE_APP_TOKEN")
-        .env_remove("BITBYBIT_API_KEY")
-        .stdin(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd
-}
-
-fn run(args: &[&str], env: &[(&str, String)]) -> Output {
-    let out = command(args, env).output().expect("the binary runs");
-    eprintln!(
-        "$ storeload {}\n--- stdout\n{}--- stderr\n{}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// Writes `n` valid customers (generic layout) plus `invalid` rows with no
-/// email, and returns the valid emails.
-fn write_customers(path: &Path, n: usize, invalid: usize, tag: &str) -> Vec<String> {
-    let mut s = String::from("email,first_name,last_name,phone,address1,city,country_code\n");
-    let mut emails = Vec::new();
-    for i in 0..n {
-        let email = format!("{tag}{i}@example.com");
-        s.push_str(&format!(
-            "{email},First{i},Last{i},+1555{i:07},{i} Main St,Springfield,US\n"
-        ));
-        emails.push(email);
-    }
-    for i in 0..invalid {
-        s.push_str(&format!(",NoEmail{i},Person,,1 St,Town,US\n"));
-    }
-    std::fs::write(path, s).expect("write input");
-    emails
-}
-
-fn journal_lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .expect("journal readable")
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-/// Key → last outcome type in the journal.
-fn journal_outcomes(path: &Path) -> HashMap<String, String> {
-    let mut m = HashMap::new();
-    for v in journal_lines(path) {
-        let t = v["type"].as_str().unwrap_or("").to_string();
-        match t.as_str() {
-            "sent" => {
-                for r in v["records"].as_array().into_iter().flatten() {
-                    m.insert(r["key"].as_str().unwrap_or("").to_string(), "sent".into());
-                }
-            }
-            "created" | "exists" | "rejected" | "failed" | "in_doubt" => {
-                m.insert(v["key"].as_str().unwrap_or("").to_string(), t);
-            }
-            _ => {}
-        }
-    }
-    m
-}
-
-fn import_args<'a>(input: &'a str, to: &'a str, journal: &'a str, base: &'a str) -> Vec<&'a str> {
-    vec![
-        "import", input, "--to", to, "--journal", journal, "--base-url", base, "--quiet",
-        "--rate", "1000/1s", "--timeout", "3",
-    ]
-}
+use storeload::sandbox::{self, FaultSpec, SandboxConfig};
+use support::*;
 
 #[test]
 fn import_happy_path_for_each_platform_stores_every_valid_record_once() {
@@ -167,7 +20,12 @@ fn import_happy_path_for_each_platform_stores_every_valid_record_once() {
         let emails = write_customers(&input, 25, 2, platform);
         let base = sb.base_url(platform);
         let out = run(
-            &import_args(input.to_str().unwrap(), platform, journal.to_str().unwrap(), &base),
+            &import_args(
+                input.to_str().unwrap(),
+                platform,
+                journal.to_str().unwrap(),
+                &base,
+            ),
             &env_for(platform),
         );
         // Two invalid rows: finished, but not every record is in → exit 1.
@@ -176,10 +34,18 @@ fn import_happy_path_for_each_platform_stores_every_valid_record_once() {
         for e in &emails {
             assert_eq!(stored.get(e), Some(&1), "{platform}: {e} stored once");
         }
-        assert_eq!(stored.len(), emails.len(), "{platform}: nothing else stored");
+        assert_eq!(
+            stored.len(),
+            emails.len(),
+            "{platform}: nothing else stored"
+        );
         let outcomes = journal_outcomes(&journal);
         for e in &emails {
-            assert_eq!(outcomes.get(e).map(String::as_str), Some("created"), "{platform}: {e}");
+            assert_eq!(
+                outcomes.get(e).map(String::as_str),
+                Some("created"),
+                "{platform}: {e}"
+            );
         }
         assert_eq!(
             outcomes.values().filter(|t| *t == "rejected").count(),
@@ -194,7 +60,12 @@ fn import_happy_path_for_each_platform_stores_every_valid_record_once() {
         assert_eq!(text.lines().count(), emails.len() + 1, "{platform}");
         // Importing the same file again with the same journal sends nothing new.
         let again = run(
-            &import_args(input.to_str().unwrap(), platform, journal.to_str().unwrap(), &base),
+            &import_args(
+                input.to_str().unwrap(),
+                platform,
+                journal.to_str().unwrap(),
+                &base,
+            ),
             &env_for(platform),
         );
         assert_eq!(again.status.code(), Some(1));
@@ -215,7 +86,12 @@ fn all_valid_input_exits_0_and_status_reports_created() {
     write_customers(&input, 12, 0, "ok");
     let base = sb.base_url("bigcommerce");
     let out = run(
-        &import_args(input.to_str().unwrap(), "bigcommerce", journal.to_str().unwrap(), &base),
+        &import_args(
+            input.to_str().unwrap(),
+            "bigcommerce",
+            journal.to_str().unwrap(),
+            &base,
+        ),
         &env_for("bigcommerce"),
     );
     assert_eq!(out.status.code(), Some(0));
@@ -242,7 +118,12 @@ fn bigcommerce_duplicate_in_store_is_exists_and_the_rest_of_the_batch_is_created
     write_customers(&first, 3, 0, "dup");
     let j1 = dir.path().join("first.journal");
     let out = run(
-        &import_args(first.to_str().unwrap(), "bigcommerce", j1.to_str().unwrap(), &base),
+        &import_args(
+            first.to_str().unwrap(),
+            "bigcommerce",
+            j1.to_str().unwrap(),
+            &base,
+        ),
         &env_for("bigcommerce"),
     );
     assert_eq!(out.status.code(), Some(0));
@@ -251,10 +132,19 @@ fn bigcommerce_duplicate_in_store_is_exists_and_the_rest_of_the_batch_is_created
     write_customers(&second, 10, 0, "dup");
     let j2 = dir.path().join("second.journal");
     let out = run(
-        &import_args(second.to_str().unwrap(), "bigcommerce", j2.to_str().unwrap(), &base),
+        &import_args(
+            second.to_str().unwrap(),
+            "bigcommerce",
+            j2.to_str().unwrap(),
+            &base,
+        ),
         &env_for("bigcommerce"),
     );
-    assert_eq!(out.status.code(), Some(0), "exists counts as in the platform");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "exists counts as in the platform"
+    );
     let outcomes = journal_outcomes(&j2);
     for i in 0..3 {
         assert_eq!(outcomes[&format!("dup{i}@example.com")], "exists");
@@ -274,18 +164,32 @@ fn bad_token_fails_the_preflight_with_exit_3_before_anything_is_sent() {
     let journal = dir.path().join("run.journal");
     let emails = write_customers(&input, 15, 0, "auth");
     let base = sb.base_url("salesive");
-    let args = import_args(input.to_str().unwrap(), "salesive", journal.to_str().unwrap(), &base);
+    let args = import_args(
+        input.to_str().unwrap(),
+        "salesive",
+        journal.to_str().unwrap(),
+        &base,
+    );
     let bad = vec![("SALESIVE_APP_TOKEN", "app_wrong_token".to_string())];
     let out = run(&args, &bad);
     assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("SALESIVE_APP_TOKEN"), "names the variable: {stderr}");
+    assert!(
+        stderr.contains("SALESIVE_APP_TOKEN"),
+        "names the variable: {stderr}"
+    );
     // A read-only token: the write-scope probe answers 403, also exit 3.
-    let ro = vec![("SALESIVE_APP_TOKEN", sandbox::SALESIVE_READONLY_TOKEN.to_string())];
+    let ro = vec![(
+        "SALESIVE_APP_TOKEN",
+        sandbox::SALESIVE_READONLY_TOKEN.to_string(),
+    )];
     let out = run(&args, &ro);
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("WRITE_CUSTOMERS"));
-    assert!(sb.customers("salesive").is_empty(), "the pre-flight stores nothing");
+    assert!(
+        sb.customers("salesive").is_empty(),
+        "the pre-flight stores nothing"
+    );
     // The right token: the import goes through.
     let out = run(&args, &env_for("salesive"));
     assert_eq!(out.status.code(), Some(0));
@@ -305,19 +209,39 @@ fn a_403_mid_run_stops_with_exit_3_and_resume_completes_the_run() {
     // A read-only BigCommerce token passes the read check; the first write
     // is refused with 403.
     let ro = vec![
-        ("BIGCOMMERCE_STORE_HASH", sandbox::BIGCOMMERCE_STORE_HASH.to_string()),
-        ("BIGCOMMERCE_ACCESS_TOKEN", sandbox::BIGCOMMERCE_READONLY_TOKEN.to_string()),
+        (
+            "BIGCOMMERCE_STORE_HASH",
+            sandbox::BIGCOMMERCE_STORE_HASH.to_string(),
+        ),
+        (
+            "BIGCOMMERCE_ACCESS_TOKEN",
+            sandbox::BIGCOMMERCE_READONLY_TOKEN.to_string(),
+        ),
     ];
     let out = run(
-        &import_args(input.to_str().unwrap(), "bigcommerce", journal.to_str().unwrap(), &base),
+        &import_args(
+            input.to_str().unwrap(),
+            "bigcommerce",
+            journal.to_str().unwrap(),
+            &base,
+        ),
         &ro,
     );
     assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("BIGCOMMERCE_ACCESS_TOKEN"), "names the variable: {stderr}");
-    assert!(stderr.contains("storeload resume"), "prints the resume command: {stderr}");
+    assert!(
+        stderr.contains("BIGCOMMERCE_ACCESS_TOKEN"),
+        "names the variable: {stderr}"
+    );
+    assert!(
+        stderr.contains("storeload resume"),
+        "prints the resume command: {stderr}"
+    );
     assert!(sb.customers("bigcommerce").is_empty());
-    let out = run(&["resume", journal.to_str().unwrap(), "--quiet"], &env_for("bigcommerce"));
+    let out = run(
+        &["resume", journal.to_str().unwrap(), "--quiet"],
+        &env_for("bigcommerce"),
+    );
     assert_eq!(out.status.code(), Some(0));
     let stored = sb.email_counts("bigcommerce");
     assert_eq!(stored.len(), emails.len());
@@ -329,7 +253,14 @@ fn missing_credentials_exit_3_naming_the_variable_before_reading_input() {
     let dir = tempfile::tempdir().expect("tempdir");
     let journal = dir.path().join("run.journal");
     let out = run(
-        &["import", "/nonexistent/input.csv", "--to", "bigcommerce", "--journal", journal.to_str().unwrap()],
+        &[
+            "import",
+            "/nonexistent/input.csv",
+            "--to",
+            "bigcommerce",
+            "--journal",
+            journal.to_str().unwrap(),
+        ],
         &[],
     );
     assert_eq!(out.status.code(), Some(3));
@@ -344,8 +275,14 @@ fn plain_http_to_a_non_loopback_host_is_refused() {
     let journal = dir.path().join("run.journal");
     let out = run(
         &[
-            "import", input.to_str().unwrap(), "--to", "salesive", "--journal", journal.to_str().unwrap(),
-            "--base-url", "http://api.example.com/api/v1",
+            "import",
+            input.to_str().unwrap(),
+            "--to",
+            "salesive",
+            "--journal",
+            journal.to_str().unwrap(),
+            "--base-url",
+            "http://api.example.com/api/v1",
         ],
         &env_for("salesive"),
     );
@@ -362,15 +299,26 @@ fn resume_refuses_a_changed_input_unless_forced() {
     write_customers(&input, 3, 0, "chg");
     let base = sb.base_url("bigcommerce");
     let out = run(
-        &import_args(input.to_str().unwrap(), "bigcommerce", journal.to_str().unwrap(), &base),
+        &import_args(
+            input.to_str().unwrap(),
+            "bigcommerce",
+            journal.to_str().unwrap(),
+            &base,
+        ),
         &env_for("bigcommerce"),
     );
     assert_eq!(out.status.code(), Some(0));
     write_customers(&input, 4, 0, "chg");
-    let out = run(&["resume", journal.to_str().unwrap(), "--quiet"], &env_for("bigcommerce"));
+    let out = run(
+        &["resume", journal.to_str().unwrap(), "--quiet"],
+        &env_for("bigcommerce"),
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("changed"));
-    let out = run(&["resume", journal.to_str().unwrap(), "--quiet", "--force"], &env_for("bigcommerce"));
+    let out = run(
+        &["resume", journal.to_str().unwrap(), "--quiet", "--force"],
+        &env_for("bigcommerce"),
+    );
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(sb.email_counts("bigcommerce").len(), 4);
 }
@@ -393,14 +341,23 @@ fn faults_never_lose_or_duplicate_a_record_on_email_unique_platforms() {
         let journal = dir.path().join("run.journal");
         let emails = write_customers(&input, 300, 0, platform);
         let base = sb.base_url(platform);
-        let mut args = import_args(input.to_str().unwrap(), platform, journal.to_str().unwrap(), &base);
+        let mut args = import_args(
+            input.to_str().unwrap(),
+            platform,
+            journal.to_str().unwrap(),
+            &base,
+        );
         args.extend(["--max-retries", "20"]);
         let out = run(&args, &env_for(platform));
         assert_eq!(out.status.code(), Some(0), "{platform}");
         let stored = sb.email_counts(platform);
         let outcomes = journal_outcomes(&journal);
         for e in &emails {
-            assert_eq!(stored.get(e), Some(&1), "{platform}: {e} stored exactly once");
+            assert_eq!(
+                stored.get(e),
+                Some(&1),
+                "{platform}: {e} stored exactly once"
+            );
             let o = outcomes.get(e).map(String::as_str);
             assert!(
                 matches!(o, Some("created") | Some("exists")),
@@ -415,7 +372,9 @@ fn faults_never_lose_or_duplicate_a_record_on_email_unique_platforms() {
 /// every customer is stored exactly once all the same.
 #[test]
 fn bitbybit_lost_answers_are_settled_by_lookup_not_resent() {
-    let faults: FaultSpec = "lost=0.05,reset=0.03,500=0.03".parse().expect("fault spec parses");
+    let faults: FaultSpec = "lost=0.05,reset=0.03,500=0.03"
+        .parse()
+        .expect("fault spec parses");
     let sb = Sandbox::start(SandboxConfig {
         faults,
         seed: 11,
@@ -426,7 +385,12 @@ fn bitbybit_lost_answers_are_settled_by_lookup_not_resent() {
     let journal = dir.path().join("run.journal");
     let emails = write_customers(&input, 200, 0, "bbb");
     let base = sb.base_url("bitbybit");
-    let mut args = import_args(input.to_str().unwrap(), "bitbybit", journal.to_str().unwrap(), &base);
+    let mut args = import_args(
+        input.to_str().unwrap(),
+        "bitbybit",
+        journal.to_str().unwrap(),
+        &base,
+    );
     args.extend(["--max-retries", "20"]);
     let out = run(&args, &env_for("bitbybit"));
     assert_eq!(out.status.code(), Some(0));
@@ -460,7 +424,12 @@ fn kill_9_at_random_moments_then_resume_stores_every_record_exactly_once() {
     let mut first = true;
     while kills < 12 {
         let args: Vec<&str> = if first {
-            let mut a = import_args(input.to_str().unwrap(), "bigcommerce", journal.to_str().unwrap(), &base);
+            let mut a = import_args(
+                input.to_str().unwrap(),
+                "bigcommerce",
+                journal.to_str().unwrap(),
+                &base,
+            );
             let rate = a.len() - 3;
             a[rate] = "5/1s";
             a
@@ -496,7 +465,10 @@ fn kill_9_at_random_moments_then_resume_stores_every_record_exactly_once() {
     for e in &emails {
         assert_eq!(stored.get(e), Some(&1), "{e} stored exactly once");
         assert!(
-            matches!(outcomes.get(e).map(String::as_str), Some("created") | Some("exists")),
+            matches!(
+                outcomes.get(e).map(String::as_str),
+                Some("created") | Some("exists")
+            ),
             "journal agrees for {e}: {:?}",
             outcomes.get(e)
         );
@@ -513,7 +485,12 @@ fn the_token_appears_in_no_output_journal_or_report() {
     let rejects = dir.path().join("rejects.csv");
     write_customers(&input, 5, 1, "secret");
     let base = sb.base_url("bitbybit");
-    let args = import_args(input.to_str().unwrap(), "bitbybit", journal.to_str().unwrap(), &base);
+    let args = import_args(
+        input.to_str().unwrap(),
+        "bitbybit",
+        journal.to_str().unwrap(),
+        &base,
+    );
     let mut haystacks = Vec::new();
     let mut keep = |o: &Output| {
         haystacks.push(String::from_utf8_lossy(&o.stdout).into_owned());
@@ -522,11 +499,17 @@ fn the_token_appears_in_no_output_journal_or_report() {
     // A distinctive key the sandbox refuses: the error path must not echo it.
     let token = "bbb_test_DISTINCTIVE_7f3a9c1e5b";
     let debug = ("STORELOAD_LOG", "debug".to_string());
-    let out = run(&args, &[("BITBYBIT_API_KEY", token.to_string()), debug.clone()]);
+    let out = run(
+        &args,
+        &[("BITBYBIT_API_KEY", token.to_string()), debug.clone()],
+    );
     assert_eq!(out.status.code(), Some(3));
     keep(&out);
     // The accepted key, through a whole run and every command reading its journal.
-    let good = vec![("BITBYBIT_API_KEY", sandbox::BITBYBIT_API_KEY.to_string()), debug];
+    let good = vec![
+        ("BITBYBIT_API_KEY", sandbox::BITBYBIT_API_KEY.to_string()),
+        debug,
+    ];
     let out = run(&args, &good);
     assert_eq!(out.status.code(), Some(1), "one invalid row");
     keep(&out);
@@ -534,17 +517,33 @@ fn the_token_appears_in_no_output_journal_or_report() {
         vec!["status", journal.to_str().unwrap(), "--json"],
         vec!["status", journal.to_str().unwrap()],
         vec!["ids", journal.to_str().unwrap()],
-        vec!["rejects", journal.to_str().unwrap(), "-o", rejects.to_str().unwrap()],
+        vec![
+            "rejects",
+            journal.to_str().unwrap(),
+            "-o",
+            rejects.to_str().unwrap(),
+        ],
     ] {
         keep(&run(&cmd, &good));
     }
     // A BigCommerce token refused mid-run (403 on the first write).
     let bc_journal = dir.path().join("bc.journal");
     let out = run(
-        &import_args(input.to_str().unwrap(), "bigcommerce", bc_journal.to_str().unwrap(), &sb.base_url("bigcommerce")),
+        &import_args(
+            input.to_str().unwrap(),
+            "bigcommerce",
+            bc_journal.to_str().unwrap(),
+            &sb.base_url("bigcommerce"),
+        ),
         &[
-            ("BIGCOMMERCE_STORE_HASH", sandbox::BIGCOMMERCE_STORE_HASH.to_string()),
-            ("BIGCOMMERCE_ACCESS_TOKEN", sandbox::BIGCOMMERCE_READONLY_TOKEN.to_string()),
+            (
+                "BIGCOMMERCE_STORE_HASH",
+                sandbox::BIGCOMMERCE_STORE_HASH.to_string(),
+            ),
+            (
+                "BIGCOMMERCE_ACCESS_TOKEN",
+                sandbox::BIGCOMMERCE_READONLY_TOKEN.to_string(),
+            ),
         ],
     );
     assert_eq!(out.status.code(), Some(3));
@@ -553,7 +552,11 @@ fn the_token_appears_in_no_output_journal_or_report() {
     haystacks.push(std::fs::read_to_string(&bc_journal).expect("journal"));
     haystacks.push(std::fs::read_to_string(&rejects).expect("rejects file"));
     for h in &haystacks {
-        for secret in [token, sandbox::BITBYBIT_API_KEY, sandbox::BIGCOMMERCE_READONLY_TOKEN] {
+        for secret in [
+            token,
+            sandbox::BITBYBIT_API_KEY,
+            sandbox::BIGCOMMERCE_READONLY_TOKEN,
+        ] {
             assert!(!h.contains(secret), "{secret} leaked into: {h}");
         }
     }

@@ -9,8 +9,11 @@ use clap::Args as ClapArgs;
 
 use super::import::check_base_url;
 use crate::error::{CliError, Exit};
-use crate::platform::{Endpoint, Platform, PlatformId, Request, Response, Verdict, bitbybit};
+use crate::platform::{
+    Endpoint, Platform, PlatformId, QuotaHint, Request, Response, Verdict, bitbybit,
+};
 use crate::writer::http;
+use crate::writer::limit::Limiter;
 
 /// Arguments of `storeload check`.
 #[derive(Debug, ClapArgs)]
@@ -50,7 +53,12 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
         .enable_all()
         .build()
         .map_err(|e| CliError::usage(format!("cannot start the async runtime: {e}")))?;
-    let lines = runtime.block_on(preflight(platform, &endpoint, Duration::from_secs(args.timeout)))?;
+    let (lines, _) = runtime.block_on(preflight(
+        platform,
+        &endpoint,
+        Duration::from_secs(args.timeout),
+        None,
+    ))?;
     super::print(&lines.join("\n"))?;
     super::print("\n")?;
     Ok(Exit::Ok)
@@ -62,7 +70,8 @@ pub async fn preflight(
     platform: &dyn Platform,
     endpoint: &Endpoint,
     timeout: Duration,
-) -> Result<Vec<String>, CliError> {
+    pace: Option<&Limiter>,
+) -> Result<(Vec<String>, QuotaHint), CliError> {
     let client = reqwest::Client::builder()
         .user_agent(concat!("storeload/", env!("CARGO_PKG_VERSION")))
         .build()
@@ -77,10 +86,14 @@ pub async fn preflight(
         CliError::stopped(text)
     };
     let read = platform.probe_read(endpoint);
-    let answer = ask(&client, &read, timeout).await.map_err(|e| {
+    let answer = ask(&client, &read, timeout, pace).await.map_err(|e| {
         fail(
             &lines,
-            format!("{} could not be reached at {}: {e}", platform.display_name(), endpoint.base_url),
+            format!(
+                "{} could not be reached at {}: {e}",
+                platform.display_name(),
+                endpoint.base_url
+            ),
         )
     })?;
     let response = Response {
@@ -107,7 +120,8 @@ pub async fn preflight(
         (Some(q), Some(w), left) => format!(
             "ok    quota {q} requests / {} s reported by the platform{}",
             w.as_secs_f64(),
-            left.map(|l| format!(", {l} left in this window")).unwrap_or_default()
+            left.map(|l| format!(", {l} left in this window"))
+                .unwrap_or_default()
         ),
         (Some(q), None, left) => format!(
             "ok    quota {q} requests per window reported by the platform{}",
@@ -121,11 +135,14 @@ pub async fn preflight(
     match platform.probe_write(endpoint) {
         None => lines.push("info  write access not verifiable before the first write".into()),
         Some(req) => {
-            let answer = ask(&client, &req, timeout)
+            let answer = ask(&client, &req, timeout, pace)
                 .await
                 .map_err(|e| fail(&lines, format!("the write-scope check got no answer: {e}")))?;
             match answer.status {
-                400 | 422 => lines.push("ok    write access (an empty record was refused as invalid, nothing stored)".into()),
+                400 | 422 => lines.push(
+                    "ok    write access (an empty record was refused as invalid, nothing stored)"
+                        .into(),
+                ),
                 401 | 403 => {
                     let response = Response {
                         status: answer.status,
@@ -138,24 +155,37 @@ pub async fn preflight(
                     };
                     return Err(fail(&lines, sentence));
                 }
-                s => lines.push(format!("info  write-scope check answered {s}; write access not confirmed")),
+                s => lines.push(format!(
+                    "info  write-scope check answered {s}; write access not confirmed"
+                )),
             }
         }
     }
-    Ok(lines)
+    Ok((lines, hint))
 }
 
 /// Tries a check request a few times: a 429, a 5xx or a dropped connection
 /// says nothing about the credentials, so it is not a verdict.
-async fn ask(client: &reqwest::Client, request: &Request, timeout: Duration) -> Result<http::Answer, String> {
+/// An import's checks wait on its limiter, so they count in its quota share.
+async fn ask(
+    client: &reqwest::Client,
+    request: &Request,
+    timeout: Duration,
+    pace: Option<&Limiter>,
+) -> Result<http::Answer, String> {
     const TRIES: u32 = 5;
     let mut last = String::new();
     for attempt in 0..TRIES {
         if attempt > 0 {
             tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt - 1))).await;
         }
+        if let Some(limiter) = pace {
+            limiter.wait().await;
+        }
         match http::send(client, request, timeout).await {
-            Ok(a) if a.status == 429 || a.status >= 500 => last = format!("it answered {}", a.status),
+            Ok(a) if a.status == 429 || a.status >= 500 => {
+                last = format!("it answered {}", a.status)
+            }
             Ok(a) => return Ok(a),
             Err(http::SendError::NotSent(e) | http::SendError::MaybeSent(e)) => last = e,
         }

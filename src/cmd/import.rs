@@ -15,9 +15,9 @@ use super::common::SourceArgs;
 use crate::error::{CliError, Exit};
 use crate::journal::{self, Entry, Header, Journal, JournalWriter, RecordState, Stage};
 use crate::model::record_key;
-use crate::platform::{Credentials, Endpoint, Platform, PlatformId, Rate, bitbybit};
-use crate::sandbox;
+use crate::platform::{Credentials, Endpoint, Platform, PlatformId, QuotaHint, Rate, bitbybit};
 use crate::read::Format;
+use crate::sandbox;
 use crate::validate::pipeline::{self, CheckOptions};
 use crate::writer::limit::Limiter;
 use crate::writer::progress::Progress;
@@ -56,6 +56,11 @@ pub struct Args {
     /// Print the plan (records to send, requests, quota share, time) and stop.
     #[arg(long)]
     plan: bool,
+
+    /// At the end, write every record not in the platform (invalid, refused,
+    /// failed, in doubt, not sent) to this file, as `storeload rejects` does.
+    #[arg(long, value_name = "PATH")]
+    rejects: Option<PathBuf>,
 }
 
 /// How requests are sent; recorded in the journal so `resume` reuses them.
@@ -118,7 +123,9 @@ pub struct SendArgs {
 fn parse_share(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(f) if f > 0.0 && f <= 1.0 => Ok(f),
-        _ => Err(format!("could not use '{s}' as a quota share: give a number above 0 and at most 1, e.g. 0.5")),
+        _ => Err(format!(
+            "could not use '{s}' as a quota share: give a number above 0 and at most 1, e.g. 0.5"
+        )),
     }
 }
 
@@ -147,12 +154,8 @@ pub struct RunPlan {
 
 /// Runs `storeload import`.
 pub fn run(args: Args) -> Result<Exit, CliError> {
-    let mut input = args.source.input.clone();
-    if input == "-" {
-        input = spool_stdin(&args.journal)?;
-    }
     let plan = RunPlan {
-        input,
+        input: args.source.input.clone(),
         to: args.to,
         format: args.source.format,
         delimiter: args.source.delimiter,
@@ -162,7 +165,29 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
         send: args.send,
         sandbox: args.sandbox,
     };
-    execute(&plan, &args.journal, Mode::Import, args.quiet, args.plan)
+    let exit = execute(&plan, &args.journal, Mode::Import, args.quiet, args.plan);
+    let finished = matches!(
+        &exit,
+        Ok(_)
+            | Err(CliError {
+                exit: Exit::Stopped,
+                ..
+            })
+    );
+    if let Some(path) = &args.rejects
+        && finished
+        && args.journal.exists()
+        && !args.plan
+    {
+        let n = super::rejects::write(&args.journal, path)?;
+        if !args.quiet {
+            eprintln!(
+                "storeload: {n} record(s) not in the platform written to {}",
+                path.display()
+            );
+        }
+    }
+    exit
 }
 
 /// Whether a run starts or continues a journal.
@@ -287,17 +312,36 @@ pub fn execute(
         key_header: plan.send.key_header.clone(),
         notify: plan.send.notify,
     };
-    // The pre-flight: refused credentials fail here, before the input is read.
-    let checks = runtime.block_on(super::check::preflight(
+    let limiter = Limiter::new(
+        plan.send.rate.unwrap_or_else(|| platform.default_rate()),
+        plan.send.rate.is_some(),
+        plan.send.max_quota_share,
+    );
+    // The pre-flight: refused credentials fail here, before the input is
+    // read. Its requests are paced like the run's.
+    let (checks, quota) = runtime.block_on(super::check::preflight(
         platform,
         &endpoint,
         Duration::from_secs(plan.send.timeout.clamp(1, 10)),
+        Some(&limiter),
     ))?;
+    limiter.observe(&quota);
     if !quiet {
         for line in &checks {
             eprintln!("storeload: check: {line}");
         }
     }
+    // Stdin is spooled only now, after the credentials were checked.
+    let spooled;
+    let plan = if plan.input == "-" {
+        spooled = RunPlan {
+            input: spool_stdin(journal_path)?,
+            ..plan.clone()
+        };
+        &spooled
+    } else {
+        plan
+    };
     let source = SourceArgs {
         input: plan.input.clone(),
         format: plan.format,
@@ -322,21 +366,25 @@ pub fn execute(
     });
     // Open (and lock) the journal first: its states decide what is known.
     let (existing, replay) = if journal_path.exists() {
-        let (j, replay) = Journal::open_append(journal_path).map_err(|e| CliError::usage(e.to_string()))?;
-        if let Some(h) = replay.header() {
-            if h.platform != plan.to.as_str() {
-                return Err(CliError::usage(format!(
-                    "journal {} belongs to an import into {}, not {}; give --journal a new path",
-                    journal_path.display(),
-                    h.platform,
-                    plan.to
-                )));
-            }
+        let (j, replay) =
+            Journal::open_append(journal_path).map_err(|e| CliError::usage(e.to_string()))?;
+        if let Some(h) = replay.header()
+            && h.platform != plan.to.as_str()
+        {
+            return Err(CliError::usage(format!(
+                "journal {} belongs to an import into {}, not {}; give --journal a new path",
+                journal_path.display(),
+                h.platform,
+                plan.to
+            )));
         }
         (Some(j), Some(replay))
     } else {
         if let Mode::Resume { .. } = mode {
-            return Err(CliError::usage(format!("journal {}: no such file", journal_path.display())));
+            return Err(CliError::usage(format!(
+                "journal {}: no such file",
+                journal_path.display()
+            )));
         }
         (None, None)
     };
@@ -344,23 +392,24 @@ pub fn execute(
         .as_ref()
         .and_then(|r| r.latest_header())
         .is_some_and(|h| h.input.size == fp.size && h.input.sha256 == fp.sha256);
-    if let (Mode::Resume { force: false }, Some(h)) = (mode, replay.as_ref().and_then(|r| r.latest_header())) {
-        if !unchanged {
-            return Err(CliError::usage(format!(
-                "{}: the input changed since the run began (size {} → {} bytes); resuming would mix two files. Use `storeload import` with the same journal for a new file (known records are skipped), or `storeload resume --force`",
-                plan.input, h.input.size, fp.size
-            )));
-        }
+    if let (Mode::Resume { force: false }, Some(h)) =
+        (mode, replay.as_ref().and_then(|r| r.latest_header()))
+        && !unchanged
+    {
+        return Err(CliError::usage(format!(
+            "{}: the input changed since the run began (size {} → {} bytes); resuming would mix two files. Use `storeload import` with the same journal for a new file (known records are skipped), or `storeload resume --force`",
+            plan.input, h.input.size, fp.size
+        )));
     }
     let next_run = replay.as_ref().map(|r| r.next_run()).unwrap_or(1);
     let states = replay.map(|r| r.records).unwrap_or_default();
-    let rate = effective_rate(plan, platform);
+    let rate = effective_rate(plan, platform, &quota);
 
     // The plan: a fast dry run over the whole input before the first write.
     // A resume of an unchanged input reuses it (DECISIONS.md: no second
     // full validation before the first new request).
     if !(matches!(mode, Mode::Resume { .. }) && unchanged) {
-        let figures = dry_pass(&source, platform, plan.strict, &states)?;
+        let figures = dry_pass(&source, platform, plan.strict, &states, unchanged)?;
         let text = figures.render(platform, rate, plan.send.limit);
         if !quiet || plan_only {
             eprint!("{text}");
@@ -381,7 +430,14 @@ pub fn execute(
         }
     }
 
-    let header = Header::new(next_run, plan.to.as_str(), "customers", fp.clone(), mapping_value, options);
+    let header = Header::new(
+        next_run,
+        plan.to.as_str(),
+        "customers",
+        fp.clone(),
+        mapping_value,
+        options,
+    );
     let journal = match existing {
         Some(mut j) => {
             j.append(&Entry::Header(header))
@@ -389,7 +445,9 @@ pub fn execute(
                 .map_err(|e| CliError::usage(e.to_string()))?;
             j
         }
-        None => Journal::create(journal_path, &header).map_err(|e| CliError::usage(e.to_string()))?,
+        None => {
+            Journal::create(journal_path, &header).map_err(|e| CliError::usage(e.to_string()))?
+        }
     };
     let first_batch = states
         .values()
@@ -400,10 +458,15 @@ pub fn execute(
         .max()
         .unwrap_or(1);
 
-    let rate_fixed = plan.send.rate.is_some();
-    let concurrency = plan.send.concurrency.unwrap_or_else(|| platform.default_concurrency()).max(1);
+    let concurrency = plan
+        .send
+        .concurrency
+        .unwrap_or_else(|| platform.default_concurrency())
+        .max(1);
     if plan.to == PlatformId::Bigcommerce && concurrency > 10 && !quiet {
-        eprintln!("storeload: warning: --concurrency {concurrency} is above BigCommerce's ~10 concurrent requests per store; expect 429s");
+        eprintln!(
+            "storeload: warning: --concurrency {concurrency} is above BigCommerce's ~10 concurrent requests per store; expect 429s"
+        );
     }
     let config = WriterConfig {
         endpoint,
@@ -427,7 +490,7 @@ pub fn execute(
         let writer = Writer::new(
             platform,
             config,
-            Limiter::new(plan.send.rate.unwrap_or_else(|| platform.default_rate()), rate_fixed, plan.send.max_quota_share),
+            limiter,
             jw.clone(),
             tally.clone(),
             stop.clone(),
@@ -505,7 +568,7 @@ pub fn execute(
                     };
                     let key = record_key(&customer);
                     let sent_before = match states.get(&key) {
-                        Some(s) if s.is_final() => {
+                        Some(s) if settled(s, unchanged) => {
                             rt.known.fetch_add(1, Ordering::Relaxed);
                             return !stop.is_stopping();
                         }
@@ -544,15 +607,16 @@ pub fn execute(
     let (jw, read_ok) = result?;
     let fatal = stop.fatal_message();
     let summary = Summary::new(&read_tally, &tally, started.elapsed());
-    runtime.block_on(async {
-        let end = Entry::End(journal::End {
-            at: chrono::Utc::now(),
-            summary: serde_json::to_value(&summary).unwrap_or_default(),
-        });
-        let _ = jw.write(vec![end]).await;
-        jw.close().await
-    })
-    .map_err(|e| CliError::usage(e.to_string()))?;
+    runtime
+        .block_on(async {
+            let end = Entry::End(journal::End {
+                at: chrono::Utc::now(),
+                summary: serde_json::to_value(&summary).unwrap_or_default(),
+            });
+            let _ = jw.write(vec![end]).await;
+            jw.close().await
+        })
+        .map_err(|e| CliError::usage(e.to_string()))?;
     if let Some(handle) = sandbox {
         runtime.block_on(handle.stop());
     }
@@ -564,14 +628,20 @@ pub fn execute(
         return Ok(Exit::Interrupted);
     }
     if let Some(message) = fatal {
-        return Err(CliError::stopped(format!("{message}\n\nThe journal is flushed; {resume_hint}")));
+        return Err(CliError::stopped(format!(
+            "{message}\n\nThe journal is flushed; {resume_hint}"
+        )));
     }
     if !read_ok {
         return Err(CliError::stopped(format!(
             "the run stopped before the whole input was read; {resume_hint}"
         )));
     }
-    Ok(if summary.complete() { Exit::Ok } else { Exit::Incomplete })
+    Ok(if summary.complete() {
+        Exit::Ok
+    } else {
+        Exit::Incomplete
+    })
 }
 
 /// The final figures of an import.
@@ -634,7 +704,11 @@ impl Summary {
 
     /// Every record read is valid and now in the platform.
     pub fn complete(&self) -> bool {
-        self.invalid == 0 && self.rejected == 0 && self.failed == 0 && self.in_doubt == 0 && self.not_sent == 0
+        self.invalid == 0
+            && self.rejected == 0
+            && self.failed == 0
+            && self.in_doubt == 0
+            && self.not_sent == 0
     }
 
     fn render(&self, platform: &dyn Platform, input: &str, journal: &Path) -> String {
@@ -664,10 +738,16 @@ impl Summary {
     }
 }
 
-/// The rate the plan assumes: `--rate`, else the platform's default quota,
-/// times `--max-quota-share`.
-fn effective_rate(plan: &RunPlan, platform: &dyn Platform) -> Rate {
-    let rate = plan.send.rate.unwrap_or_else(|| platform.default_rate());
+/// The rate the plan assumes: `--rate`, else the quota the platform
+/// reported at the check, else its default; times `--max-quota-share`.
+fn effective_rate(plan: &RunPlan, platform: &dyn Platform, reported: &QuotaHint) -> Rate {
+    let rate = match (plan.send.rate, reported.quota, reported.window) {
+        (Some(rate), _, _) => rate,
+        (None, Some(requests), Some(window)) if requests > 0 && !window.is_zero() => {
+            Rate { requests, window }
+        }
+        _ => platform.default_rate(),
+    };
     Rate {
         requests: ((rate.requests as f64 * plan.send.max_quota_share).floor() as u32).max(1),
         window: rate.window,
@@ -738,6 +818,7 @@ fn dry_pass(
     platform: &'static dyn Platform,
     strict: bool,
     states: &std::collections::HashMap<String, RecordState>,
+    unchanged: bool,
 ) -> Result<PlanFigures, CliError> {
     let (mut input, mapping) = source.open()?;
     let records = std::mem::replace(&mut input.records, crate::read::Records::empty());
@@ -750,7 +831,10 @@ fn dry_pass(
         match (&c.customer, c.is_valid()) {
             (Some(customer), true) => {
                 f.valid += 1;
-                if states.get(&record_key(customer)).is_some_and(RecordState::is_final) {
+                if states
+                    .get(&record_key(customer))
+                    .is_some_and(|s| settled(s, unchanged))
+                {
                     f.known += 1;
                 } else {
                     f.to_send += 1;
@@ -761,4 +845,16 @@ fn dry_pass(
         true
     });
     Ok(f)
+}
+
+/// Whether the journal's state settles a record so it is not sent again:
+/// created and already-there records always; a record the platform refused
+/// only when the input is the one it was refused from — a new file (a fixed
+/// rejects file, say) may hold the corrected record.
+fn settled(state: &RecordState, same_input: bool) -> bool {
+    match state {
+        RecordState::Created { .. } | RecordState::Exists { .. } => true,
+        RecordState::Rejected { .. } => same_input,
+        _ => false,
+    }
 }

@@ -28,7 +28,10 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
     let (journal, replay) =
         Journal::open_append(&args.journal).map_err(|e| CliError::usage(e.to_string()))?;
     let header = replay.latest_header().ok_or_else(|| {
-        CliError::usage(format!("journal {}: has no header line", args.journal.display()))
+        CliError::usage(format!(
+            "journal {}: has no header line",
+            args.journal.display()
+        ))
     })?;
     let plan: RunPlan = serde_json::from_value(header.options.clone()).map_err(|e| {
         CliError::usage(format!(
@@ -136,7 +139,9 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
             }
         }
         drop(writer);
-        jw.close().await.map_err(|e| CliError::usage(e.to_string()))?;
+        jw.close()
+            .await
+            .map_err(|e| CliError::usage(e.to_string()))?;
         Ok::<_, CliError>((found, missing, unknown))
     })?;
     super::print(&format!(

@@ -5,8 +5,6 @@
 //! import the file with the same journal to complete the load.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Args as ClapArgs;
@@ -16,7 +14,7 @@ use super::import::RunPlan;
 use crate::error::{CliError, Exit};
 use crate::journal::{self, RecordState, Stage};
 use crate::model::record_key;
-use crate::read::{Format, RawBody};
+use crate::report::rejects::Rejects;
 use crate::validate::Severity;
 use crate::validate::pipeline::{self, CheckOptions};
 
@@ -39,7 +37,11 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
         if written == 1 { "" } else { "s" },
         args.output.display()
     );
-    Ok(if written == 0 { Exit::Ok } else { Exit::Incomplete })
+    Ok(if written == 0 {
+        Exit::Ok
+    } else {
+        Exit::Incomplete
+    })
 }
 
 /// Writes the rejects of `journal`'s latest input to `output`; returns how
@@ -47,7 +49,10 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
 pub fn write(journal_path: &Path, output: &Path) -> Result<u64, CliError> {
     let replay = journal::replay(journal_path).map_err(|e| CliError::usage(e.to_string()))?;
     let header = replay.latest_header().ok_or_else(|| {
-        CliError::usage(format!("journal {}: has no header line", journal_path.display()))
+        CliError::usage(format!(
+            "journal {}: has no header line",
+            journal_path.display()
+        ))
     })?;
     let plan: RunPlan = serde_json::from_value(header.options.clone()).map_err(|e| {
         CliError::usage(format!(
@@ -64,42 +69,31 @@ pub fn write(journal_path: &Path, output: &Path) -> Result<u64, CliError> {
     };
     let (mut input, mapping) = source.open()?;
     let platform = plan.to.platform();
-    let shown = output.display().to_string();
-    let err = |e: &dyn std::fmt::Display| CliError::usage(format!("{shown}: cannot write the rejects file: {e}"));
-    let file = File::create(output).map_err(|e| err(&e))?;
-    enum Out {
-        Csv(csv::Writer<BufWriter<File>>),
-        Jsonl(BufWriter<File>),
-    }
-    let mut out = match input.format {
-        Format::Csv => {
-            let mut w = csv::WriterBuilder::new()
-                .delimiter(input.delimiter.unwrap_or(b','))
-                .from_writer(BufWriter::new(file));
-            let mut header: Vec<&str> = input.columns.iter().map(String::as_str).collect();
-            header.extend(["_line", "_stage", "_errors"]);
-            w.write_record(&header).map_err(|e| err(&e))?;
-            Out::Csv(w)
-        }
-        Format::Jsonl => Out::Jsonl(BufWriter::new(file)),
-    };
+    let mut out = Rejects::create_staged(output, &input)?;
     let states: &HashMap<String, RecordState> = &replay.records;
     let records = std::mem::replace(&mut input.records, crate::read::Records::empty());
     let mut written = 0u64;
     let mut failure: Option<CliError> = None;
-    pipeline::run(records, &mapping, platform, CheckOptions { strict: plan.strict }, |c| {
-        let (stage, errors) = if !c.is_valid() {
-            let errors = c
-                .findings
-                .iter()
-                .filter(|v| v.severity == Severity::Violation)
-                .map(|v| format!("{}: {}", v.rule, v.message))
-                .collect::<Vec<_>>()
-                .join("; ");
-            ("validate", errors)
-        } else {
-            let key = c.customer.as_ref().map(record_key).unwrap_or_default();
-            match states.get(&key) {
+    pipeline::run(
+        records,
+        &mapping,
+        platform,
+        CheckOptions {
+            strict: plan.strict,
+        },
+        |c| {
+            let (stage, errors) = if !c.is_valid() {
+                let errors = c
+                    .findings
+                    .iter()
+                    .filter(|v| v.severity == Severity::Violation)
+                    .map(|v| format!("{}: {}", v.rule, v.message))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                ("validate", errors)
+            } else {
+                let key = c.customer.as_ref().map(record_key).unwrap_or_default();
+                match states.get(&key) {
                 Some(RecordState::Created { .. }) | Some(RecordState::Exists { .. }) => return true,
                 Some(RecordState::Rejected { stage, reasons, .. }) => (
                     if *stage == Stage::Validate { "validate" } else { "platform" },
@@ -117,60 +111,23 @@ pub fn write(journal_path: &Path, output: &Path) -> Result<u64, CliError> {
                 Some(RecordState::InDoubt { reason, .. }) => ("in-doubt", reason.clone()),
                 None => ("not-sent", "not sent yet; `storeload resume` sends it".to_string()),
             }
-        };
-        let line = c.raw.line.to_string();
-        let result = match (&mut out, &c.raw.body) {
-            (Out::Csv(w), RawBody::Csv(rec)) => {
-                let mut rec = rec.clone();
-                rec.push_field(line.as_bytes());
-                rec.push_field(stage.as_bytes());
-                rec.push_field(errors.as_bytes());
-                w.write_byte_record(&rec).map_err(|e| e.to_string())
+            };
+            let result = out.write_row(&c.raw, Some(stage), &errors);
+            match result {
+                Ok(()) => {
+                    written += 1;
+                    true
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    false
+                }
             }
-            (Out::Csv(w), RawBody::Broken { fields, .. }) => {
-                let mut row = fields.clone();
-                row.extend([line, stage.to_string(), errors]);
-                w.write_record(&row).map_err(|e| e.to_string())
-            }
-            (Out::Jsonl(w), body) => {
-                let mut obj = match body {
-                    RawBody::JsonLine(bytes) => match serde_json::from_slice(bytes) {
-                        Ok(serde_json::Value::Object(m)) => m,
-                        _ => {
-                            let mut m = serde_json::Map::new();
-                            m.insert("_raw".into(), String::from_utf8_lossy(bytes).into_owned().into());
-                            m
-                        }
-                    },
-                    _ => serde_json::Map::new(),
-                };
-                obj.insert("_line".into(), c.raw.line.into());
-                obj.insert("_stage".into(), stage.into());
-                obj.insert("_errors".into(), errors.into());
-                serde_json::to_writer(&mut *w, &obj)
-                    .map_err(|e| e.to_string())
-                    .and_then(|_| w.write_all(b"\n").map_err(|e| e.to_string()))
-            }
-            (Out::Csv(_), RawBody::JsonLine(_)) => Ok(()),
-        };
-        match result {
-            Ok(()) => {
-                written += 1;
-                true
-            }
-            Err(e) => {
-                failure = Some(err(&e));
-                false
-            }
-        }
-    });
+        },
+    );
     if let Some(e) = failure {
         return Err(e);
     }
-    let flushed = match out {
-        Out::Csv(mut w) => w.flush(),
-        Out::Jsonl(mut w) => w.flush(),
-    };
-    flushed.map_err(|e| err(&e))?;
+    out.finish()?;
     Ok(written)
 }

@@ -29,7 +29,10 @@ pub struct Args {
 pub fn run(args: Args) -> Result<Exit, CliError> {
     let replay = journal::replay(&args.journal).map_err(|e| CliError::usage(e.to_string()))?;
     let header = replay.latest_header().ok_or_else(|| {
-        CliError::usage(format!("journal {}: has no header line", args.journal.display()))
+        CliError::usage(format!(
+            "journal {}: has no header line",
+            args.journal.display()
+        ))
     })?;
     let plan: RunPlan = serde_json::from_value(header.options.clone()).map_err(|e| {
         CliError::usage(format!(

@@ -31,7 +31,8 @@ pub struct Args {
     /// Seed of the fault dice and generated ids (same seed, same faults).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub seed: u64,
-    /// bitbybit's product variants: a CSV with product_variant_id,sku,price[,key][,title].
+    /// bitbybit's product variants: a CSV with the columns product_variant_id, sku,
+    /// price and, optionally, key and title.
     #[arg(long, value_name = "FILE")]
     pub catalog: Option<PathBuf>,
     /// How long a `slow` fault holds its answer back, in milliseconds.
@@ -45,7 +46,9 @@ pub struct Args {
 /// Runs `storeload sandbox` until Ctrl-C.
 pub fn run(args: Args) -> Result<Exit, CliError> {
     let catalog = match &args.catalog {
-        Some(path) => Some(sandbox::load_catalog(path).map_err(|e| CliError::usage(e.to_string()))?),
+        Some(path) => {
+            Some(sandbox::load_catalog(path).map_err(|e| CliError::usage(e.to_string()))?)
+        }
         None => None,
     };
     if !args.listen.ip().is_loopback() {
@@ -84,7 +87,10 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
 
 /// What the sandbox prints on start: base URLs, credentials, settings.
 fn banner(handle: &SandboxHandle, config: &SandboxConfig) -> String {
-    let mut s = format!("storeload sandbox listening on http://{}\n\n", handle.addr());
+    let mut s = format!(
+        "storeload sandbox listening on http://{}\n\n",
+        handle.addr()
+    );
     s.push_str(&format!(
         "# BigCommerce   --base-url {}\nexport BIGCOMMERCE_STORE_HASH={}\nexport BIGCOMMERCE_ACCESS_TOKEN={}\n# read-only token (403 on writes): {}\n\n",
         handle.base_url("bigcommerce"),

@@ -61,7 +61,10 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
             "last_run_finished": ended,
             "torn_tail": replay.torn_tail,
         });
-        super::print(&format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()))?;
+        super::print(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&v).unwrap_or_default()
+        ))?;
     } else {
         let mut out = format!("journal {}\n", args.journal.display());
         if let Some(h) = header {
@@ -83,10 +86,16 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
             out.push_str("the last run did not finish: records not in the journal were not sent yet; `storeload resume` continues it\n");
         }
         for d in doubts.iter().take(50) {
-            out.push_str(&format!("  in doubt: {} (record {}, line {})\n", d.key, d.record, d.line));
+            out.push_str(&format!(
+                "  in doubt: {} (record {}, line {})\n",
+                d.key, d.record, d.line
+            ));
         }
         if doubts.len() > 50 {
-            out.push_str(&format!("  … and {} more (see --json)\n", doubts.len() - 50));
+            out.push_str(&format!(
+                "  … and {} more (see --json)\n",
+                doubts.len() - 50
+            ));
         }
         super::print(&out)?;
     }

@@ -212,6 +212,10 @@ impl Platform for BigCommerce {
         }
     }
 
+    fn sends_field(&self, field: &str) -> bool {
+        !matches!(field, "active" | "image_url" | "accepts_marketing" | "tags")
+    }
+
     fn env_vars(&self) -> &'static [&'static str] {
         &["BIGCOMMERCE_STORE_HASH", "BIGCOMMERCE_ACCESS_TOKEN"]
     }
@@ -502,23 +506,23 @@ impl BigCommerce {
             let mut parts = key.splitn(2, '.');
             let head = parts.next().unwrap_or("");
             let field = parts.next().unwrap_or("record").to_string();
-            if let Ok(i) = head.parse::<usize>() {
-                if i < batch.len() {
-                    let reason = Reason {
-                        field,
-                        rule: "platform.422".into(),
-                        message,
-                    };
-                    match &mut outcomes[i] {
-                        Some(Outcome::Rejected { reasons }) => reasons.push(reason),
-                        slot => {
-                            *slot = Some(Outcome::Rejected {
-                                reasons: vec![reason],
-                            })
-                        }
+            if let Ok(i) = head.parse::<usize>()
+                && i < batch.len()
+            {
+                let reason = Reason {
+                    field,
+                    rule: "platform.422".into(),
+                    message,
+                };
+                match &mut outcomes[i] {
+                    Some(Outcome::Rejected { reasons }) => reasons.push(reason),
+                    slot => {
+                        *slot = Some(Outcome::Rejected {
+                            reasons: vec![reason],
+                        })
                     }
-                    continue;
                 }
+                continue;
             }
             // ".customer_create": a refusal while creating, named by email.
             let lower = message.to_lowercase();

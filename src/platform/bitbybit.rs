@@ -79,6 +79,20 @@ impl Platform for Bitbybit {
         }
     }
 
+    fn sends_field(&self, field: &str) -> bool {
+        !matches!(
+            field,
+            "active"
+                | "accepts_marketing"
+                | "customer_group_id"
+                | "channel_ids"
+                | "origin_channel_id"
+                | "tax_exempt_category"
+                | "company"
+                | "notes"
+        )
+    }
+
     fn env_vars(&self) -> &'static [&'static str] {
         &["BITBYBIT_API_KEY"]
     }

@@ -284,7 +284,7 @@ impl std::str::FromStr for Rate {
 impl std::fmt::Display for Rate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let ms = self.window.as_millis();
-        if ms % 1000 == 0 {
+        if ms.is_multiple_of(1000) {
             write!(f, "{}/{}s", self.requests, ms / 1000)
         } else {
             write!(f, "{}/{}ms", self.requests, ms)
@@ -362,6 +362,10 @@ pub trait Platform: Send + Sync {
 
     /// Checks one mapped customer against the platform's per-record rules.
     fn check_customer(&self, customer: &Customer, f: &mut Findings);
+
+    /// The canonical fields this platform sends; a value it would not send
+    /// cannot make a record invalid for it (e.g. `active` on BigCommerce).
+    fn sends_field(&self, field: &str) -> bool;
 
     /// The environment variables holding its credentials.
     fn env_vars(&self) -> &'static [&'static str];

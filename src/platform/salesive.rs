@@ -66,6 +66,13 @@ impl Platform for Salesive {
         }
     }
 
+    fn sends_field(&self, field: &str) -> bool {
+        matches!(
+            field,
+            "email" | "phone" | "name" | "first_name" | "last_name" | "active"
+        )
+    }
+
     fn env_vars(&self) -> &'static [&'static str] {
         &["SALESIVE_APP_TOKEN"]
     }

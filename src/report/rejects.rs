@@ -2,13 +2,15 @@
 //! `_line` and `_errors`, so a person fixes the rows in a spreadsheet and
 //! feeds the file back. CSV input gives a CSV with the input's header and
 //! delimiter; JSONL input gives JSONL with `_line` and `_errors` keys added.
+//! An import's rejects file (`storeload rejects`) adds `_stage` before
+//! `_errors`.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use crate::error::CliError;
-use crate::read::{Format, Input, RawBody};
+use crate::read::{Format, Input, RawBody, RawRecord};
 use crate::validate::Severity;
 use crate::validate::pipeline::Checked;
 
@@ -20,6 +22,8 @@ pub struct Rejects {
     width: usize,
     /// The input's delimiter (CSV).
     delimiter: u8,
+    /// Whether rows carry a `_stage` column (the import's rejects file).
+    staged: bool,
 }
 
 enum Out {
@@ -30,6 +34,15 @@ enum Out {
 impl Rejects {
     /// Creates the file; for CSV, writes the input's header plus `_line`, `_errors`.
     pub fn create(path: &Path, input: &Input) -> Result<Self, CliError> {
+        Self::open(path, input, false)
+    }
+
+    /// Creates an import's rejects file: `_line`, `_stage` and `_errors`.
+    pub fn create_staged(path: &Path, input: &Input) -> Result<Self, CliError> {
+        Self::open(path, input, true)
+    }
+
+    fn open(path: &Path, input: &Input, staged: bool) -> Result<Self, CliError> {
         let shown = path.display().to_string();
         let file = File::create(path).map_err(|e| {
             CliError::usage(format!("{shown}: cannot create the rejects file: {e}"))
@@ -40,7 +53,11 @@ impl Rejects {
                     .delimiter(input.delimiter.unwrap_or(b','))
                     .from_writer(BufWriter::new(file));
                 let mut header: Vec<&str> = input.columns.iter().map(String::as_str).collect();
-                header.extend(["_line", "_errors"]);
+                header.push("_line");
+                if staged {
+                    header.push("_stage");
+                }
+                header.push("_errors");
                 w.write_record(&header).map_err(|e| {
                     CliError::usage(format!("{shown}: cannot write the rejects file: {e}"))
                 })?;
@@ -53,6 +70,7 @@ impl Rejects {
             path: shown,
             width: input.columns.len(),
             delimiter: input.delimiter.unwrap_or(b','),
+            staged,
         })
     }
 
@@ -69,11 +87,31 @@ impl Rejects {
             .map(|v| format!("{}: {}", v.rule, strip_line(&v.message)))
             .collect::<Vec<_>>()
             .join("; ");
-        let line = c.raw.line.to_string();
-        let result = match (&mut self.out, &c.raw.body) {
+        self.write_row(&c.raw, None, &errors)
+    }
+
+    /// Writes one record as read, with its line, its stage (for a staged
+    /// file) and its errors.
+    pub fn write_row(
+        &mut self,
+        raw: &RawRecord,
+        stage: Option<&str>,
+        errors: &str,
+    ) -> Result<(), CliError> {
+        let stage = if self.staged {
+            Some(stage.unwrap_or(""))
+        } else {
+            None
+        };
+        let errors = errors.to_string();
+        let line = raw.line.to_string();
+        let result = match (&mut self.out, &raw.body) {
             (Out::Csv(w), RawBody::Csv(rec)) => {
                 let mut rec = rec.clone();
                 rec.push_field(line.as_bytes());
+                if let Some(stage) = stage {
+                    rec.push_field(stage.as_bytes());
+                }
                 rec.push_field(errors.as_bytes());
                 w.write_byte_record(&rec).map_err(|e| e.to_string())
             }
@@ -91,6 +129,9 @@ impl Rejects {
                 }
                 row.resize(self.width, String::new());
                 row.push(line);
+                if let Some(stage) = stage {
+                    row.push(stage.to_string());
+                }
                 row.push(errors);
                 w.write_record(&row).map_err(|e| e.to_string())
             }
@@ -109,7 +150,10 @@ impl Rejects {
                     },
                     _ => serde_json::Map::new(),
                 };
-                obj.insert("_line".into(), c.raw.line.into());
+                obj.insert("_line".into(), raw.line.into());
+                if let Some(stage) = stage {
+                    obj.insert("_stage".into(), stage.into());
+                }
                 obj.insert("_errors".into(), errors.into());
                 serde_json::to_writer(&mut *w, &obj)
                     .map_err(|e| e.to_string())

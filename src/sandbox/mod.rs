@@ -134,6 +134,7 @@ impl Default for SandboxConfig {
 }
 
 /// A running sandbox: its address, what it holds, and how to stop it.
+/// Dropping the handle stops the sandbox too (without waiting for it).
 #[derive(Debug)]
 pub struct SandboxHandle {
     addr: SocketAddr,

@@ -56,11 +56,11 @@ impl Limiter {
     pub async fn wait(&self) {
         loop {
             let pause = *self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(until) = pause {
-                if until > Instant::now() {
-                    tokio::time::sleep_until(until).await;
-                    continue;
-                }
+            if let Some(until) = pause
+                && until > Instant::now()
+            {
+                tokio::time::sleep_until(until).await;
+                continue;
             }
             let limiter = self
                 .current
@@ -84,10 +84,10 @@ impl Limiter {
 
     /// Follows what an answer's headers say about the quota.
     pub fn observe(&self, hint: &QuotaHint) {
-        if hint.left == Some(0) {
-            if let Some(reset) = hint.reset {
-                self.pause(reset);
-            }
+        if hint.left == Some(0)
+            && let Some(reset) = hint.reset
+        {
+            self.pause(reset);
         }
         if self.fixed {
             return;

@@ -364,17 +364,24 @@ impl Writer {
                 Verdict::Outcomes(outcomes) => {
                     let mut resend = Vec::new();
                     let mut entries = Vec::new();
+                    let mut no_id = Vec::new();
                     for (work, outcome) in batch.iter().zip(outcomes) {
                         match outcome {
                             Outcome::Resend { in_doubt, reason } => {
                                 resend.push((work.clone(), in_doubt, reason))
                             }
-                            other => entries.push(self.outcome_entry(work, other)),
+                            other => {
+                                if matches!(other, Outcome::Exists { id: None, .. }) {
+                                    no_id.push(work);
+                                }
+                                entries.push(self.outcome_entry(work, other));
+                            }
                         }
                     }
                     if !self.journal(entries).await {
                         return;
                     }
+                    self.fill_exists_ids(&no_id).await;
                     self.requeue(resend, sent_at, queue).await;
                     return;
                 }
@@ -525,6 +532,31 @@ impl Writer {
         self.journal(entries).await;
     }
 
+    /// Looks up records answered "already there" so that the journal holds
+    /// their platform id (for `ids` and order linking). Best effort: a
+    /// failed lookup leaves them `exists` without an id.
+    async fn fill_exists_ids(&self, works: &[&Work]) {
+        for work in works {
+            if self.stop.is_stopping() {
+                return;
+            }
+            let probe = Work {
+                sent_before: None,
+                ..(*work).clone()
+            };
+            if let Some(Some(found)) = self.look_up_quiet(&probe).await {
+                self.journal(vec![Entry::Exists(journal::Exists {
+                    key: work.key.clone(),
+                    record: work.record,
+                    line: work.line,
+                    id: Some(found.id),
+                    reason: "already there; id found by lookup".into(),
+                })])
+                .await;
+            }
+        }
+    }
+
     /// Records the platform did not settle go out again: where a resend is
     /// safe (emails unique) at once; elsewhere only after a lookup.
     async fn requeue(
@@ -588,6 +620,14 @@ impl Writer {
     /// Looks one record up: `Some(Some(entry))` settled, `Some(None)` not
     /// found, `None` could not tell.
     pub async fn look_up(&self, work: &Work) -> Option<Option<Entry>> {
+        let found = self.look_up_quiet(work).await?;
+        Some(found.map(|hit| self.found_entry(work, &hit)))
+    }
+
+    /// Looks one record up without judging it: `Some(Some(hit))` found by an
+    /// exact email (or, without one, phone) match, `Some(None)` not found,
+    /// `None` could not tell.
+    async fn look_up_quiet(&self, work: &Work) -> Option<Option<Found>> {
         let key = work
             .customer
             .email
@@ -612,7 +652,7 @@ impl Writer {
                     self.limiter
                         .observe(&self.platform.quota_hint(&answer.headers));
                     match self.platform.parse_lookup(&response) {
-                        Ok(found) => return Some(self.match_found(work, &found)),
+                        Ok(found) => return Some(matching(work, &found).cloned()),
                         Err(Verdict::Stop { message }) => {
                             self.stop.fatal(message);
                             return None;
@@ -629,21 +669,14 @@ impl Writer {
         None
     }
 
-    fn match_found(&self, work: &Work, found: &[Found]) -> Option<Entry> {
-        let email = work.customer.email.as_deref().map(normalise_email);
-        let phone = work.customer.phone.as_deref().map(phone_key);
-        let hit = found.iter().find(|f| match (&email, &f.email) {
-            (Some(a), Some(b)) => a == b,
-            _ => match (&phone, &f.phone) {
-                (Some(a), Some(b)) if email.is_none() => *a == phone_key(b),
-                _ => false,
-            },
-        })?;
+    /// The journal entry for a lookup hit: `created` when the platform
+    /// created it after this run sent it, `exists` when it is older.
+    fn found_entry(&self, work: &Work, hit: &Found) -> Entry {
         // Ours only when created after the first `sent` (a minute of clock
         // skew allowed); an older match was there before (DECISIONS.md).
         let sent = work.sent_before.unwrap_or_else(Utc::now) - chrono::Duration::seconds(60);
         let ours = hit.created_at.is_none_or(|c| c >= sent);
-        Some(if ours {
+        if ours {
             self.tally.created.fetch_add(1, Ordering::Relaxed);
             Entry::Created(journal::Created {
                 key: work.key.clone(),
@@ -662,7 +695,7 @@ impl Writer {
                 id: Some(hit.id.clone()),
                 reason: "found by lookup, created before this run sent it".into(),
             })
-        })
+        }
     }
 
     fn outcome_entry(&self, work: &Work, outcome: Outcome) -> Entry {
@@ -717,4 +750,18 @@ impl Writer {
             }
         }
     }
+}
+
+/// The lookup hit that is this record: an exact normalised email match, or
+/// without an email an exact phone match (DECISIONS.md).
+fn matching<'a>(work: &Work, found: &'a [Found]) -> Option<&'a Found> {
+    let email = work.customer.email.as_deref().map(normalise_email);
+    let phone = work.customer.phone.as_deref().map(phone_key);
+    found.iter().find(|f| match (&email, &f.email) {
+        (Some(a), Some(b)) => a == b,
+        _ => match (&phone, &f.phone) {
+            (Some(a), Some(b)) if email.is_none() => *a == phone_key(b),
+            _ => false,
+        },
+    })
 }

@@ -1,0 +1,184 @@
+//! Helpers for the tests that run imports against the sandbox: the sandbox
+//! on its own runtime, the binary with a clean environment, input files and
+//! journal readers. Each test file uses a part of them.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+use storeload::sandbox::{self, SandboxConfig, SandboxHandle};
+
+/// A sandbox running on its own runtime, for the length of one test.
+pub struct Sandbox {
+    runtime: tokio::runtime::Runtime,
+    handle: Option<SandboxHandle>,
+}
+
+impl Sandbox {
+    pub fn start(config: SandboxConfig) -> Sandbox {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime builds");
+        let handle = runtime
+            .block_on(sandbox::start(config))
+            .expect("the sandbox binds 127.0.0.1:0");
+        Sandbox {
+            runtime,
+            handle: Some(handle),
+        }
+    }
+
+    pub fn handle(&self) -> &SandboxHandle {
+        self.handle.as_ref().expect("handle present until drop")
+    }
+
+    pub fn base_url(&self, platform: &str) -> String {
+        self.handle().base_url(platform)
+    }
+
+    pub fn customers(&self, platform: &str) -> Vec<Value> {
+        self.handle().customers(platform)
+    }
+
+    /// Stored emails → how many times each is stored.
+    pub fn email_counts(&self, platform: &str) -> HashMap<String, usize> {
+        let mut m = HashMap::new();
+        for c in self.customers(platform) {
+            if let Some(e) = c.get("email").and_then(Value::as_str) {
+                *m.entry(e.to_lowercase()).or_insert(0) += 1;
+            }
+        }
+        m
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            self.runtime.block_on(h.stop());
+        }
+    }
+}
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_storeload"))
+}
+
+pub fn env_for(platform: &str) -> Vec<(&'static str, String)> {
+    match platform {
+        "bigcommerce" => vec![
+            (
+                "BIGCOMMERCE_STORE_HASH",
+                sandbox::BIGCOMMERCE_STORE_HASH.to_string(),
+            ),
+            (
+                "BIGCOMMERCE_ACCESS_TOKEN",
+                sandbox::BIGCOMMERCE_ACCESS_TOKEN.to_string(),
+            ),
+        ],
+        "salesive" => vec![(
+            "SALESIVE_APP_TOKEN",
+            sandbox::SALESIVE_APP_TOKEN.to_string(),
+        )],
+        _ => vec![("BITBYBIT_API_KEY", sandbox::BITBYBIT_API_KEY.to_string())],
+    }
+}
+
+pub fn command(args: &[&str], env: &[(&str, String)]) -> Command {
+    let mut cmd = Command::new(bin());
+    cmd.args(args)
+        .env_remove("BIGCOMMERCE_STORE_HASH")
+        .env_remove("BIGCOMMERCE_ACCESS_TOKEN")
+        .env_remove("SALESIVE_APP_TOKEN")
+        .env_remove("BITBYBIT_API_KEY")
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+pub fn run(args: &[&str], env: &[(&str, String)]) -> Output {
+    let out = command(args, env).output().expect("the binary runs");
+    eprintln!(
+        "$ storeload {}\n--- stdout\n{}--- stderr\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Writes `n` valid customers (generic layout) plus `invalid` rows with no
+/// email, and returns the valid emails.
+pub fn write_customers(path: &Path, n: usize, invalid: usize, tag: &str) -> Vec<String> {
+    let mut s = String::from("email,first_name,last_name,phone,address1,city,country_code\n");
+    let mut emails = Vec::new();
+    for i in 0..n {
+        let email = format!("{tag}{i}@example.com");
+        s.push_str(&format!(
+            "{email},First{i},Last{i},+1555{i:07},{i} Main St,Springfield,US\n"
+        ));
+        emails.push(email);
+    }
+    for i in 0..invalid {
+        s.push_str(&format!(",NoEmail{i},Person,,1 St,Town,US\n"));
+    }
+    std::fs::write(path, s).expect("write input");
+    emails
+}
+
+pub fn journal_lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .expect("journal readable")
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// Key → last outcome type in the journal.
+pub fn journal_outcomes(path: &Path) -> HashMap<String, String> {
+    let mut m = HashMap::new();
+    for v in journal_lines(path) {
+        let t = v["type"].as_str().unwrap_or("").to_string();
+        match t.as_str() {
+            "sent" => {
+                for r in v["records"].as_array().into_iter().flatten() {
+                    m.insert(r["key"].as_str().unwrap_or("").to_string(), "sent".into());
+                }
+            }
+            "created" | "exists" | "rejected" | "failed" | "in_doubt" => {
+                m.insert(v["key"].as_str().unwrap_or("").to_string(), t);
+            }
+            _ => {}
+        }
+    }
+    m
+}
+
+pub fn import_args<'a>(
+    input: &'a str,
+    to: &'a str,
+    journal: &'a str,
+    base: &'a str,
+) -> Vec<&'a str> {
+    vec![
+        "import",
+        input,
+        "--to",
+        to,
+        "--journal",
+        journal,
+        "--base-url",
+        base,
+        "--quiet",
+        "--rate",
+        "1000/1s",
+        "--timeout",
+        "3",
+    ]
+}
