@@ -79,7 +79,8 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
         let stopped = tokio::signal::ctrl_c().await;
         handle.stop().await;
         match stopped {
-            Ok(()) => Ok(Exit::Ok),
+            // Stopped by Ctrl-C, as every command reports it (DECISIONS.md).
+            Ok(()) => Ok(Exit::Interrupted),
             Err(e) => Err(CliError::usage(format!("cannot wait for Ctrl-C: {e}"))),
         }
     })
