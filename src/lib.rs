@@ -16,6 +16,7 @@
 //! - [`platform`]: one file per platform: its rules, batch size, request
 //!   shape, response classification and quota.
 //! - [`report`]: the dry-run result: terminal, JSON, rejects CSV, HTML.
+//! - [`plan`]: an import's plan: a dry pass counting what would be sent.
 //! - [`journal`]: the append-only checkpoint log of an import.
 //! - [`writer`]: the rate-limited, retrying, batching HTTP sender.
 //! - [`sandbox`]: the local stand-in for the three platforms.
@@ -27,6 +28,7 @@ pub mod journal;
 
 pub mod mapping;
 pub mod model;
+pub mod plan;
 pub mod platform;
 pub mod read;
 pub mod report;

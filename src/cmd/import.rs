@@ -15,7 +15,8 @@ use super::common::SourceArgs;
 use crate::error::{CliError, Exit};
 use crate::journal::{self, Entry, Header, Journal, JournalWriter, RecordState, Stage};
 use crate::model::record_key;
-use crate::platform::{Credentials, Endpoint, Platform, PlatformId, QuotaHint, Rate, bitbybit};
+use crate::plan::{dry_pass, effective_rate, settled};
+use crate::platform::{Credentials, Endpoint, Platform, PlatformId, Rate, bitbybit};
 use crate::read::Format;
 use crate::sandbox;
 use crate::validate::pipeline::{self, CheckOptions};
@@ -403,7 +404,7 @@ pub fn execute(
     }
     let next_run = replay.as_ref().map(|r| r.next_run()).unwrap_or(1);
     let states = replay.map(|r| r.records).unwrap_or_default();
-    let rate = effective_rate(plan, platform, &quota);
+    let rate = effective_rate(plan.send.rate, plan.send.max_quota_share, platform, &quota);
 
     // The plan: a fast dry run over the whole input before the first write.
     // A resume of an unchanged input reuses it (DECISIONS.md: no second
@@ -735,126 +736,5 @@ impl Summary {
             self.throttled,
             self.seconds
         )
-    }
-}
-
-/// The rate the plan assumes: `--rate`, else the quota the platform
-/// reported at the check, else its default; times `--max-quota-share`.
-fn effective_rate(plan: &RunPlan, platform: &dyn Platform, reported: &QuotaHint) -> Rate {
-    let rate = match (plan.send.rate, reported.quota, reported.window) {
-        (Some(rate), _, _) => rate,
-        (None, Some(requests), Some(window)) if requests > 0 && !window.is_zero() => {
-            Rate { requests, window }
-        }
-        _ => platform.default_rate(),
-    };
-    Rate {
-        requests: ((rate.requests as f64 * plan.send.max_quota_share).floor() as u32).max(1),
-        window: rate.window,
-    }
-}
-
-/// What a dry pass over the whole input found.
-#[derive(Debug, Default)]
-struct PlanFigures {
-    read: u64,
-    valid: u64,
-    invalid: u64,
-    known: u64,
-    to_send: u64,
-    batch_size: u64,
-}
-
-impl PlanFigures {
-    fn invalid_pct(&self) -> f64 {
-        if self.read == 0 {
-            0.0
-        } else {
-            self.invalid as f64 * 100.0 / self.read as f64
-        }
-    }
-
-    fn render(&self, platform: &dyn Platform, rate: Rate, limit: Option<u64>) -> String {
-        let sending = limit.map_or(self.to_send, |l| l.min(self.to_send));
-        let requests = sending.div_ceil(self.batch_size.max(1));
-        let seconds = requests as f64 * rate.window.as_secs_f64() / rate.requests.max(1) as f64;
-        let mut s = format!(
-            "plan: {} records read · {} valid · {} invalid ({:.2}%) · {} already in the journal · {} to send{}\n",
-            self.read,
-            self.valid,
-            self.invalid,
-            self.invalid_pct(),
-            self.known,
-            self.to_send,
-            match limit {
-                Some(l) if l < self.to_send => format!(" (--limit: the first {l})"),
-                _ => String::new(),
-            }
-        );
-        s.push_str(&format!(
-            "plan: {requests} request{} of up to {} to {} · at {rate} that takes about {}\n",
-            if requests == 1 { "" } else { "s" },
-            self.batch_size,
-            platform.display_name(),
-            human_duration(seconds)
-        ));
-        s
-    }
-}
-
-fn human_duration(seconds: f64) -> String {
-    let s = seconds.ceil() as u64;
-    match s {
-        0..=59 => format!("{s} s"),
-        60..=3599 => format!("{} min {} s", s / 60, s % 60),
-        _ => format!("{} h {} min", s / 3600, (s % 3600) / 60),
-    }
-}
-
-/// Reads, maps and validates the whole input once, counting what an import
-/// would send given what the journal already settled.
-fn dry_pass(
-    source: &SourceArgs,
-    platform: &'static dyn Platform,
-    strict: bool,
-    states: &std::collections::HashMap<String, RecordState>,
-    unchanged: bool,
-) -> Result<PlanFigures, CliError> {
-    let (mut input, mapping) = source.open()?;
-    let records = std::mem::replace(&mut input.records, crate::read::Records::empty());
-    let mut f = PlanFigures {
-        batch_size: platform.batch_size() as u64,
-        ..PlanFigures::default()
-    };
-    pipeline::run(records, &mapping, platform, CheckOptions { strict }, |c| {
-        f.read += 1;
-        match (&c.customer, c.is_valid()) {
-            (Some(customer), true) => {
-                f.valid += 1;
-                if states
-                    .get(&record_key(customer))
-                    .is_some_and(|s| settled(s, unchanged))
-                {
-                    f.known += 1;
-                } else {
-                    f.to_send += 1;
-                }
-            }
-            _ => f.invalid += 1,
-        }
-        true
-    });
-    Ok(f)
-}
-
-/// Whether the journal's state settles a record so it is not sent again:
-/// created and already-there records always; a record the platform refused
-/// only when the input is the one it was refused from — a new file (a fixed
-/// rejects file, say) may hold the corrected record.
-fn settled(state: &RecordState, same_input: bool) -> bool {
-    match state {
-        RecordState::Created { .. } | RecordState::Exists { .. } => true,
-        RecordState::Rejected { .. } => same_input,
-        _ => false,
     }
 }

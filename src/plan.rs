@@ -1,0 +1,146 @@
+//! The plan of an import: a fast dry pass over the whole input, given what
+//! the journal already settled, counting what would be sent, in how many
+//! requests, and how long that takes at the quota.
+
+use std::collections::HashMap;
+
+use crate::cmd::common::SourceArgs;
+use crate::error::CliError;
+use crate::journal::RecordState;
+use crate::model::record_key;
+use crate::platform::{Platform, QuotaHint, Rate};
+use crate::validate::pipeline::{self, CheckOptions};
+
+/// The rate the plan assumes: `--rate`, else the quota the platform
+/// reported at the check, else its default; times `--max-quota-share`.
+pub fn effective_rate(
+    fixed: Option<Rate>,
+    share: f64,
+    platform: &dyn Platform,
+    reported: &QuotaHint,
+) -> Rate {
+    let rate = match (fixed, reported.quota, reported.window) {
+        (Some(rate), _, _) => rate,
+        (None, Some(requests), Some(window)) if requests > 0 && !window.is_zero() => {
+            Rate { requests, window }
+        }
+        _ => platform.default_rate(),
+    };
+    Rate {
+        requests: ((rate.requests as f64 * share).floor() as u32).max(1),
+        window: rate.window,
+    }
+}
+
+/// What a dry pass over the whole input found.
+#[derive(Debug, Default)]
+pub struct PlanFigures {
+    /// Records read.
+    pub read: u64,
+    /// Valid records.
+    pub valid: u64,
+    /// Invalid records.
+    pub invalid: u64,
+    /// Valid records the journal already settled.
+    pub known: u64,
+    /// Valid records to send.
+    pub to_send: u64,
+    /// Records per request.
+    pub batch_size: u64,
+}
+
+impl PlanFigures {
+    /// Invalid records as a percentage of those read.
+    pub fn invalid_pct(&self) -> f64 {
+        if self.read == 0 {
+            0.0
+        } else {
+            self.invalid as f64 * 100.0 / self.read as f64
+        }
+    }
+
+    /// The plan's two lines, for the terminal.
+    pub fn render(&self, platform: &dyn Platform, rate: Rate, limit: Option<u64>) -> String {
+        let sending = limit.map_or(self.to_send, |l| l.min(self.to_send));
+        let requests = sending.div_ceil(self.batch_size.max(1));
+        let seconds = requests as f64 * rate.window.as_secs_f64() / rate.requests.max(1) as f64;
+        let mut s = format!(
+            "plan: {} records read · {} valid · {} invalid ({:.2}%) · {} already in the journal · {} to send{}\n",
+            self.read,
+            self.valid,
+            self.invalid,
+            self.invalid_pct(),
+            self.known,
+            self.to_send,
+            match limit {
+                Some(l) if l < self.to_send => format!(" (--limit: the first {l})"),
+                _ => String::new(),
+            }
+        );
+        s.push_str(&format!(
+            "plan: {requests} request{} of up to {} to {} · at {rate} that takes about {}\n",
+            if requests == 1 { "" } else { "s" },
+            self.batch_size,
+            platform.display_name(),
+            human_duration(seconds)
+        ));
+        s
+    }
+}
+
+fn human_duration(seconds: f64) -> String {
+    let s = seconds.ceil() as u64;
+    match s {
+        0..=59 => format!("{s} s"),
+        60..=3599 => format!("{} min {} s", s / 60, s % 60),
+        _ => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// Reads, maps and validates the whole input once, counting what an import
+/// would send given what the journal already settled.
+pub fn dry_pass(
+    source: &SourceArgs,
+    platform: &'static dyn Platform,
+    strict: bool,
+    states: &HashMap<String, RecordState>,
+    unchanged: bool,
+) -> Result<PlanFigures, CliError> {
+    let (mut input, mapping) = source.open()?;
+    let records = std::mem::replace(&mut input.records, crate::read::Records::empty());
+    let mut f = PlanFigures {
+        batch_size: platform.batch_size() as u64,
+        ..PlanFigures::default()
+    };
+    pipeline::run(records, &mapping, platform, CheckOptions { strict }, |c| {
+        f.read += 1;
+        match (&c.customer, c.is_valid()) {
+            (Some(customer), true) => {
+                f.valid += 1;
+                if states
+                    .get(&record_key(customer))
+                    .is_some_and(|s| settled(s, unchanged))
+                {
+                    f.known += 1;
+                } else {
+                    f.to_send += 1;
+                }
+            }
+            _ => f.invalid += 1,
+        }
+        true
+    });
+    Ok(f)
+}
+
+/// Whether the journal's state settles a record so it is not sent again:
+/// created and already-there records always; a record the platform refused
+/// only when the input is the one it was refused from — a new file (a fixed
+/// rejects file, say) may hold the corrected record.
+pub fn settled(state: &RecordState, same_input: bool) -> bool {
+    match state {
+        RecordState::Created { .. } | RecordState::Exists { .. } => true,
+        RecordState::Rejected { .. } => same_input,
+        _ => false,
+    }
+}
