@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 
 use super::common::SourceArgs;
 use crate::error::{CliError, Exit};
-use crate::journal::{self, Entry, Header, Journal, JournalWriter, RecordState, Stage};
+use crate::journal::{self, Entry, Header, Journal, JournalWriter, RecordState, Replay, Stage};
 use crate::model::record_key;
 use crate::plan::{dry_pass, effective_rate, settled};
 use crate::platform::{Credentials, Endpoint, Platform, PlatformId, Rate, bitbybit};
@@ -151,6 +151,32 @@ pub struct RunPlan {
     pub send: SendArgs,
     /// Whether the run went into the in-process sandbox.
     pub sandbox: bool,
+}
+
+impl RunPlan {
+    /// The input arguments this plan reads with.
+    pub fn source(&self) -> SourceArgs {
+        SourceArgs {
+            input: self.input.clone(),
+            format: self.format,
+            delimiter: self.delimiter,
+            preset: self.preset.clone(),
+            mapping: self.mapping.clone(),
+        }
+    }
+
+    /// The plan the latest header of the journal at `path` recorded.
+    pub fn from_header(replay: &Replay, path: &Path) -> Result<RunPlan, CliError> {
+        let header = replay.latest_header().ok_or_else(|| {
+            CliError::usage(format!("journal {}: has no header line", path.display()))
+        })?;
+        serde_json::from_value(header.options.clone()).map_err(|e| {
+            CliError::usage(format!(
+                "journal {}: its header does not hold this version's run options ({e})",
+                path.display()
+            ))
+        })
+    }
 }
 
 /// Runs `storeload import`.
@@ -343,13 +369,7 @@ pub fn execute(
     } else {
         plan
     };
-    let source = SourceArgs {
-        input: plan.input.clone(),
-        format: plan.format,
-        delimiter: plan.delimiter,
-        preset: plan.preset.clone(),
-        mapping: plan.mapping.clone(),
-    };
+    let source = plan.source();
     let (mut input, mapping) = source.open()?;
     let fp = match &input.path {
         Some(p) => journal::fingerprint(p)

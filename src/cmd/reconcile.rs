@@ -27,18 +27,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<Exit, CliError> {
     let (journal, replay) =
         Journal::open_append(&args.journal).map_err(|e| CliError::usage(e.to_string()))?;
-    let header = replay.latest_header().ok_or_else(|| {
-        CliError::usage(format!(
-            "journal {}: has no header line",
-            args.journal.display()
-        ))
-    })?;
-    let plan: RunPlan = serde_json::from_value(header.options.clone()).map_err(|e| {
-        CliError::usage(format!(
-            "journal {}: its header does not hold this version's run options ({e})",
-            args.journal.display()
-        ))
-    })?;
+    let plan = RunPlan::from_header(&replay, &args.journal)?;
     let platform = plan.to.platform();
     let credentials = platform.credentials_from_env()?;
     let base_url = match &plan.send.base_url {

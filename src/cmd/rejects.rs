@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 
 use clap::Args as ClapArgs;
 
-use super::common::SourceArgs;
 use super::import::RunPlan;
 use crate::error::{CliError, Exit};
 use crate::journal::{self, RecordState, Stage};
@@ -48,25 +47,8 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
 /// many records it holds.
 pub fn write(journal_path: &Path, output: &Path) -> Result<u64, CliError> {
     let replay = journal::replay(journal_path).map_err(|e| CliError::usage(e.to_string()))?;
-    let header = replay.latest_header().ok_or_else(|| {
-        CliError::usage(format!(
-            "journal {}: has no header line",
-            journal_path.display()
-        ))
-    })?;
-    let plan: RunPlan = serde_json::from_value(header.options.clone()).map_err(|e| {
-        CliError::usage(format!(
-            "journal {}: its header does not hold this version's run options ({e})",
-            journal_path.display()
-        ))
-    })?;
-    let source = SourceArgs {
-        input: plan.input.clone(),
-        format: plan.format,
-        delimiter: plan.delimiter,
-        preset: plan.preset.clone(),
-        mapping: plan.mapping.clone(),
-    };
+    let plan = RunPlan::from_header(&replay, journal_path)?;
+    let source = plan.source();
     let (mut input, mapping) = source.open()?;
     let platform = plan.to.platform();
     let mut out = Rejects::create_staged(output, &input)?;

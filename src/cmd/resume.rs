@@ -28,18 +28,7 @@ pub struct Args {
 /// Runs `storeload resume`.
 pub fn run(args: Args) -> Result<Exit, CliError> {
     let replay = journal::replay(&args.journal).map_err(|e| CliError::usage(e.to_string()))?;
-    let header = replay.latest_header().ok_or_else(|| {
-        CliError::usage(format!(
-            "journal {}: has no header line",
-            args.journal.display()
-        ))
-    })?;
-    let plan: RunPlan = serde_json::from_value(header.options.clone()).map_err(|e| {
-        CliError::usage(format!(
-            "journal {}: its header does not hold this version's run options ({e})",
-            args.journal.display()
-        ))
-    })?;
+    let plan = RunPlan::from_header(&replay, &args.journal)?;
     if plan.sandbox {
         return Err(CliError::usage(format!(
             "journal {}: that run imported into the in-process sandbox, which ended with it; start a new import instead",

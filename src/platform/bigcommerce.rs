@@ -9,8 +9,9 @@ use reqwest::header::HeaderMap;
 use serde_json::{Map, Value, json};
 
 use super::{
-    Credentials, Endpoint, Found, Outcome, Platform, PlatformId, QuotaHint, Rate, Reason, Request,
-    Response, Verdict, excerpt, header_num, required_env, server_trouble,
+    Credentials, Endpoint, Found, LookupFields, Outcome, Platform, PlatformId, QuotaHint, Rate,
+    Reason, Request, Response, Verdict, excerpt, header_num, parse_found, put, required_env,
+    server_trouble,
 };
 use crate::error::CliError;
 use crate::len_rules;
@@ -27,6 +28,13 @@ pub const MAX_ATTRIBUTES: usize = 10;
 
 /// The BigCommerce platform.
 pub struct BigCommerce;
+
+/// Where its lookup answer keeps a customer's fields.
+const LOOKUP: LookupFields = LookupFields {
+    id: &["id"],
+    phone: "phone",
+    created_at: "date_created",
+};
 
 impl Platform for BigCommerce {
     fn id(&self) -> PlatformId {
@@ -348,35 +356,7 @@ impl Platform for BigCommerce {
         if response.status != 200 {
             return Err(self.classify_create(response, &[]));
         }
-        let v: Value = serde_json::from_slice(response.body).map_err(|_| Verdict::Retry {
-            reason: format!("lookup answer is not JSON: {}", excerpt(response.body)),
-            wait: None,
-            in_doubt: false,
-        })?;
-        Ok(v.get("data")
-            .and_then(Value::as_array)
-            .map(|items| {
-                items
-                    .iter()
-                    .filter_map(|c| {
-                        Some(Found {
-                            id: match c.get("id")? {
-                                Value::Number(n) => n.to_string(),
-                                Value::String(s) => s.clone(),
-                                _ => return None,
-                            },
-                            email: c.get("email").and_then(Value::as_str).map(normalise_email),
-                            phone: c.get("phone").and_then(Value::as_str).map(str::to_string),
-                            created_at: c
-                                .get("date_created")
-                                .and_then(Value::as_str)
-                                .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
-                                .map(|d| d.with_timezone(&chrono::Utc)),
-                        })
-                    })
-                    .collect()
-            })
-            .unwrap_or_default())
+        parse_found(response, LOOKUP)
     }
 }
 
@@ -447,12 +427,6 @@ impl BigCommerce {
         // A migration must not mail every customer a welcome (DECISIONS.md).
         m.insert("trigger_account_created_notification".into(), notify.into());
         Value::Object(m)
-    }
-}
-
-fn put(m: &mut Map<String, Value>, key: &str, v: &Option<String>) {
-    if let Some(v) = v {
-        m.insert(key.into(), Value::String(v.clone()));
     }
 }
 

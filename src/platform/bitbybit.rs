@@ -9,13 +9,14 @@ use reqwest::header::HeaderMap;
 use serde_json::{Map, Value, json};
 
 use super::{
-    Credentials, Endpoint, Found, Outcome, Platform, PlatformId, QuotaHint, Rate, Reason, Request,
-    Response, Verdict, excerpt, header_num, required_env, retry_after, server_trouble,
+    Credentials, Endpoint, Found, LookupFields, Outcome, Platform, PlatformId, QuotaHint, Rate,
+    Reason, Request, Response, Verdict, excerpt, header_num, parse_found, put, required_env,
+    retry_after, server_trouble,
 };
 use crate::error::CliError;
 use crate::model::Customer;
 use crate::validate::Findings;
-use crate::values::{is_valid_email, normalise_email};
+use crate::values::is_valid_email;
 
 /// FACTS.md: 100 requests per minute per key.
 pub const DEFAULT_RATE: Rate = Rate {
@@ -28,6 +29,13 @@ pub const DEFAULT_KEY_HEADER: &str = "x-api-key";
 
 /// The bitbybit platform.
 pub struct Bitbybit;
+
+/// Where its lookup answer keeps a customer's fields.
+const LOOKUP: LookupFields = LookupFields {
+    id: &["id"],
+    phone: "phoneNumber",
+    created_at: "createdAt",
+};
 
 impl Platform for Bitbybit {
     fn id(&self) -> PlatformId {
@@ -207,15 +215,7 @@ impl Platform for Bitbybit {
         if response.status != 200 {
             return Err(classify(response, "data"));
         }
-        let v: Value = serde_json::from_slice(response.body).map_err(|_| Verdict::Retry {
-            reason: format!("lookup answer is not JSON: {}", excerpt(response.body)),
-            wait: None,
-            in_doubt: false,
-        })?;
-        Ok(v.get("data")
-            .and_then(Value::as_array)
-            .map(|items| items.iter().filter_map(found).collect())
-            .unwrap_or_default())
+        parse_found(response, LOOKUP)
     }
 }
 
@@ -229,23 +229,6 @@ impl Bitbybit {
             body: Some(serde_json::to_vec(body).unwrap_or_default()),
         }
     }
-}
-
-/// A customer of a lookup answer.
-fn found(c: &Value) -> Option<Found> {
-    Some(Found {
-        id: c.get("id")?.as_str()?.to_string(),
-        email: c.get("email").and_then(Value::as_str).map(normalise_email),
-        phone: c
-            .get("phoneNumber")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        created_at: c
-            .get("createdAt")
-            .and_then(Value::as_str)
-            .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
-            .map(|d| d.with_timezone(&chrono::Utc)),
-    })
 }
 
 /// Reads a bitbybit answer (`{"data":…}` or `{"error":{"code","message"}}`).
@@ -318,12 +301,6 @@ fn field_named(message: &str) -> String {
     .find(|f| message.contains(*f))
     .map(|f| (*f).to_string())
     .unwrap_or_else(|| "record".into())
-}
-
-fn put(m: &mut Map<String, Value>, key: &str, v: &Option<String>) {
-    if let Some(v) = v {
-        m.insert(key.into(), Value::String(v.clone()));
-    }
 }
 
 fn auth(endpoint: &Endpoint) -> Vec<(String, String)> {

@@ -337,6 +337,62 @@ pub fn server_trouble(status: u16, wait: Option<Duration>) -> Option<Verdict> {
     }
 }
 
+/// Where a platform's lookup answer keeps a customer's fields.
+#[derive(Debug, Clone, Copy)]
+pub struct LookupFields {
+    /// Keys that may hold the id, first found wins (a number or a string).
+    pub id: &'static [&'static str],
+    /// Key of the phone.
+    pub phone: &'static str,
+    /// Key of the creation time (RFC 3339).
+    pub created_at: &'static str,
+}
+
+/// Reads a 200 lookup answer `{"data":[…]}` into the customers it found.
+/// A body that is not JSON is a retry (the answer was cut or garbled).
+pub fn parse_found(response: &Response<'_>, fields: LookupFields) -> Result<Vec<Found>, Verdict> {
+    let v: serde_json::Value =
+        serde_json::from_slice(response.body).map_err(|_| Verdict::Retry {
+            reason: format!("lookup answer is not JSON: {}", excerpt(response.body)),
+            wait: None,
+            in_doubt: false,
+        })?;
+    let text = |c: &serde_json::Value, k: &str| {
+        c.get(k)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string)
+    };
+    let found = v
+        .get("data")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|c| {
+            let id = fields.id.iter().find_map(|k| match c.get(*k)? {
+                serde_json::Value::Number(n) => Some(n.to_string()),
+                serde_json::Value::String(s) => Some(s.clone()),
+                _ => None,
+            })?;
+            Some(Found {
+                id,
+                email: text(c, "email").map(|e| crate::values::normalise_email(&e)),
+                phone: text(c, fields.phone),
+                created_at: text(c, fields.created_at)
+                    .and_then(|d| DateTime::parse_from_rfc3339(&d).ok())
+                    .map(|d| d.with_timezone(&Utc)),
+            })
+        })
+        .collect();
+    Ok(found)
+}
+
+/// Puts a text field into a JSON body when it has a value.
+pub fn put(m: &mut serde_json::Map<String, serde_json::Value>, key: &str, v: &Option<String>) {
+    if let Some(v) = v {
+        m.insert(key.into(), serde_json::Value::String(v.clone()));
+    }
+}
+
 /// A short, single-line excerpt of a body for messages.
 pub fn excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);

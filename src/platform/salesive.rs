@@ -8,13 +8,14 @@ use reqwest::header::HeaderMap;
 use serde_json::{Map, Value};
 
 use super::{
-    Credentials, Endpoint, Found, Outcome, Platform, PlatformId, QuotaHint, Rate, Reason, Request,
-    Response, Verdict, excerpt, required_env, retry_after, server_trouble,
+    Credentials, Endpoint, Found, LookupFields, Outcome, Platform, PlatformId, QuotaHint, Rate,
+    Reason, Request, Response, Verdict, excerpt, parse_found, required_env, retry_after,
+    server_trouble,
 };
 use crate::error::CliError;
 use crate::model::Customer;
 use crate::validate::Findings;
-use crate::values::{is_valid_email, normalise_email};
+use crate::values::is_valid_email;
 
 /// No rate limit is documented (FACTS.md): a conservative 2 requests/s.
 pub const DEFAULT_RATE: Rate = Rate {
@@ -24,6 +25,13 @@ pub const DEFAULT_RATE: Rate = Rate {
 
 /// The Salesive platform.
 pub struct Salesive;
+
+/// Where its lookup answer keeps a customer's fields.
+const LOOKUP: LookupFields = LookupFields {
+    id: &["_id", "id"],
+    phone: "phone",
+    created_at: "createdAt",
+};
 
 impl Platform for Salesive {
     fn id(&self) -> PlatformId {
@@ -234,32 +242,7 @@ impl Platform for Salesive {
         if response.status != 200 {
             return Err(self.classify_create(response, &[]));
         }
-        let v: Value = serde_json::from_slice(response.body).map_err(|_| Verdict::Retry {
-            reason: format!("lookup answer is not JSON: {}", excerpt(response.body)),
-            wait: None,
-            in_doubt: false,
-        })?;
-        Ok(v.get("data")
-            .and_then(Value::as_array)
-            .map(|items| {
-                items
-                    .iter()
-                    .filter_map(|c| {
-                        let id = c.get("_id").or_else(|| c.get("id"))?.as_str()?.to_string();
-                        Some(Found {
-                            id,
-                            email: c.get("email").and_then(Value::as_str).map(normalise_email),
-                            phone: c.get("phone").and_then(Value::as_str).map(str::to_string),
-                            created_at: c
-                                .get("createdAt")
-                                .and_then(Value::as_str)
-                                .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
-                                .map(|d| d.with_timezone(&chrono::Utc)),
-                        })
-                    })
-                    .collect()
-            })
-            .unwrap_or_default())
+        parse_found(response, LOOKUP)
     }
 }
 
