@@ -10,6 +10,7 @@ pub mod presets;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde_json::{Map, Value};
 
@@ -109,7 +110,7 @@ pub struct Mapping {
     /// Columns of the input no rule reads and no preset explains.
     pub unmapped: Vec<String>,
     /// Column name → index, for CSV input.
-    index: HashMap<String, usize>,
+    index: ColumnIndex,
 }
 
 impl Mapping {
@@ -123,7 +124,7 @@ impl Mapping {
         columns: &[String],
         label: &str,
     ) -> Result<Mapping, CliError> {
-        let index: HashMap<String, usize> = columns
+        let index: ColumnIndex = columns
             .iter()
             .enumerate()
             .map(|(i, c)| (c.clone(), i))
@@ -171,6 +172,13 @@ impl Mapping {
                 None
             }
             RawBody::Csv(rec) => {
+                if let Some(fields) = utf8_fields(rec) {
+                    let row = Row::Csv {
+                        fields: &fields,
+                        index: &self.index,
+                    };
+                    return Some(self.build(&row, f));
+                }
                 for (i, field) in rec.iter().enumerate() {
                     if std::str::from_utf8(field).is_err() {
                         let column = self
@@ -190,11 +198,7 @@ impl Mapping {
                         return None;
                     }
                 }
-                let row = Row::Csv {
-                    rec,
-                    index: &self.index,
-                };
-                Some(self.build(&row, f))
+                None
             }
             RawBody::JsonLine(line) => {
                 match serde_json::from_slice::<Value>(line) {
@@ -254,16 +258,17 @@ impl Mapping {
                 Field::Address(a) => {
                     let v = row.text(source);
                     let v = match a {
-                        AddressField::Phone | AddressField::Zip => {
-                            v.map(|s| strip_spreadsheet_quote(&s).trim().to_string())
-                        }
-                        _ => v,
+                        AddressField::Phone | AddressField::Zip => v
+                            .as_deref()
+                            .map(|s| strip_spreadsheet_quote(s).trim())
+                            .filter(|s| !s.is_empty()),
+                        _ => v.as_deref(),
                     };
-                    set_address_field(&mut flat, *a, non_empty(v));
+                    set_address_field(&mut flat, *a, v.map(str::to_string));
                 }
                 other => {
                     let v = row.text(source);
-                    set_customer_field(&mut c, *other, v, f);
+                    set_customer_field(&mut c, *other, v.as_deref(), f);
                 }
             }
         }
@@ -278,10 +283,13 @@ impl Mapping {
             }
         }
         split_name(&mut c, f);
-        let mut addresses = Vec::new();
-        if !flat.is_blank() {
-            addresses.push(flat);
-        }
+        // `vec!` reserves one `Address` (a few hundred bytes); a first push
+        // would reserve four.
+        let mut addresses = if flat.is_blank() {
+            Vec::new()
+        } else {
+            vec![flat]
+        };
         if self.nested_addresses
             && let Row::Json(map) = row
         {
@@ -335,11 +343,49 @@ fn json_kind(v: &Value) -> &'static str {
     }
 }
 
+/// Column name → index. Every rule looks its columns up on every row, so
+/// the names are hashed with a few multiplies (FxHash's) instead of the
+/// default SipHash, which cost a few hundred instructions per lookup; the
+/// names are the input's own header, so a keyed hash protects nothing here.
+type ColumnIndex = HashMap<String, usize, BuildHasherDefault<NameHasher>>;
+
+/// Hashes a name by its length and its first and last eight bytes: column
+/// names are short, and the table compares whole names anyway.
+#[derive(Default)]
+struct NameHasher(u64);
+
+impl NameHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.add(bytes.len() as u64);
+        match (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
+            (Some(first), Some(last)) => {
+                self.add(u64::from_le_bytes(*first));
+                self.add(u64::from_le_bytes(*last));
+            }
+            _ => {
+                for &b in bytes {
+                    self.add(u64::from(b));
+                }
+            }
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// One record's values, by column name.
 enum Row<'a> {
     Csv {
-        rec: &'a csv::ByteRecord,
-        index: &'a HashMap<String, usize>,
+        fields: &'a [&'a str],
+        index: &'a ColumnIndex,
     },
     Json(&'a Map<String, Value>),
 }
@@ -347,11 +393,7 @@ enum Row<'a> {
 impl Row<'_> {
     fn column(&self, name: &str) -> Option<Cow<'_, str>> {
         match self {
-            Row::Csv { rec, index } => {
-                let i = *index.get(name)?;
-                // UTF-8 was checked for the whole row before building.
-                std::str::from_utf8(rec.get(i)?).ok().map(Cow::Borrowed)
-            }
+            Row::Csv { fields, index } => fields.get(*index.get(name)?).map(|s| Cow::Borrowed(*s)),
             Row::Json(map) => match map.get(name)? {
                 Value::Array(items) => Some(Cow::Owned(
                     items
@@ -372,22 +414,28 @@ impl Row<'_> {
             .any(|c| self.column(c).is_some_and(|v| !v.trim().is_empty()))
     }
 
-    /// The source's value, trimmed; `None` when blank.
-    fn text(&self, source: &Source) -> Option<String> {
+    /// The source's value, trimmed; `None` when blank. A CSV cell or a
+    /// fixed value is borrowed: the caller copies only what it keeps.
+    fn text<'s>(&'s self, source: &'s Source) -> Option<Cow<'s, str>> {
         let v = match source {
-            Source::Column(c) | Source::Split { column: c, .. } => {
-                self.column(c)?.trim().to_string()
-            }
-            Source::Join { columns, separator } => columns
-                .iter()
-                .filter_map(|c| self.column(c))
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-                .collect::<Vec<_>>()
-                .join(separator),
-            Source::Value(v) => v.trim().to_string(),
+            Source::Column(c) | Source::Split { column: c, .. } => match self.column(c)? {
+                Cow::Borrowed(v) => Cow::Borrowed(v.trim()),
+                Cow::Owned(v) => Cow::Owned(v.trim().to_string()),
+            },
+            Source::Join { columns, separator } => Cow::Owned(
+                columns
+                    .iter()
+                    .filter_map(|c| self.column(c))
+                    .map(|v| v.trim().to_string())
+                    .filter(|v| !v.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(separator)
+                    .trim()
+                    .to_string(),
+            ),
+            Source::Value(v) => Cow::Borrowed(v.trim()),
         };
-        non_empty(Some(v))
+        Some(v).filter(|v| !v.is_empty())
     }
 
     /// The JSON array a column or split source reads, if the value is one.
@@ -429,6 +477,19 @@ impl Row<'_> {
     }
 }
 
+/// A CSV row's fields as text, checked with one UTF-8 pass over the whole
+/// row; `None` when some field is not UTF-8 (the caller finds which).
+fn utf8_fields(rec: &csv::ByteRecord) -> Option<Vec<&str>> {
+    let whole = std::str::from_utf8(rec.as_slice()).ok()?;
+    let mut fields = Vec::with_capacity(rec.len());
+    for i in 0..rec.len() {
+        // A field is valid UTF-8 when the row is and the field starts and
+        // ends on character boundaries, which `get` checks.
+        fields.push(whole.get(rec.range(i)?)?);
+    }
+    Some(fields)
+}
+
 fn scalar_text(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
@@ -453,7 +514,7 @@ fn push_unique(tags: &mut Vec<String>, items: Vec<String>) {
 fn parse_int(
     field: &'static str,
     rule: &'static str,
-    v: Option<String>,
+    v: Option<&str>,
     f: &mut Findings,
 ) -> Option<i64> {
     let v = v?;
@@ -473,11 +534,11 @@ fn parse_int(
 fn parse_flag(
     field: &'static str,
     rule: &'static str,
-    v: Option<String>,
+    v: Option<&str>,
     f: &mut Findings,
 ) -> Option<bool> {
     let v = v?;
-    match parse_bool(&v) {
+    match parse_bool(v) {
         Some(b) => Some(b),
         None => {
             f.violation(
@@ -490,17 +551,23 @@ fn parse_flag(
     }
 }
 
-fn set_customer_field(c: &mut Customer, field: Field, v: Option<String>, f: &mut Findings) {
+fn set_customer_field(c: &mut Customer, field: Field, v: Option<&str>, f: &mut Findings) {
+    let owned = || v.map(str::to_string);
     match field {
-        Field::Email => c.email = v.map(|e| normalise_email(&e)),
-        Field::Phone => c.phone = non_empty(v.map(|p| strip_spreadsheet_quote(&p).to_string())),
-        Field::FirstName => c.first_name = v,
-        Field::LastName => c.last_name = v,
-        Field::Name => c.name = v,
-        Field::Company => c.company = v,
-        Field::Notes => c.notes = v,
-        Field::TaxExemptCategory => c.tax_exempt_category = v,
-        Field::ImageUrl => c.image_url = v,
+        Field::Email => c.email = v.map(normalise_email),
+        Field::Phone => {
+            c.phone = v
+                .map(|p| strip_spreadsheet_quote(p).trim())
+                .filter(|p| !p.is_empty())
+                .map(str::to_string)
+        }
+        Field::FirstName => c.first_name = owned(),
+        Field::LastName => c.last_name = owned(),
+        Field::Name => c.name = owned(),
+        Field::Company => c.company = owned(),
+        Field::Notes => c.notes = owned(),
+        Field::TaxExemptCategory => c.tax_exempt_category = owned(),
+        Field::ImageUrl => c.image_url = owned(),
         Field::AcceptsMarketing => {
             c.accepts_marketing =
                 parse_flag("accepts_marketing", "accepts_marketing.not_boolean", v, f)

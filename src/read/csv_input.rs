@@ -9,12 +9,18 @@ use csv::{ByteRecord, ReaderBuilder};
 use super::{RawBody, RawRecord, Stream};
 use crate::error::CliError;
 
+/// The most bytes reserved ahead for a record: one huge row must not make
+/// every later record reserve as much.
+const MAX_BYTES_HINT: usize = 64 * 1024;
+
 /// Streams the rows of a CSV input.
 pub struct CsvRecords {
     reader: csv::Reader<LineBreaks<Stream>>,
     width: usize,
     number: u64,
     done: bool,
+    /// Bytes to reserve for the next record: the last one's size and a bit.
+    bytes_hint: usize,
     /// Line breaks (LF, CRLF or a lone CR) before the last record placed.
     lf_before: u64,
 }
@@ -101,6 +107,7 @@ impl CsvRecords {
                 width,
                 number: 0,
                 done: false,
+                bytes_hint: 256,
                 lf_before: 0,
             },
             columns,
@@ -141,7 +148,9 @@ impl Iterator for CsvRecords {
         if self.done {
             return None;
         }
-        let mut rec = ByteRecord::new();
+        // Sized like the last row: an empty record grows by doubling, a
+        // reallocation or more for every field of every row.
+        let mut rec = ByteRecord::with_capacity(self.bytes_hint, self.width);
         match self.reader.read_byte_record(&mut rec) {
             Ok(false) => {
                 self.done = true;
@@ -149,6 +158,8 @@ impl Iterator for CsvRecords {
             }
             Ok(true) => {
                 self.number += 1;
+                let bytes = rec.as_slice().len();
+                self.bytes_hint = (bytes + bytes / 4 + 16).min(MAX_BYTES_HINT);
                 let byte = rec.position().map(|p| p.byte()).unwrap_or(0);
                 let (line, offset) = self.place(byte);
                 let body = if rec.len() != self.width {

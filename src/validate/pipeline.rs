@@ -1,8 +1,10 @@
 //! The dry-run pipeline: a reader thread streams records in chunks through a
-//! bounded channel; each chunk is mapped and checked on rayon in parallel,
-//! then the in-file uniqueness check runs in input order and every record is
-//! handed to the sink in input order. Memory stays flat: at most a few
-//! chunks are alive at once, plus one hash per identity key.
+//! bounded channel; a checker thread has each chunk mapped and checked on
+//! rayon in parallel, then runs the in-file uniqueness check over it in input
+//! order (overlapped with the mapping of the next chunk) and passes it on
+//! through a second bounded channel; the calling thread hands every record to
+//! the sink in input order. Memory stays flat: at most a few chunks are alive
+//! at once, plus one hash per identity key.
 
 use std::sync::mpsc::sync_channel;
 
@@ -16,9 +18,11 @@ use crate::validate::unique::SeenKeys;
 use crate::validate::{Findings, Severity, Violation};
 
 /// Records per chunk handed to rayon.
-const CHUNK: usize = 4096;
+const CHUNK: usize = 2048;
 /// Chunks buffered between the reader thread and the workers.
 const CHANNEL_CHUNKS: usize = 2;
+/// Checked chunks buffered between the workers and the in-order stage.
+const CHECKED_CHUNKS: usize = 1;
 
 /// A record after mapping and validation.
 #[derive(Debug)]
@@ -74,6 +78,17 @@ pub fn check_one(
     }
 }
 
+/// The in-file uniqueness check over one chunk, in input order.
+fn check_unique(seen: &mut SeenKeys, platform: &dyn Platform, chunk: &mut [Checked]) {
+    for c in chunk {
+        if let Some(customer) = &c.customer {
+            let mut f = Findings::new(c.raw.number, c.raw.line);
+            seen.check(platform, customer, &mut f);
+            c.findings.extend(f.items);
+        }
+    }
+}
+
 /// Runs read → map → validate over `records`, handing each checked record to
 /// `sink` in input order. `sink` returns `false` to stop early (the reader
 /// stops too). Returns the number of records handed over.
@@ -85,7 +100,7 @@ pub fn run(
     mut sink: impl FnMut(Checked) -> bool,
 ) -> u64 {
     let (tx, rx) = sync_channel::<Vec<RawRecord>>(CHANNEL_CHUNKS);
-    let mut seen = SeenKeys::new();
+    let (checked_tx, checked_rx) = sync_channel::<Vec<Checked>>(CHECKED_CHUNKS);
     let mut handed = 0u64;
     std::thread::scope(|scope| {
         scope.spawn(move || {
@@ -97,26 +112,52 @@ pub fn run(
                 }
             }
         });
-        'chunks: for chunk in rx.iter() {
-            let checked: Vec<Checked> = chunk
-                .into_par_iter()
-                .map(|raw| check_one(raw, mapping, platform, options))
-                .collect();
-            for mut c in checked {
-                if let Some(customer) = &c.customer {
-                    let mut f = Findings::new(c.raw.number, c.raw.line);
-                    seen.check(platform, customer, &mut f);
-                    c.findings.extend(f.items);
+        // The checker thread: chunk n+1 is mapped and checked on rayon while
+        // chunk n gets the in-file uniqueness check (in input order, on a
+        // rayon worker too), so the workers never wait for the in-order stage
+        // and the calling thread is left with the sink alone.
+        scope.spawn(move || {
+            let mut seen = SeenKeys::new();
+            let mut ready: Option<Vec<Checked>> = None;
+            for chunk in rx.iter() {
+                let previous = ready.take();
+                let (previous, next) = rayon::join(
+                    || {
+                        previous.map(|mut p| {
+                            check_unique(&mut seen, platform, &mut p);
+                            p
+                        })
+                    },
+                    || {
+                        chunk
+                            .into_par_iter()
+                            .map(|raw| check_one(raw, mapping, platform, options))
+                            .collect::<Vec<Checked>>()
+                    },
+                );
+                if let Some(p) = previous
+                    && checked_tx.send(p).is_err()
+                {
+                    return;
                 }
+                ready = Some(next);
+            }
+            if let Some(mut p) = ready {
+                check_unique(&mut seen, platform, &mut p);
+                let _ = checked_tx.send(p);
+            }
+        });
+        'chunks: for checked in checked_rx.iter() {
+            for c in checked {
                 handed += 1;
                 if !sink(c) {
                     break 'chunks;
                 }
             }
         }
-        // Dropping the receiver here makes the reader's next send fail, so
-        // it stops even when the sink stopped early.
-        drop(rx);
+        // Dropping the receiver here makes the checker's next send fail, and
+        // then the reader's, so both stop even when the sink stopped early.
+        drop(checked_rx);
     });
     handed
 }
