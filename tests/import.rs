@@ -561,3 +561,43 @@ fn the_token_appears_in_no_output_journal_or_report() {
         }
     }
 }
+
+#[test]
+fn resume_of_an_unchanged_input_skips_settled_records_and_keeps_the_counts() {
+    let sb = Sandbox::start(SandboxConfig::default());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in.csv");
+    let journal = dir.path().join("run.journal");
+    write_customers(&input, 20, 3, "skip");
+    let base = sb.base_url("bigcommerce");
+    let out = run(
+        &import_args(
+            input.to_str().unwrap(),
+            "bigcommerce",
+            journal.to_str().unwrap(),
+            &base,
+        ),
+        &env_for("bigcommerce"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let lines_before = journal_lines(&journal).len();
+    let out = run(
+        &["resume", journal.to_str().unwrap(), "--quiet"],
+        &env_for("bigcommerce"),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the 3 invalid rows are still invalid"
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("read 23 · valid 20 · invalid 3"), "{text}");
+    assert!(
+        text.contains("known from the journal, skipped: 20"),
+        "{text}"
+    );
+    assert!(text.contains("0 requests"), "{text}");
+    // Only a header and an end line were added: nothing re-journaled.
+    assert_eq!(journal_lines(&journal).len(), lines_before + 2);
+    assert_eq!(sb.email_counts("bigcommerce").len(), 20);
+}

@@ -371,15 +371,15 @@ pub fn execute(
     };
     let source = plan.source();
     let (mut input, mapping) = source.open()?;
-    let fp = match &input.path {
-        Some(p) => journal::fingerprint(p)
-            .map_err(|e| CliError::usage(format!("{}: cannot read it: {e}", p.display())))?,
-        None => journal::InputFingerprint {
-            path: "stdin".into(),
-            size: 0,
-            sha256: String::new(),
-        },
-    };
+    // The input's fingerprint is computed on its own thread while the
+    // journal is replayed: on a resume of a large run they are the two long
+    // reads before the first request.
+    let fingerprinting = input.path.clone().map(|p| {
+        std::thread::spawn(move || {
+            journal::fingerprint(&p)
+                .map_err(|e| CliError::usage(format!("{}: cannot read it: {e}", p.display())))
+        })
+    });
     let options = serde_json::to_value(plan).unwrap_or_default();
     let mapping_value = serde_json::json!({
         "origin": mapping.origin.to_string(),
@@ -409,6 +409,16 @@ pub fn execute(
         }
         (None, None)
     };
+    let fp = match fingerprinting {
+        Some(handle) => handle
+            .join()
+            .map_err(|_| CliError::usage("the input's fingerprint could not be computed"))??,
+        None => journal::InputFingerprint {
+            path: "stdin".into(),
+            size: 0,
+            sha256: String::new(),
+        },
+    };
     let unchanged = replay
         .as_ref()
         .and_then(|r| r.latest_header())
@@ -422,6 +432,11 @@ pub fn execute(
             plan.input, h.input.size, fp.size
         )));
     }
+    let same_input_throughout = replay.as_ref().is_some_and(|r| {
+        r.headers
+            .iter()
+            .all(|h| h.input.size == fp.size && h.input.sha256 == fp.sha256)
+    });
     let next_run = replay.as_ref().map(|r| r.next_run()).unwrap_or(1);
     let states = replay.map(|r| r.records).unwrap_or_default();
     let rate = effective_rate(plan.send.rate, plan.send.max_quota_share, platform, &quota);
@@ -538,6 +553,27 @@ pub fn execute(
         }
         let send_task = tokio::spawn(writer.clone().run(rx));
         let records = std::mem::replace(&mut input.records, crate::read::Records::empty());
+        // Resuming the very input every run of this journal read: records
+        // the journal settled are skipped by number before they are mapped
+        // or validated (DECISIONS.md "Speed"), so the first new request
+        // does not wait for the whole file to be checked again.
+        let skip = settled_records(&states, same_input_throughout && matches!(mode, Mode::Resume { .. }));
+        let records = {
+            let rt = read_tally.clone();
+            records.filter(move |r| match skip.get(&r.number) {
+                None => true,
+                Some(was_valid) => {
+                    rt.read.fetch_add(1, Ordering::Relaxed);
+                    if *was_valid {
+                        rt.valid.fetch_add(1, Ordering::Relaxed);
+                        rt.known.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        rt.invalid.fetch_add(1, Ordering::Relaxed);
+                    }
+                    false
+                }
+            })
+        };
         let reader = {
             let stop = stop.clone();
             let tally = tally.clone();
@@ -757,4 +793,30 @@ impl Summary {
             self.seconds
         )
     }
+}
+
+/// Record numbers the journal settled (created, already there, rejected),
+/// each with whether it was valid; empty unless `usable` — every run of the
+/// journal read this very input, so its record numbers are this file's.
+fn settled_records(
+    states: &std::collections::HashMap<String, RecordState>,
+    usable: bool,
+) -> std::collections::HashMap<u64, bool> {
+    if !usable {
+        return std::collections::HashMap::new();
+    }
+    states
+        .values()
+        .filter(|s| settled(s, true))
+        .map(|s| {
+            let valid = !matches!(
+                s,
+                RecordState::Rejected {
+                    stage: Stage::Validate,
+                    ..
+                }
+            );
+            (s.record(), valid)
+        })
+        .collect()
 }

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use crate::mapping::Mapping;
 use crate::model::Customer;
 use crate::platform::Platform;
-use crate::read::{RawRecord, Records};
+use crate::read::RawRecord;
 use crate::validate::unique::SeenKeys;
 use crate::validate::{Findings, Severity, Violation};
 
@@ -93,7 +93,7 @@ fn check_unique(seen: &mut SeenKeys, platform: &dyn Platform, chunk: &mut [Check
 /// `sink` in input order. `sink` returns `false` to stop early (the reader
 /// stops too). Returns the number of records handed over.
 pub fn run(
-    records: Records,
+    records: impl Iterator<Item = RawRecord> + Send,
     mapping: &Mapping,
     platform: &dyn Platform,
     options: CheckOptions,
