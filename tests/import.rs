@@ -601,3 +601,53 @@ fn resume_of_an_unchanged_input_skips_settled_records_and_keeps_the_counts() {
     assert_eq!(journal_lines(&journal).len(), lines_before + 2);
     assert_eq!(sb.email_counts("bigcommerce").len(), 20);
 }
+
+#[test]
+fn ctrl_c_flushes_the_journal_prints_the_resume_command_and_exits_130() {
+    let sb = Sandbox::start(SandboxConfig::default());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in.csv");
+    let journal = dir.path().join("run.journal");
+    let emails = write_customers(&input, 60, 0, "sigint");
+    let base = sb.base_url("salesive");
+    let mut args = import_args(
+        input.to_str().unwrap(),
+        "salesive",
+        journal.to_str().unwrap(),
+        &base,
+    );
+    let rate = args.iter().position(|a| *a == "1000/1s").expect("rate");
+    args[rate] = "10/1s";
+    let child = command(&args, &env_for("salesive"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(Duration::from_millis(1500));
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("storeload resume"), "{stderr}");
+    let stored = sb.email_counts("salesive").len();
+    assert!(
+        stored > 0 && stored < emails.len(),
+        "stopped part way: {stored}"
+    );
+    // Every stored record is journaled created: nothing in flight was lost.
+    let outcomes = journal_outcomes(&journal);
+    let created = outcomes.values().filter(|o| *o == "created").count();
+    assert_eq!(created, stored);
+    let out = run(
+        &["resume", journal.to_str().unwrap(), "--quiet"],
+        &env_for("salesive"),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let counts = sb.email_counts("salesive");
+    assert_eq!(counts.len(), emails.len());
+    assert!(counts.values().all(|n| *n == 1));
+}
