@@ -78,8 +78,24 @@ impl SourceArgs {
             // An empty JSONL input: nothing to detect from, nothing to map.
             return presets::GENERIC.bind_input(Origin::Detected("generic"), input);
         }
-        let preset = presets::detect(&input.columns, &input.label)?;
-        preset.bind_input(Origin::Detected(preset.name), input)
+        match presets::detect(&input.columns, &input.label) {
+            Ok(preset) => preset.bind_input(Origin::Detected(preset.name), input),
+            Err(no_preset) => {
+                // No preset fits: match columns by their names, or explain.
+                let rules = mapping::auto::infer(&input.columns);
+                if rules.is_empty() {
+                    return Err(no_preset);
+                }
+                Mapping::bind(
+                    Origin::Auto,
+                    rules,
+                    false,
+                    Vec::new(),
+                    &input.columns,
+                    &input.label,
+                )
+            }
+        }
     }
 }
 

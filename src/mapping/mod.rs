@@ -4,6 +4,7 @@
 //! way: trimming, email case, tag splitting, countries to ISO 3166-1
 //! alpha-2, a spreadsheet's `'` on phones and zips.
 
+pub mod auto;
 pub mod field;
 pub mod file;
 pub mod presets;
@@ -84,6 +85,8 @@ pub enum Origin {
     Detected(&'static str),
     /// A user's mapping file.
     File(String),
+    /// Columns matched to fields by their names (no preset fit).
+    Auto,
 }
 
 impl std::fmt::Display for Origin {
@@ -92,6 +95,7 @@ impl std::fmt::Display for Origin {
             Origin::Preset(p) => write!(f, "preset {p} (--preset)"),
             Origin::Detected(p) => write!(f, "preset {p} (detected from the header)"),
             Origin::File(p) => write!(f, "mapping file {p}"),
+            Origin::Auto => write!(f, "auto-mapped from the header's column names"),
         }
     }
 }

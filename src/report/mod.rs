@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::error::CliError;
-use crate::mapping::Mapping;
+use crate::mapping::{Field, Mapping};
 use crate::platform::Platform;
 use crate::read::Input;
 use crate::validate::Severity;
@@ -128,14 +128,28 @@ impl Context {
             format: input.format,
             platform: platform.id().as_str(),
             mapping: mapping.origin.to_string(),
-            fields: mapping
-                .rules
-                .iter()
-                .map(|(f, s)| FieldSource {
-                    field: f.name(),
-                    source: s.describe(),
-                })
-                .collect(),
+            fields: {
+                let mut fields: Vec<FieldSource> = mapping
+                    .rules
+                    .iter()
+                    .map(|(f, s)| FieldSource {
+                        field: f.name(),
+                        source: s.describe(),
+                    })
+                    .collect();
+                // A full name alone is split into first and last name.
+                let has = |x: Field| mapping.rules.iter().any(|(f, _)| *f == x);
+                if !has(Field::FirstName)
+                    && !has(Field::LastName)
+                    && let Some((_, s)) = mapping.rules.iter().find(|(f, _)| *f == Field::Name)
+                {
+                    fields.push(FieldSource {
+                        field: "first_name, last_name".into(),
+                        source: format!("split({})", s.describe()),
+                    });
+                }
+                fields
+            },
             unmapped: mapping.unmapped.clone(),
             ignored: mapping
                 .ignored
