@@ -202,6 +202,19 @@ impl Platform for BigCommerce {
                 50,
                 len_rules!("address.phone"),
             );
+            // FACTS.md: BigCommerce refuses a state it does not know for the
+            // country; a code that names none is caught here.
+            if let (Some(cc), Some(code), None) = (&a.country_code, &a.province_code, &a.province)
+                && province_name(cc, code).is_none()
+            {
+                f.violation(
+                    p("state_or_province"),
+                    "address.province_code.unknown",
+                    format!(
+                        "province code \"{code}\" is not a state or province of {cc}; write the full name or an ISO 3166-2 code"
+                    ),
+                );
+            }
             match (&a.country_code, &a.country) {
                 (Some(_), _) => {}
                 (None, Some(written)) => f.violation(
@@ -398,15 +411,7 @@ impl BigCommerce {
                     put(&mut o, "address2", &a.address2);
                     put(&mut o, "city", &a.city);
                     // BigCommerce wants the state spelled out (FACTS.md).
-                    let state = a.province.clone().or_else(|| {
-                        let cc = a.country_code.as_deref()?;
-                        let code = a.province_code.as_deref()?;
-                        Some(
-                            province_name(cc, code)
-                                .map(str::to_string)
-                                .unwrap_or_else(|| code.to_string()),
-                        )
-                    });
+                    let state = spelled_out_state(a);
                     put(&mut o, "state_or_province", &state);
                     put(&mut o, "postal_code", &a.zip);
                     put(&mut o, "country_code", &a.country_code);
@@ -427,6 +432,23 @@ impl BigCommerce {
         // A migration must not mail every customer a welcome (DECISIONS.md).
         m.insert("trigger_account_created_notification".into(), notify.into());
         Value::Object(m)
+    }
+}
+
+/// The state as BigCommerce wants it: spelled out ("California", not
+/// "CA"), from the province column, or its code, through ISO 3166-2; a value
+/// that is no known code for the country is sent as written.
+fn spelled_out_state(a: &crate::model::Address) -> Option<String> {
+    let named = |code: &str| {
+        a.country_code
+            .as_deref()
+            .and_then(|cc| province_name(cc, code))
+            .map(str::to_string)
+    };
+    match (&a.province, &a.province_code) {
+        (Some(p), _) => Some(named(p).unwrap_or_else(|| p.clone())),
+        (None, Some(code)) => Some(named(code).unwrap_or_else(|| code.clone())),
+        (None, None) => None,
     }
 }
 
@@ -677,6 +699,39 @@ mod tests {
         });
         let v = BigCommerce::customer_json(&a, false);
         assert_eq!(v["addresses"][0]["state_or_province"], "California");
+    }
+
+    #[test]
+    fn bigcommerce_state_codes_in_the_province_column_are_spelled_out_too() {
+        let mut a = customer("a@x.com");
+        a.addresses.push(crate::model::Address {
+            address1: Some("1 Main".into()),
+            city: Some("NYC".into()),
+            province: Some("NY".into()),
+            country_code: Some("US".into()),
+            ..Default::default()
+        });
+        let v = BigCommerce::customer_json(&a, false);
+        assert_eq!(v["addresses"][0]["state_or_province"], "New York");
+    }
+
+    #[test]
+    fn bigcommerce_rejects_a_province_code_unknown_for_the_country() {
+        let mut a = customer("a@x.com");
+        a.addresses.push(crate::model::Address {
+            first_name: Some("A".into()),
+            last_name: Some("B".into()),
+            address1: Some("1 Main".into()),
+            city: Some("X".into()),
+            province_code: Some("ZZ".into()),
+            country_code: Some("US".into()),
+            ..Default::default()
+        });
+        let mut f = Findings::new(1, 2);
+        BigCommerce.check_customer(&a, &mut f);
+        assert_eq!(f.items.len(), 1, "{:?}", f.items);
+        assert_eq!(f.items[0].rule, "address.province_code.unknown");
+        assert!(f.items[0].message.contains("\"ZZ\""));
     }
 
     #[test]
