@@ -627,11 +627,43 @@ fn a_header_naming_a_column_twice_is_exit_2() {
 }
 
 #[test]
-fn a_json_array_is_exit_2_not_a_violation_per_line() {
+fn a_json_array_is_read_as_one_record_per_element_whatever_its_name() {
+    // Issue 8: a JSON document (an array, or an object holding one) is
+    // input, streamed element by element; never one violation per line.
     let w = Work::new();
     for file in ["array.json", "array.jsonl"] {
-        refuses(&w, &arg(&bad(file)), &[], "JSON array");
+        w.run(&["validate", &arg(&bad(file)), "--to", "bigcommerce"])
+            .exits(0)
+            // Exit 0: every one of the 3 records is valid.
+            .stdout_has("rows read           3");
     }
+    // Forcing JSONL on an array is refused with a sentence.
+    refuses(
+        &w,
+        &arg(&bad("array.json")),
+        &["--format", "jsonl"],
+        "JSON array, not JSONL",
+    );
+}
+
+#[test]
+fn a_wrapped_array_and_a_truncated_document_read_as_records() {
+    let w = Work::new();
+    let wrapped = w.write(
+        "shop.json",
+        "{\"customers\": [\n{\"email\": \"a@x.com\", \"first_name\": \"A\", \"last_name\": \"B\"},\n{\"email\": \"b@x.com\", \"first_name\": \"C\", \"last_name\": \"D\"}\n]}\n",
+    );
+    w.run(&["validate", &arg(&wrapped), "--to", "bigcommerce"])
+        .exits(0)
+        .stdout_has("rows read           2");
+    let cut = w.write(
+        "cut.json",
+        "[\n{\"email\": \"a@x.com\", \"first_name\": \"A\", \"last_name\": \"B\"},\n{\"email\": \"b@x",
+    );
+    w.run(&["validate", &arg(&cut), "--to", "bigcommerce"])
+        .exits(1)
+        .stdout_has("row.invalid_json")
+        .stdout_has("line 3");
 }
 
 #[test]

@@ -42,7 +42,7 @@ pub fn load(path: &Path, columns: &[String], label: &str) -> Result<Mapping, Cli
 /// required to appear in the objects seen at the start, and a nested
 /// `addresses` array is read too.
 pub fn load_for(path: &Path, input: &Input) -> Result<Mapping, CliError> {
-    if input.format != Format::Jsonl {
+    if !matches!(input.format, Format::Jsonl | Format::Json) {
         return load(path, &input.columns, &input.label);
     }
     let shown = path.display().to_string();

@@ -203,7 +203,7 @@ impl Preset {
     /// line 5,000 is still read. (With nested addresses, the flat address
     /// keys are bound only when seen.)
     pub fn bind_input(&self, origin: Origin, input: &Input) -> Result<Mapping, CliError> {
-        if input.format != Format::Jsonl {
+        if !matches!(input.format, Format::Jsonl | Format::Json) {
             return self.bind(origin, &input.columns, &input.label);
         }
         let mut columns = input.columns.clone();

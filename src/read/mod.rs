@@ -8,6 +8,7 @@
 //! directory, empty, binary) is one `CliError` with exit 2.
 
 mod csv_input;
+mod json_doc;
 mod jsonl_input;
 
 use std::fs::File;
@@ -20,6 +21,7 @@ use flate2::read::MultiGzDecoder;
 use crate::error::CliError;
 
 pub use csv_input::CsvRecords;
+pub use json_doc::JsonDocRecords;
 pub use jsonl_input::JsonlRecords;
 
 /// The input formats storeload reads.
@@ -30,6 +32,8 @@ pub enum Format {
     Csv,
     /// One JSON object per line.
     Jsonl,
+    /// One JSON document: an array of objects, or an object holding one.
+    Json,
 }
 
 /// How to open an input; every field is optional and detected when absent.
@@ -96,6 +100,8 @@ pub enum Records {
     Csv(CsvRecords),
     /// Records of a JSONL input.
     Jsonl(JsonlRecords),
+    /// Records of a JSON document's array.
+    JsonDoc(JsonDocRecords<Stream>),
 }
 
 impl Records {
@@ -112,6 +118,7 @@ impl Iterator for Records {
         match self {
             Records::Csv(r) => r.next(),
             Records::Jsonl(r) => r.next(),
+            Records::JsonDoc(r) => r.next(),
         }
     }
 }
@@ -196,7 +203,7 @@ pub fn open(input: &str, options: &ReadOptions) -> Result<Input, CliError> {
             }
             if first == Some(b'[') {
                 return Err(CliError::usage(format!(
-                    "{label}: this is a JSON array, not JSONL\n\nstoreload reads JSONL: one customer object per line. Convert it with e.g. `jq -c '.[]' {label} > customers.jsonl`."
+                    "{label}: this is a JSON array, not JSONL\n\nRead it as one JSON document with --format json (or leave --format out)."
                 )));
             }
             let records = JsonlRecords::new(stream);
@@ -209,6 +216,18 @@ pub fn open(input: &str, options: &ReadOptions) -> Result<Input, CliError> {
                 delimiter: None,
                 columns,
                 records: Records::Jsonl(records),
+            })
+        }
+        Format::Json => {
+            let columns = json_doc::first_keys(&head);
+            Ok(Input {
+                label,
+                path,
+                format,
+                gzip,
+                delimiter: None,
+                columns,
+                records: Records::JsonDoc(JsonDocRecords::new(stream)),
             })
         }
     }
@@ -278,17 +297,35 @@ fn detect_format(path: Option<&Path>, head: &[u8]) -> Format {
         if [".csv", ".tsv", ".txt"].iter().any(|s| name.ends_with(s)) {
             return Format::Csv;
         }
-        if [".jsonl", ".ndjson", ".json"]
-            .iter()
-            .any(|s| name.ends_with(s))
+        // The content decides for an array, whatever the name says.
+        if [".jsonl", ".ndjson"].iter().any(|s| name.ends_with(s))
+            && first_non_blank(head) != Some(b'[')
         {
             return Format::Jsonl;
         }
     }
     match first_non_blank(head) {
-        Some(b'{') | Some(b'[') => Format::Jsonl,
+        Some(b'[') => Format::Json,
+        Some(b'{') if first_line_is_one_object_with_more_after(head) => Format::Jsonl,
+        Some(b'{') => Format::Json,
         _ => Format::Csv,
     }
+}
+
+/// JSONL's shape: the first non-blank line is one whole JSON object and
+/// more non-blank lines follow it.
+fn first_line_is_one_object_with_more_after(head: &[u8]) -> bool {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let mut lines = head
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace));
+    let Some(first) = lines.next() else {
+        return false;
+    };
+    matches!(
+        serde_json::from_slice::<serde_json::Value>(first),
+        Ok(serde_json::Value::Object(_))
+    ) && lines.next().is_some()
 }
 
 /// Picks the delimiter that occurs most often, outside quotes, on the header

@@ -63,7 +63,7 @@ impl Rejects {
                 })?;
                 Out::Csv(Box::new(w))
             }
-            Format::Jsonl => Out::Jsonl(BufWriter::new(file)),
+            Format::Jsonl | Format::Json => Out::Jsonl(BufWriter::new(file)),
         };
         Ok(Rejects {
             out,
