@@ -132,3 +132,96 @@ fn the_auto_mapping_written_by_storeload_mapping_gives_the_same_result_fed_back(
     assert_eq!(auto["summary"], fed["summary"]);
     assert_eq!(auto["violations"], fed["violations"]);
 }
+
+#[test]
+fn shopify_admin_api_json_is_detected_and_reads_each_address_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = format!(
+        "{}/tests/data/real/shopify-customers.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out = Command::new(bin())
+        .args(["validate", &input, "--to", "bigcommerce"])
+        .output()
+        .expect("binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("preset shopify-json (detected from the header)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("notes ← \"note\""), "{stdout}");
+    assert!(
+        stdout.contains("left out on purpose: \"default_address\""),
+        "{stdout}"
+    );
+    // What an import would send: the default address once, plus the other.
+    let journal = dir.path().join("run.journal");
+    let out = Command::new(bin())
+        .args([
+            "import",
+            &input,
+            "--to",
+            "bigcommerce",
+            "--journal",
+            journal.to_str().expect("path"),
+            "--sandbox",
+            "--quiet",
+        ])
+        .output()
+        .expect("binary runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ids = Command::new(bin())
+        .args(["ids", journal.to_str().expect("path")])
+        .output()
+        .expect("binary runs");
+    let text = String::from_utf8_lossy(&ids.stdout);
+    assert!(text.contains("bob.norman@mail.example.com,"), "{text}");
+    assert!(text.contains("ann@example.com,"), "{text}");
+}
+
+#[test]
+fn shopify_json_default_address_is_not_read_twice() {
+    let input = format!(
+        "{}/tests/data/real/shopify-customers.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let args = storeload::cmd::common::SourceArgs {
+        input,
+        format: None,
+        delimiter: None,
+        preset: None,
+        mapping: None,
+    };
+    let (mut opened, mapping) = args.open().expect("the file opens and a preset fits");
+    let records = std::mem::replace(&mut opened.records, storeload::read::Records::empty());
+    let mut customers = Vec::new();
+    storeload::validate::pipeline::run(
+        records,
+        &mapping,
+        storeload::platform::PlatformId::Bigcommerce.platform(),
+        storeload::validate::pipeline::CheckOptions::default(),
+        |c| {
+            customers.push(c.customer);
+            true
+        },
+    );
+    let bob = customers[0].as_ref().expect("Bob maps");
+    assert_eq!(bob.email.as_deref(), Some("bob.norman@mail.example.com"));
+    assert_eq!(bob.tags, vec!["Léon", "Noël"]);
+    assert_eq!(bob.addresses.len(), 2, "{:?}", bob.addresses);
+    assert!(bob.addresses[0].default && !bob.addresses[1].default);
+    assert_eq!(
+        bob.addresses[0].first_name.as_deref(),
+        Some("Bob"),
+        "the customer's name fills a blank one"
+    );
+    let ann = customers[1].as_ref().expect("Ann maps");
+    assert!(ann.addresses.is_empty());
+    assert_eq!(ann.notes.as_deref(), Some("VIP, call first"));
+}

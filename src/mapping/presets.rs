@@ -128,8 +128,52 @@ pub const GENERIC: Preset = Preset {
     nested_addresses: true,
 };
 
+/// Shopify's Admin API customers as JSON (`{"customers":[…]}`, or one
+/// customer per line): `addresses` holds every address, the default one
+/// marked `"default": true`; `default_address` repeats it and is not read
+/// again (one address, by id).
+pub const SHOPIFY_JSON: Preset = Preset {
+    name: "shopify-json",
+    description: "Shopify Admin API customers JSON ({\"customers\":[…]}, addresses with the default marked)",
+    columns: &[
+        (F::Email, &["email"]),
+        (F::FirstName, &["first_name"]),
+        (F::LastName, &["last_name"]),
+        (F::Phone, &["phone"]),
+        (F::Notes, &["note"]),
+        (F::Tags, &["tags"]),
+        (F::AcceptsMarketing, &["accepts_marketing"]),
+    ],
+    lists: &[(F::Tags, ",")],
+    ignored: &[
+        ("id", "Shopify's own id; the platform assigns a new one"),
+        (
+            "default_address",
+            "the same address is in addresses, marked default",
+        ),
+        ("orders_count", "order history, not a customer field"),
+        ("total_spent", "order history, not a customer field"),
+        ("last_order_id", "order history, not a customer field"),
+        ("last_order_name", "order history, not a customer field"),
+        (
+            "tax_exempt",
+            "a yes/no flag, not a tax-exempt category code",
+        ),
+        (
+            "created_at",
+            "Shopify's timestamps; the platform keeps its own",
+        ),
+        (
+            "updated_at",
+            "Shopify's timestamps; the platform keeps its own",
+        ),
+    ],
+    signature: &["email", "first_name", "addresses", "default_address"],
+    nested_addresses: true,
+};
+
 /// Every preset, in detection order.
-pub const PRESETS: &[&Preset] = &[&SHOPIFY, &GENERIC];
+pub const PRESETS: &[&Preset] = &[&SHOPIFY, &SHOPIFY_JSON, &GENERIC];
 
 /// The preset called `name`.
 pub fn by_name(name: &str) -> Option<&'static Preset> {
