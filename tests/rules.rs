@@ -10,6 +10,7 @@ mod common;
 use common::{Checked, check_file, violations, warnings};
 use serde_json::{Value, json};
 use storeload::platform::PlatformId::{self, Bigcommerce, Bitbybit, Salesive};
+use storeload::validate::Severity;
 
 /// Checks `records`, one JSON object per line (line N = `records[N-1]`).
 fn check_jsonl(platform: PlatformId, records: &[Value]) -> Vec<Checked> {
@@ -421,13 +422,20 @@ fn an_address_that_is_not_an_object_or_addresses_that_are_not_a_list_are_violati
 }
 
 #[test]
-fn bigcommerce_requires_address1() {
-    let checked = check_jsonl(Bigcommerce, &[with_address(ann(), "address1", Value::Null)]);
-    expect(&checked, &[(1, "address.address1.required")]);
-    assert_eq!(
-        finding(&checked, "address.address1.required").field,
-        "addresses[0].address1"
+fn bigcommerce_leaves_out_an_address_without_a_street_line_with_a_warning() {
+    // Issue 8: BigCommerce cannot store an address without address1; the
+    // customer is imported without it, and the address's other problems
+    // (here a missing city too) cannot refuse the customer.
+    let no_street = with(
+        with(address(), "address1", Value::Null),
+        "city",
+        Value::Null,
     );
+    let checked = check_jsonl(Bigcommerce, &[with(ann(), "addresses", json!([no_street]))]);
+    expect(&checked, &[]);
+    let w = finding(&checked, "address.no_street_left_out");
+    assert_eq!(w.field, "addresses[0].address1");
+    assert_eq!(w.severity, Severity::Warning);
 }
 
 #[test]

@@ -28,7 +28,7 @@ const SAMPLE_BROKEN: &[(u64, u64, &str)] = &[
     (52, 45, "phone.too_long"),
     (53, 46, "address.city.required"),
     (54, 47, "address.country_code.invalid"),
-    (55, 48, "address.address1.required"),
+    (55, 48, "address.postal_code.too_long"),
 ];
 
 // ---------------------------------------------------------------- exit codes

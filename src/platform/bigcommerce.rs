@@ -134,17 +134,35 @@ impl Platform for BigCommerce {
                 Some(_) => {}
             }
         }
-        if c.addresses.len() > MAX_ADDRESSES {
+        let sent = c.addresses.iter().filter(|a| sends_address(a)).count();
+        if sent > MAX_ADDRESSES {
             f.violation(
                 "addresses",
                 "addresses.too_many",
-                format!(
-                    "{} addresses given, BigCommerce accepts at most {MAX_ADDRESSES}",
-                    c.addresses.len()
-                ),
+                format!("{sent} addresses given, BigCommerce accepts at most {MAX_ADDRESSES}"),
             );
         }
         for (i, a) in c.addresses.iter().enumerate() {
+            if !sends_address(a) {
+                // BigCommerce cannot store an address without a street line:
+                // it is left out, the customer is still imported, and nothing
+                // else about that address can refuse the customer.
+                let country = match (&a.country_code, &a.country) {
+                    (None, Some(written)) => {
+                        format!("; its country \"{written}\" is not one storeload knows either")
+                    }
+                    _ => String::new(),
+                };
+                f.warning(
+                    format!("addresses[{i}].address1"),
+                    "address.no_street_left_out",
+                    format!(
+                        "address {} has no street line (address1); BigCommerce cannot store it, so it is left out and the customer is imported without it{country}",
+                        i + 1
+                    ),
+                );
+                continue;
+            }
             let p = |name: &str| format!("addresses[{i}].{name}");
             check_len(
                 f,
@@ -398,10 +416,11 @@ impl BigCommerce {
         if let Some(ids) = &c.channel_ids {
             m.insert("channel_ids".into(), json!(ids));
         }
-        if !c.addresses.is_empty() {
+        if c.addresses.iter().any(sends_address) {
             let addrs: Vec<Value> = c
                 .addresses
                 .iter()
+                .filter(|a| sends_address(a))
                 .map(|a| {
                     let mut o = Map::new();
                     put(&mut o, "first_name", &a.first_name);
@@ -433,6 +452,13 @@ impl BigCommerce {
         m.insert("trigger_account_created_notification".into(), notify.into());
         Value::Object(m)
     }
+}
+
+/// Whether an address goes into the request: BigCommerce cannot store one
+/// without a street line (FACTS.md: address1 required), so such an address
+/// is left out, with a warning, rather than refusing the customer.
+fn sends_address(a: &crate::model::Address) -> bool {
+    a.address1.is_some()
 }
 
 /// The state as BigCommerce wants it: spelled out ("California", not
@@ -743,6 +769,30 @@ mod tests {
         assert_eq!(f.items.len(), 1, "{:?}", f.items);
         assert_eq!(f.items[0].rule, "address.province_code.unknown");
         assert!(f.items[0].message.contains("\"ZZ\""));
+    }
+
+    #[test]
+    fn bigcommerce_request_leaves_out_an_address_without_a_street_line() {
+        let mut a = customer("a@x.com");
+        a.addresses.push(crate::model::Address {
+            city: Some("Nowhere".into()),
+            country_code: Some("US".into()),
+            ..Default::default()
+        });
+        assert!(
+            BigCommerce::customer_json(&a, false)
+                .get("addresses")
+                .is_none()
+        );
+        a.addresses.push(crate::model::Address {
+            address1: Some("1 Main".into()),
+            city: Some("Somewhere".into()),
+            country_code: Some("US".into()),
+            ..Default::default()
+        });
+        let v = BigCommerce::customer_json(&a, false);
+        assert_eq!(v["addresses"].as_array().map(Vec::len), Some(1));
+        assert_eq!(v["addresses"][0]["address1"], "1 Main");
     }
 
     #[test]
