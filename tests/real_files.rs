@@ -225,3 +225,56 @@ fn shopify_json_default_address_is_not_read_twice() {
     assert!(ann.addresses.is_empty());
     assert_eq!(ann.notes.as_deref(), Some("VIP, call first"));
 }
+
+#[test]
+fn woocommerce_export_is_detected_and_imports_without_street_lines() {
+    let input = format!(
+        "{}/tests/data/real/woocommerce-customers.csv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out = Command::new(bin())
+        .args(["validate", &input, "--to", "bigcommerce"])
+        .output()
+        .expect("binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // Valid: the names are split (warnings) and the street-less addresses
+    // are left out (warnings), never a refused customer.
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("preset woocommerce (detected from the header)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("name.split"), "{stdout}");
+    assert!(stdout.contains("address.no_street_left_out"), "{stdout}");
+    assert!(
+        stdout.contains("left out on purpose: \"Username\""),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn storeload_mapping_fed_back_gives_the_same_result_for_each_real_layout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for name in [
+        "woocommerce-customers.csv",
+        "shopify-customers.json",
+        "crm-unknown-layout.csv",
+    ] {
+        let input = format!("{}/tests/data/real/{name}", env!("CARGO_MANIFEST_DIR"));
+        let out = Command::new(bin())
+            .args(["mapping", &input])
+            .output()
+            .expect("binary runs");
+        assert_eq!(out.status.code(), Some(0), "{name}");
+        let file = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&file, &out.stdout).expect("write");
+        let (_, preset, _) = validate_json(&[&input], dir.path(), "p.json");
+        let (_, fed, _) = validate_json(
+            &[&input, "--mapping", file.to_str().expect("path")],
+            dir.path(),
+            "f.json",
+        );
+        assert_eq!(preset["summary"], fed["summary"], "{name}");
+        assert_eq!(preset["violations"], fed["violations"], "{name}");
+    }
+}

@@ -172,8 +172,37 @@ pub const SHOPIFY_JSON: Preset = Preset {
     nested_addresses: true,
 };
 
+/// WooCommerce's customer export (Analytics → Customers → Download): one
+/// full-name column, a location but no street line.
+pub const WOOCOMMERCE: Preset = Preset {
+    name: "woocommerce",
+    description: "WooCommerce customer export (Name, Username, Email, Country / Region, City, Region, Postal code)",
+    columns: &[
+        (F::Name, &["Name"]),
+        (F::Email, &["Email"]),
+        (F::Address(A::City), &["City"]),
+        (F::Address(A::Province), &["Region"]),
+        (F::Address(A::Zip), &["Postal code", "Postal Code"]),
+        (F::Address(A::Country), &["Country / Region", "Country"]),
+    ],
+    lists: &[],
+    ignored: &[
+        (
+            "Username",
+            "the store login; the platform has no such field",
+        ),
+        ("Last active", "activity history, not a customer field"),
+        ("Date registered", "the platform records its own"),
+        ("Orders", "order history, not a customer field"),
+        ("Total spend", "order history, not a customer field"),
+        ("AOV", "order history, not a customer field"),
+    ],
+    signature: &["Name", "Username", "Email"],
+    nested_addresses: false,
+};
+
 /// Every preset, in detection order.
-pub const PRESETS: &[&Preset] = &[&SHOPIFY, &SHOPIFY_JSON, &GENERIC];
+pub const PRESETS: &[&Preset] = &[&SHOPIFY, &SHOPIFY_JSON, &WOOCOMMERCE, &GENERIC];
 
 /// The preset called `name`.
 pub fn by_name(name: &str) -> Option<&'static Preset> {
