@@ -367,16 +367,12 @@ impl Platform for BigCommerce {
         if emails.is_empty() {
             return None;
         }
-        let mut url = url::Url::parse(&format!("{}/customers", endpoint.base_url)).ok()?;
-        url.query_pairs_mut()
-            .append_pair("email:in", &emails.join(","))
-            .append_pair("limit", "250");
-        Some(Request {
-            method: Method::GET,
-            url: url.to_string(),
-            headers: auth(endpoint),
-            body: None,
-        })
+        let emails = emails.join(",");
+        super::get_customers(
+            endpoint,
+            &[("email:in", emails.as_str()), ("limit", "250")],
+            auth(endpoint),
+        )
     }
 
     fn probe_read(&self, endpoint: &Endpoint) -> Request {

@@ -197,14 +197,7 @@ impl Platform for Bitbybit {
 
     fn lookup(&self, endpoint: &Endpoint, keys: &[&str]) -> Option<Request> {
         let key = keys.first()?;
-        let mut url = url::Url::parse(&format!("{}/customers", endpoint.base_url)).ok()?;
-        url.query_pairs_mut().append_pair("search", key);
-        Some(Request {
-            method: Method::GET,
-            url: url.to_string(),
-            headers: auth(endpoint),
-            body: None,
-        })
+        super::get_customers(endpoint, &[("search", key)], auth(endpoint))
     }
 
     fn probe_read(&self, endpoint: &Endpoint) -> Request {

@@ -467,6 +467,22 @@ pub trait Platform: Send + Sync {
     }
 }
 
+/// A GET of the endpoint's `customers` with `query` (encoded), as lookups use.
+pub fn get_customers(
+    endpoint: &Endpoint,
+    query: &[(&str, &str)],
+    headers: Vec<(String, String)>,
+) -> Option<Request> {
+    let mut url = url::Url::parse(&format!("{}/customers", endpoint.base_url)).ok()?;
+    url.query_pairs_mut().extend_pairs(query);
+    Some(Request {
+        method: Method::GET,
+        url: url.to_string(),
+        headers,
+        body: None,
+    })
+}
+
 /// A GET of `path` under the endpoint with the given auth headers.
 pub fn get(endpoint: &Endpoint, path_and_query: &str, headers: Vec<(String, String)>) -> Request {
     Request {

@@ -210,17 +210,11 @@ impl Platform for Salesive {
 
     fn lookup(&self, endpoint: &Endpoint, keys: &[&str]) -> Option<Request> {
         let key = keys.first()?;
-        let mut url = url::Url::parse(&format!("{}/customers", endpoint.base_url)).ok()?;
-        url.query_pairs_mut()
-            .append_pair("search", key)
-            .append_pair("page", "1")
-            .append_pair("limit", "100");
-        Some(Request {
-            method: Method::GET,
-            url: url.to_string(),
-            headers: auth(endpoint),
-            body: None,
-        })
+        super::get_customers(
+            endpoint,
+            &[("search", key), ("page", "1"), ("limit", "100")],
+            auth(endpoint),
+        )
     }
 
     fn probe_read(&self, endpoint: &Endpoint) -> Request {

@@ -26,9 +26,14 @@ pub struct Limiter {
 }
 
 fn governor_for(rate: Rate) -> Arc<DefaultDirectRateLimiter> {
-    // Evenly spaced: one request every window/requests, burst of one, so no
-    // fixed window on the server ever sees more than `requests`.
-    let period = rate.window / rate.requests.max(1);
+    // Evenly spaced, burst of one. Spacing of exactly window/requests would
+    // let a fixed window on the server see one request too many whenever
+    // the first request of a window arrives late (a new connection) and a
+    // later one early: requests + 1 of them must span the window plus that
+    // jitter. Allowed jitter: 2% of the window, at most 50 ms (a 1 s window
+    // keeps 98% of its quota; a 30 s window 99.8%).
+    let jitter = (rate.window / 50).min(Duration::from_millis(50));
+    let period = (rate.window + jitter) / rate.requests.max(1);
     let quota = Quota::with_period(period.max(Duration::from_micros(1)))
         .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
         .allow_burst(NonZeroU32::MIN);
