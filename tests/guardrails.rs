@@ -186,13 +186,13 @@ fn plan_sends_nothing_and_its_request_count_and_time_match_the_run() {
 #[test]
 fn max_quota_share_keeps_every_window_at_half_the_quota() {
     let sb = Sandbox::start(SandboxConfig {
-        quota: Some("10/1s".parse().expect("quota")),
+        quota: Some("20/2s".parse().expect("quota")),
         ..SandboxConfig::default()
     });
     let dir = tempfile::tempdir().expect("tempdir");
     let input = dir.path().join("in.csv");
     let journal = dir.path().join("run.journal");
-    write_customers(&input, 20, 0, "share");
+    write_customers(&input, 24, 0, "share");
     let base = sb.base_url("salesive");
     let out = run(
         &[
@@ -206,14 +206,14 @@ fn max_quota_share_keeps_every_window_at_half_the_quota() {
             &base,
             "--quiet",
             "--rate",
-            "10/1s",
+            "20/2s",
             "--max-quota-share",
             "0.5",
         ],
         &env_for("salesive"),
     );
     assert_eq!(code(&out), Some(0));
-    assert_eq!(sb.customers("salesive").len(), 20);
+    assert_eq!(sb.customers("salesive").len(), 24);
     let stats = sb.handle().stats();
     let windows = &stats.salesive.windows;
     assert!(
@@ -222,8 +222,8 @@ fn max_quota_share_keeps_every_window_at_half_the_quota() {
     );
     for w in windows {
         assert!(
-            w.count <= 5,
-            "a window saw {} requests, over half of 10: {windows:?}",
+            w.count <= 10,
+            "a window saw {} requests, over half of 20: {windows:?}",
             w.count
         );
     }

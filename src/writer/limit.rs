@@ -30,9 +30,9 @@ fn governor_for(rate: Rate) -> Arc<DefaultDirectRateLimiter> {
     // let a fixed window on the server see one request too many whenever
     // the first request of a window arrives late (a new connection) and a
     // later one early: requests + 1 of them must span the window plus that
-    // jitter. Allowed jitter: 2% of the window, at most 50 ms (a 1 s window
-    // keeps 98% of its quota; a 30 s window 99.8%).
-    let jitter = (rate.window / 50).min(Duration::from_millis(50));
+    // jitter. Allowed jitter: 1% of the window, at most 50 ms (a 1 s window
+    // keeps 99% of its quota; a 30 s window 99.8%).
+    let jitter = (rate.window / 100).min(Duration::from_millis(50));
     let period = (rate.window + jitter) / rate.requests.max(1);
     let quota = Quota::with_period(period.max(Duration::from_micros(1)))
         .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
