@@ -337,11 +337,7 @@ fn bitbybit_crash_and_resume_with_lost_answers_stores_every_customer_once() {
     assert!(kills >= 3, "killed {kills} times");
     let out = run(&["resume", journal.to_str().unwrap(), "--quiet"], &env);
     assert_eq!(code(&out), Some(0));
-    let stored = sb.email_counts("bitbybit");
-    for e in &emails {
-        assert_eq!(stored.get(e), Some(&1), "{e} stored exactly once");
-    }
-    assert_eq!(stored.len(), emails.len());
+    sb.assert_each_stored_once("bitbybit", &emails);
 }
 
 #[test]

@@ -30,15 +30,7 @@ fn import_happy_path_for_each_platform_stores_every_valid_record_once() {
         );
         // Two invalid rows: finished, but not every record is in → exit 1.
         assert_eq!(out.status.code(), Some(1), "{platform}");
-        let stored = sb.email_counts(platform);
-        for e in &emails {
-            assert_eq!(stored.get(e), Some(&1), "{platform}: {e} stored once");
-        }
-        assert_eq!(
-            stored.len(),
-            emails.len(),
-            "{platform}: nothing else stored"
-        );
+        sb.assert_each_stored_once(platform, &emails);
         let outcomes = journal_outcomes(&journal);
         for e in &emails {
             assert_eq!(
@@ -350,21 +342,8 @@ fn faults_never_lose_or_duplicate_a_record_on_email_unique_platforms() {
         args.extend(["--max-retries", "20"]);
         let out = run(&args, &env_for(platform));
         assert_eq!(out.status.code(), Some(0), "{platform}");
-        let stored = sb.email_counts(platform);
-        let outcomes = journal_outcomes(&journal);
-        for e in &emails {
-            assert_eq!(
-                stored.get(e),
-                Some(&1),
-                "{platform}: {e} stored exactly once"
-            );
-            let o = outcomes.get(e).map(String::as_str);
-            assert!(
-                matches!(o, Some("created") | Some("exists")),
-                "{platform}: journal says {o:?} for {e}"
-            );
-        }
-        assert_eq!(stored.len(), emails.len(), "{platform}");
+        sb.assert_each_stored_once(platform, &emails);
+        assert_journal_agrees(&journal, &emails);
     }
 }
 
@@ -394,11 +373,7 @@ fn bitbybit_lost_answers_are_settled_by_lookup_not_resent() {
     args.extend(["--max-retries", "20"]);
     let out = run(&args, &env_for("bitbybit"));
     assert_eq!(out.status.code(), Some(0));
-    let stored = sb.email_counts("bitbybit");
-    for e in &emails {
-        assert_eq!(stored.get(e), Some(&1), "{e} stored exactly once");
-    }
-    assert_eq!(stored.len(), emails.len());
+    sb.assert_each_stored_once("bitbybit", &emails);
 }
 
 /// Crash test: kill -9 the import at random moments, resume each time; in the
@@ -460,20 +435,8 @@ fn kill_9_at_random_moments_then_resume_stores_every_record_exactly_once() {
     // Finish the run.
     let out = run(&["resume", journal.to_str().unwrap(), "--quiet"], &env);
     assert_eq!(out.status.code(), Some(0));
-    let stored = sb.email_counts("bigcommerce");
-    let outcomes = journal_outcomes(&journal);
-    for e in &emails {
-        assert_eq!(stored.get(e), Some(&1), "{e} stored exactly once");
-        assert!(
-            matches!(
-                outcomes.get(e).map(String::as_str),
-                Some("created") | Some("exists")
-            ),
-            "journal agrees for {e}: {:?}",
-            outcomes.get(e)
-        );
-    }
-    assert_eq!(stored.len(), emails.len());
+    sb.assert_each_stored_once("bigcommerce", &emails);
+    assert_journal_agrees(&journal, &emails);
 }
 
 #[test]

@@ -44,6 +44,25 @@ impl Sandbox {
         self.handle().customers(platform)
     }
 
+    /// Asserts that the sandbox holds each of `emails` exactly once on
+    /// `platform`, and nothing else.
+    #[track_caller]
+    pub fn assert_each_stored_once(&self, platform: &str, emails: &[String]) {
+        let stored = self.email_counts(platform);
+        for e in emails {
+            assert_eq!(
+                stored.get(e),
+                Some(&1),
+                "{platform}: {e} stored exactly once"
+            );
+        }
+        assert_eq!(
+            stored.len(),
+            emails.len(),
+            "{platform}: nothing else stored"
+        );
+    }
+
     /// Stored emails → how many times each is stored.
     pub fn email_counts(&self, platform: &str) -> HashMap<String, usize> {
         let mut m = HashMap::new();
@@ -181,4 +200,18 @@ pub fn import_args<'a>(
         "--timeout",
         "3",
     ]
+}
+
+/// Asserts that the journal's last word on each of `emails` is `created` or
+/// `exists`: it agrees with a sandbox holding every one of them.
+#[track_caller]
+pub fn assert_journal_agrees(journal: &Path, emails: &[String]) {
+    let outcomes = journal_outcomes(journal);
+    for e in emails {
+        let o = outcomes.get(e).map(String::as_str);
+        assert!(
+            matches!(o, Some("created") | Some("exists")),
+            "journal says {o:?} for {e}"
+        );
+    }
 }
