@@ -331,12 +331,7 @@ impl Writer {
         let request = self
             .platform
             .create_customers(&self.config.endpoint, &customers);
-        let mut backoff = ExponentialBuilder::default()
-            .with_min_delay(self.config.min_backoff)
-            .with_max_delay(self.config.max_backoff)
-            .with_jitter()
-            .without_max_times()
-            .build();
+        let mut backoff = self.backoff();
         let mut attempt: u32 = 0;
         let mut doubt = false;
         loop {
@@ -463,6 +458,17 @@ impl Writer {
                 }
             }
         }
+    }
+
+    /// Exponential backoff with jitter between the configured bounds, for
+    /// the retries of one request (a send or a lookup).
+    fn backoff(&self) -> impl Iterator<Item = Duration> + use<> {
+        ExponentialBuilder::default()
+            .with_min_delay(self.config.min_backoff)
+            .with_max_delay(self.config.max_backoff)
+            .with_jitter()
+            .without_max_times()
+            .build()
     }
 
     /// Reads an answer: follows its quota headers, then asks the platform.
@@ -636,7 +642,8 @@ impl Writer {
         let request = self
             .platform
             .lookup(&self.config.endpoint, &[key.as_str()])?;
-        for attempt in 0..=self.config.max_retries {
+        let mut backoff = self.backoff();
+        for _ in 0..=self.config.max_retries {
             if self.stop.is_stopping() {
                 return None;
             }
@@ -663,8 +670,8 @@ impl Writer {
                 }
                 Err(e) => tracing::debug!(message = "lookup failed", ?e),
             }
-            let delay = self.config.min_backoff * 2u32.saturating_pow(attempt.min(8));
-            tokio::time::sleep(delay.min(self.config.max_backoff)).await;
+            let delay = backoff.next().unwrap_or(self.config.max_backoff);
+            tokio::time::sleep(delay).await;
         }
         None
     }
