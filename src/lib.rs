@@ -28,6 +28,7 @@ pub mod journal;
 
 pub mod mapping;
 pub mod model;
+pub mod order;
 pub mod plan;
 pub mod platform;
 pub mod read;

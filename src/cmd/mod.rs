@@ -6,6 +6,7 @@ pub mod common;
 pub mod ids;
 pub mod import;
 pub mod mapping;
+pub mod orders;
 pub mod presets;
 pub mod reconcile;
 pub mod rejects;

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::Args as ClapArgs;
 
 use super::common::{SourceArgs, TargetArgs};
+use super::orders::{Entity, OrderArgs};
 use crate::error::{CliError, Exit};
 use crate::report::{self, Context, Outputs, Report};
 use crate::validate::pipeline::{self, CheckOptions};
@@ -19,6 +20,9 @@ pub struct Args {
 
     #[command(flatten)]
     target: TargetArgs,
+
+    #[command(flatten)]
+    orders: OrderArgs,
 
     /// Treat every warning as a violation.
     #[arg(long)]
@@ -43,14 +47,25 @@ pub struct Args {
 
 /// Runs `storeload validate`.
 pub fn run(args: Args) -> Result<Exit, CliError> {
-    let platform = args.target.to.platform();
-    let (mut input, mapping) = args.source.open()?;
-    let context = Context::new(&input, &mapping, platform);
     let outputs = Outputs {
         json: args.json,
         rejects: args.rejects,
         html: args.html,
     };
+    args.orders.check(args.target.to)?;
+    if args.orders.entity == Entity::Orders {
+        return super::orders::validate(
+            &args.source,
+            args.target.to,
+            &args.orders,
+            args.strict,
+            &outputs,
+            args.quiet,
+        );
+    }
+    let platform = args.target.to.platform();
+    let (mut input, mapping) = args.source.open()?;
+    let context = Context::new(&input, &mapping, platform);
     refuse_overwriting_input(&input, &outputs)?;
     let mut report = Report::new(&context, &input, platform, &outputs)?;
     let records = std::mem::replace(&mut input.records, crate::read::Records::empty());
@@ -62,16 +77,8 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
         true
     });
     let summary = report.finish()?;
-    let mut text = report::terminal(&context, platform, &summary);
-    if args.quiet {
-        text = text
-            .lines()
-            .skip_while(|l| !l.starts_with("rows read"))
-            .collect::<Vec<_>>()
-            .join("\n")
-            + "\n";
-    }
-    super::print(&text)?;
+    let text = report::terminal(&context, platform, &summary);
+    super::print(&quiet_text(text, args.quiet))?;
     Ok(if summary.invalid == 0 {
         Exit::Ok
     } else {
@@ -79,9 +86,24 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
     })
 }
 
+/// The terminal report, or with `--quiet` only its counts onwards.
+pub fn quiet_text(text: String, quiet: bool) -> String {
+    if !quiet {
+        return text;
+    }
+    text.lines()
+        .skip_while(|l| !l.starts_with("rows read") && !l.starts_with("orders read"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
 /// Refuses a report path that is the input itself: creating the report
 /// would empty the file while it is being read.
-fn refuse_overwriting_input(input: &crate::read::Input, outputs: &Outputs) -> Result<(), CliError> {
+pub fn refuse_overwriting_input(
+    input: &crate::read::Input,
+    outputs: &Outputs,
+) -> Result<(), CliError> {
     let Some(input_path) = input.path.as_deref() else {
         return Ok(());
     };

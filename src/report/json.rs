@@ -1,7 +1,10 @@
 //! The JSON report, for machines: written as records stream past, so every
 //! violation is in it however large the input. Shape (stable, documented in
 //! the README):
-//! `{"storeload_report":1,"context":{…},"violations":[{record,line,field,rule,message,severity},…],"summary":{…}}`
+//! `{"storeload_report":1,"context":{…},"violations":[{record,line,field,rule,message,severity},…],"summary":{…}}`;
+//! an orders report adds, before the summary, `"orders":[{order,line,valid,customer},…]`
+//! saying how each order names its customer (spooled beside the report
+//! while the violations stream, then copied in).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -19,6 +22,8 @@ pub struct JsonReport {
     out: BufWriter<File>,
     path: String,
     first: bool,
+    /// Orders: the per-order lines, spooled until the violations are done.
+    orders: Option<(BufWriter<File>, std::path::PathBuf, bool)>,
 }
 
 impl JsonReport {
@@ -31,6 +36,7 @@ impl JsonReport {
             out: BufWriter::new(file),
             path: shown,
             first: true,
+            orders: None,
         };
         let ctx = serde_json::to_string(context).map_err(|e| r.err(e))?;
         write!(
@@ -57,10 +63,41 @@ impl JsonReport {
         Ok(())
     }
 
+    /// Appends one order's entry to the `orders` list.
+    pub fn add_order(&mut self, entry: &serde_json::Value) -> Result<(), CliError> {
+        if self.orders.is_none() {
+            let mut spool = std::path::PathBuf::from(&self.path).into_os_string();
+            spool.push(".orders-part");
+            let spool = std::path::PathBuf::from(spool);
+            let file = File::create(&spool).map_err(|e| self.err(e))?;
+            self.orders = Some((BufWriter::new(file), spool, true));
+        }
+        let result = match &mut self.orders {
+            Some((w, _, first)) => {
+                let sep: &[u8] = if *first { b"" } else { b",\n" };
+                *first = false;
+                w.write_all(sep)
+                    .and_then(|_| serde_json::to_writer(&mut *w, entry).map_err(Into::into))
+            }
+            None => Ok(()),
+        };
+        result.map_err(|e| self.err(e))
+    }
+
     /// Writes the summary and closes the document.
     pub fn finish(mut self, summary: &Summary) -> Result<(), CliError> {
+        self.out.write_all(b"]").map_err(|e| self.err(e))?;
+        if let Some((w, spool, _)) = self.orders.take() {
+            let copied = w.into_inner().map_err(|e| e.into_error()).and_then(|_| {
+                self.out.write_all(b",\"orders\":[")?;
+                std::io::copy(&mut File::open(&spool)?, &mut self.out)?;
+                self.out.write_all(b"]")
+            });
+            let _ = std::fs::remove_file(&spool);
+            copied.map_err(|e| self.err(e))?;
+        }
         let s = serde_json::to_string(summary).map_err(|e| self.err(e))?;
-        writeln!(self.out, "],\"summary\":{s}}}").map_err(|e| self.err(e))?;
+        writeln!(self.out, ",\"summary\":{s}}}").map_err(|e| self.err(e))?;
         self.out.flush().map_err(|e| self.err(e))
     }
 }

@@ -15,10 +15,12 @@ use serde::Serialize;
 
 use crate::error::CliError;
 use crate::mapping::{Field, Mapping};
+use crate::order::mapping::OrderMapping;
+use crate::order::pipeline::CheckedOrder;
 use crate::platform::Platform;
-use crate::read::Input;
-use crate::validate::Severity;
+use crate::read::{Input, RawRecord};
 use crate::validate::pipeline::Checked;
+use crate::validate::{Severity, Violation};
 
 /// Example lines kept per rule for the terminal report.
 const EXAMPLES_PER_RULE: usize = 3;
@@ -60,6 +62,10 @@ pub struct Summary {
     pub by_rule: BTreeMap<&'static str, RuleCount>,
     /// What an import would send.
     pub would_send: WouldSend,
+    /// Orders: valid orders by how they name their customer (`customerId`,
+    /// `journal`, `inline`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub customer_links: BTreeMap<&'static str, u64>,
 }
 
 /// Where the optional report files go.
@@ -86,6 +92,8 @@ pub struct Report {
 /// Describes the input, platform and mapping for every report format.
 #[derive(Debug, Clone, Serialize)]
 pub struct Context {
+    /// What the input holds: `customers` or `orders`.
+    pub entity: &'static str,
     /// The input's path or `stdin`.
     pub input: String,
     /// `csv` or `jsonl`.
@@ -124,6 +132,7 @@ impl Context {
     /// The context of a run over `input` with `mapping` into `platform`.
     pub fn new(input: &Input, mapping: &Mapping, platform: &dyn Platform) -> Self {
         Context {
+            entity: "customers",
             input: input.label.clone(),
             format: input.format,
             platform: platform.id().as_str(),
@@ -163,6 +172,33 @@ impl Context {
     }
 }
 
+impl Context {
+    /// The context of an orders run over `input` with `mapping`.
+    pub fn for_orders(input: &Input, mapping: &OrderMapping, platform: &dyn Platform) -> Self {
+        Context {
+            entity: "orders",
+            input: input.label.clone(),
+            format: input.format,
+            platform: platform.id().as_str(),
+            mapping: mapping.origin.clone(),
+            fields: mapping
+                .describe()
+                .into_iter()
+                .map(|(field, source)| FieldSource { field, source })
+                .collect(),
+            unmapped: mapping.unmapped.clone(),
+            ignored: mapping
+                .ignored
+                .iter()
+                .map(|(c, why)| IgnoredColumn {
+                    column: c.clone(),
+                    reason: (*why).to_string(),
+                })
+                .collect(),
+        }
+    }
+}
+
 impl Report {
     /// Opens every requested output file; fails before any work when one
     /// cannot be created.
@@ -187,6 +223,12 @@ impl Report {
             .as_deref()
             .map(|p| html::HtmlReport::create(p, context))
             .transpose()?;
+        // An order is one request (specs: POST /orders takes one).
+        let batch_size = if context.entity == "orders" {
+            1
+        } else {
+            platform.batch_size()
+        };
         Ok(Report {
             summary: Summary {
                 rows_read: 0,
@@ -197,10 +239,11 @@ impl Report {
                 would_send: WouldSend {
                     records: 0,
                     requests: 0,
-                    batch_size: platform.batch_size(),
+                    batch_size,
                 },
+                customer_links: BTreeMap::new(),
             },
-            batch_size: platform.batch_size(),
+            batch_size,
             json,
             rejects,
             html,
@@ -211,21 +254,49 @@ impl Report {
     /// Counts one checked record and writes it to the report files. An I/O
     /// error is kept and returned by `finish`; later records are still counted.
     pub fn add(&mut self, c: &Checked) {
+        self.add_parts(std::slice::from_ref(&c.raw), &c.findings, c.is_valid());
+    }
+
+    /// Counts one checked order, writes it to the report files and, in the
+    /// JSON report, says how it names its customer.
+    pub fn add_order(&mut self, c: &CheckedOrder) {
+        let valid = c.is_valid();
+        self.add_parts(&c.raw.rows, &c.findings, valid);
+        let link = c.link.as_ref().filter(|_| valid);
+        if let Some(l) = link {
+            *self.summary.customer_links.entry(l.label()).or_insert(0) += 1;
+        }
+        if self.error.is_none()
+            && let Some(j) = &mut self.json
+        {
+            let entry = serde_json::json!({
+                "order": c.order.as_ref().and_then(|o| o.key.clone()),
+                "line": c.raw.line(),
+                "lines": c.raw.rows.len(),
+                "valid": valid,
+                "customer": link,
+            });
+            if let Err(e) = j.add_order(&entry) {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    fn add_parts(&mut self, rows: &[RawRecord], findings: &[Violation], valid: bool) {
         let s = &mut self.summary;
         s.rows_read += 1;
-        let valid = c.is_valid();
         if valid {
             s.valid += 1;
         } else {
             s.invalid += 1;
         }
-        if valid && !c.findings.is_empty() {
+        if valid && !findings.is_empty() {
             s.with_warnings += 1;
         }
-        for (i, v) in c.findings.iter().enumerate() {
+        for (i, v) in findings.iter().enumerate() {
             // Counted once per record: two addresses without a city are one
             // record to fix, and one example line.
-            if c.findings[..i].iter().any(|w| w.rule == v.rule) {
+            if findings[..i].iter().any(|w| w.rule == v.rule) {
                 continue;
             }
             let entry = s.by_rule.entry(v.rule).or_insert_with(|| RuleCount {
@@ -243,13 +314,13 @@ impl Report {
         }
         let result = (|| -> Result<(), CliError> {
             if let Some(j) = &mut self.json {
-                j.add(&c.findings)?;
+                j.add(findings)?;
             }
             if let Some(h) = &mut self.html {
-                h.add(&c.findings);
+                h.add(findings);
             }
             if !valid && let Some(r) = &mut self.rejects {
-                r.add(c)?;
+                r.add_rows(rows, findings)?;
             }
             Ok(())
         })();
@@ -312,7 +383,17 @@ pub fn terminal(context: &Context, platform: &dyn Platform, s: &Summary) -> Stri
         let _ = writeln!(out, "left out on purpose: \"{}\" ({})", i.column, i.reason);
     }
     let _ = writeln!(out);
-    let _ = writeln!(out, "rows read  {:>10}", s.rows_read);
+    let noun = if context.entity == "orders" {
+        "order"
+    } else {
+        "customer"
+    };
+    let read = if context.entity == "orders" {
+        "orders read"
+    } else {
+        "rows read"
+    };
+    let _ = writeln!(out, "{read:<11}{:>10}", s.rows_read);
     let _ = writeln!(out, "valid      {:>10}", s.valid);
     let _ = writeln!(out, "invalid    {:>10}", s.invalid);
     if s.with_warnings > 0 {
@@ -351,10 +432,20 @@ pub fn terminal(context: &Context, platform: &dyn Platform, s: &Summary) -> Stri
             let _ = writeln!(out, "  {rule:<width$}  {:>8}   line {lines}{more}", r.count);
         }
     }
+    if !s.customer_links.is_empty() {
+        let by = |k: &str| s.customer_links.get(k).copied().unwrap_or(0);
+        let _ = writeln!(
+            out,
+            "\ncustomers of valid orders: by customerId column {} · from the customers journal {} · inline customer (found or created by bitbybit) {}",
+            by("customerId"),
+            by("journal"),
+            by("inline")
+        );
+    }
     let w = &s.would_send;
     let _ = writeln!(
         out,
-        "\nan import would send {} customer{} in {} request{} ({} per request)",
+        "\nan import would send {} {noun}{} in {} request{} ({} per request)",
         w.records,
         if w.records == 1 { "" } else { "s" },
         w.requests,

@@ -11,8 +11,8 @@ use std::path::Path;
 
 use crate::error::CliError;
 use crate::read::{Format, Input, RawBody, RawRecord};
-use crate::validate::Severity;
 use crate::validate::pipeline::Checked;
+use crate::validate::{Severity, Violation};
 
 /// A rejects file being written.
 pub struct Rejects {
@@ -80,14 +80,22 @@ impl Rejects {
 
     /// Writes one invalid record.
     pub fn add(&mut self, c: &Checked) -> Result<(), CliError> {
-        let errors = c
-            .findings
+        self.add_rows(std::slice::from_ref(&c.raw), &c.findings)
+    }
+
+    /// Writes the rows of one invalid record (an order has one per line
+    /// item), each with the record's errors.
+    pub fn add_rows(&mut self, rows: &[RawRecord], findings: &[Violation]) -> Result<(), CliError> {
+        let errors = findings
             .iter()
             .filter(|v| v.severity == Severity::Violation)
             .map(|v| format!("{}: {}", v.rule, strip_line(&v.message)))
             .collect::<Vec<_>>()
             .join("; ");
-        self.write_row(&c.raw, None, &errors)
+        for raw in rows {
+            self.write_row(raw, None, &errors)?;
+        }
+        Ok(())
     }
 
     /// Writes one record as read, with its line, its stage (for a staged

@@ -64,13 +64,46 @@ impl Findings {
         self.push(field.into(), rule, message, Severity::Warning);
     }
 
+    /// Adds a violation found on `line` (a later row of a many-row record).
+    pub fn violation_on(
+        &mut self,
+        line: u64,
+        field: impl Into<String>,
+        rule: &'static str,
+        message: String,
+    ) {
+        self.push_on(line, field.into(), rule, message, Severity::Violation);
+    }
+
+    /// Adds a warning found on `line` (a later row of a many-row record).
+    pub fn warning_on(
+        &mut self,
+        line: u64,
+        field: impl Into<String>,
+        rule: &'static str,
+        message: String,
+    ) {
+        self.push_on(line, field.into(), rule, message, Severity::Warning);
+    }
+
     fn push(&mut self, field: String, rule: &'static str, message: String, severity: Severity) {
+        self.push_on(self.line, field, rule, message, severity);
+    }
+
+    fn push_on(
+        &mut self,
+        line: u64,
+        field: String,
+        rule: &'static str,
+        message: String,
+        severity: Severity,
+    ) {
         self.items.push(Violation {
             record: self.record,
-            line: self.line,
+            line,
             field,
             rule,
-            message: format!("line {}: {message}", self.line),
+            message: format!("line {line}: {message}"),
             severity,
         });
     }

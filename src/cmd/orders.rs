@@ -1,0 +1,175 @@
+//! `--entity orders` for `validate` and `import`: the options orders add
+//! (`--variants`, `--customers-journal`), the refusal on platforms without
+//! orders, and the orders side of `validate`. The import's side is in
+//! `import.rs`, which shares everything else with customers.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use clap::Args as ClapArgs;
+use serde::{Deserialize, Serialize};
+
+use super::common::SourceArgs;
+use crate::error::{CliError, Exit};
+use crate::order::group::{Groups, split_keys};
+use crate::order::link::{Customers, Variants};
+use crate::order::mapping::OrderMapping;
+use crate::order::pipeline::{self, OrderContext};
+use crate::order::rules::Links;
+use crate::platform::PlatformId;
+use crate::read::{self, Input, ReadOptions};
+use crate::report::{self, Context, Outputs, Report};
+
+/// What an input holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Entity {
+    /// Customers (every platform).
+    #[default]
+    Customers,
+    /// Orders with line items and a shipping address (bitbybit only).
+    Orders,
+}
+
+impl Entity {
+    /// The name journals and reports use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entity::Customers => "customers",
+            Entity::Orders => "orders",
+        }
+    }
+}
+
+/// The options of `--entity orders`; recorded in the journal for `resume`.
+#[derive(Debug, Clone, Default, ClapArgs, Serialize, Deserialize)]
+pub struct OrderArgs {
+    /// What the input holds: customers, or orders (bitbybit only).
+    #[arg(long, value_enum, default_value_t = Entity::Customers)]
+    #[serde(default)]
+    pub entity: Entity,
+
+    /// Orders: a CSV `sku,product_variant_id` resolving line items' SKUs.
+    #[arg(long, value_name = "FILE.csv")]
+    #[serde(default)]
+    pub variants: Option<PathBuf>,
+
+    /// Orders: the journal of an earlier customers import into bitbybit;
+    /// each order goes to the customer id it journaled for the order's
+    /// email (else phone).
+    #[arg(long, value_name = "JOURNAL")]
+    #[serde(default)]
+    pub customers_journal: Option<PathBuf>,
+}
+
+impl OrderArgs {
+    /// Refuses orders where the platform takes none, and the orders
+    /// options without `--entity orders`.
+    pub fn check(&self, to: PlatformId) -> Result<(), CliError> {
+        if self.entity == Entity::Customers {
+            if self.variants.is_some() || self.customers_journal.is_some() {
+                return Err(CliError::usage(
+                    "--variants and --customers-journal are for orders: add --entity orders",
+                ));
+            }
+            return Ok(());
+        }
+        if to != PlatformId::Bitbybit {
+            return Err(CliError::usage(format!(
+                "orders are supported for bitbybit only: {} has no create-order endpoint in the API storeload follows. Import customers there, or use --to bitbybit",
+                to.platform().display_name()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Loads the variants file and the customers journal, when given.
+    pub fn load(&self) -> Result<(Option<Variants>, Option<Customers>), CliError> {
+        let variants = self.variants.as_deref().map(Variants::load).transpose()?;
+        let customers = self
+            .customers_journal
+            .as_deref()
+            .map(Customers::load)
+            .transpose()?;
+        Ok((variants, customers))
+    }
+}
+
+/// Opens an orders input and chooses its mapping.
+pub fn open(source: &SourceArgs) -> Result<(Input, OrderMapping), CliError> {
+    let input = read::open(
+        &source.input,
+        &ReadOptions {
+            format: source.format,
+            delimiter: source.delimiter,
+        },
+    )?;
+    let mapping =
+        OrderMapping::choose(&input, source.preset.as_deref(), source.mapping.as_deref())?;
+    Ok((input, mapping))
+}
+
+/// The first pass over a file input: the keys whose orders are not
+/// together. `None` for stdin, which cannot be read twice (a later part is
+/// then refused, the first part not).
+pub fn first_pass(
+    source: &SourceArgs,
+    input: &Input,
+    mapping: &OrderMapping,
+) -> Result<Option<HashMap<String, Vec<u64>>>, CliError> {
+    if input.path.is_none() {
+        return Ok(None);
+    }
+    let again = read::open(
+        &source.input,
+        &ReadOptions {
+            format: source.format,
+            delimiter: source.delimiter,
+        },
+    )?;
+    Ok(Some(split_keys(
+        Groups::new(again.records, mapping),
+        mapping,
+    )))
+}
+
+/// `storeload validate --entity orders`.
+pub fn validate(
+    source: &SourceArgs,
+    to: PlatformId,
+    orders: &OrderArgs,
+    strict: bool,
+    outputs: &Outputs,
+    quiet: bool,
+) -> Result<Exit, CliError> {
+    orders.check(to)?;
+    let platform = to.platform();
+    let (variants, customers) = orders.load()?;
+    let (mut input, mapping) = open(source)?;
+    let split = first_pass(source, &input, &mapping)?;
+    let context = Context::for_orders(&input, &mapping, platform);
+    super::validate::refuse_overwriting_input(&input, outputs)?;
+    let mut report = Report::new(&context, &input, platform, outputs)?;
+    let records = std::mem::replace(&mut input.records, read::Records::empty());
+    let ctx = OrderContext {
+        mapping: &mapping,
+        links: Links {
+            variants: variants.as_ref(),
+            customers: customers.as_ref(),
+        },
+        split: split.as_ref(),
+        strict,
+    };
+    pipeline::run(records, &ctx, |checked| {
+        report.add_order(&checked);
+        true
+    });
+    let summary = report.finish()?;
+    let text = report::terminal(&context, platform, &summary);
+    super::print(&super::validate::quiet_text(text, quiet))?;
+    Ok(if summary.invalid == 0 {
+        Exit::Ok
+    } else {
+        Exit::Incomplete
+    })
+}

@@ -1,0 +1,363 @@
+//! The rules an order must pass before it is sent, each traced to
+//! specs/bitbybit-create-order.openapi.md (and DECISIONS.md "Orders" for
+//! customer linking): at least one line item, each with a product variant
+//! and an integer quantity ≥ 1; a shipping address with firstName,
+//! lastName, phone, address1, city, province and zip; a customerId or a
+//! customer with firstName and lastName (found or created by email or
+//! phone); email syntax where given.
+
+use super::link::{Customers, Known, Variants};
+use super::{CustomerLink, Order};
+use crate::validate::Findings;
+use crate::values::is_valid_email;
+
+/// What the rules need besides the order.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Links<'a> {
+    /// `--variants`: SKU → product variant id.
+    pub variants: Option<&'a Variants>,
+    /// `--customers-journal`: email/phone → customer id.
+    pub customers: Option<&'a Customers>,
+}
+
+/// A quantity as the spec wants it: a whole number ≥ 1 (`"2"`, `2`); a
+/// spreadsheet's `2.0` is accepted as 2.
+pub fn parse_quantity(q: &str) -> Option<u64> {
+    let q = q.trim();
+    let whole = q
+        .strip_suffix(".0")
+        .or_else(|| q.strip_suffix(".00"))
+        .unwrap_or(q);
+    whole.parse::<u64>().ok().filter(|n| *n >= 1)
+}
+
+/// Checks `order`, resolving SKUs in place, and returns how it names its
+/// customer (`None` when it cannot).
+pub fn check(order: &mut Order, links: Links<'_>, f: &mut Findings) -> Option<CustomerLink> {
+    if order.key.is_none() {
+        f.violation(
+            "order_key",
+            "order_key.required",
+            "the order key (Shopify: Name) is blank; every row of an order needs it, to group the rows and journal the order".into(),
+        );
+    }
+    check_line_items(order, links.variants, f);
+    check_shipping(order, f);
+    check_customer(order, links.customers, f)
+}
+
+fn check_line_items(order: &mut Order, variants: Option<&Variants>, f: &mut Findings) {
+    if order.line_items.is_empty() {
+        f.violation(
+            "lineItems",
+            "line_items.required",
+            "the order has no line items; bitbybit needs at least one".into(),
+        );
+    }
+    for (i, item) in order.line_items.iter_mut().enumerate() {
+        let line = item.line;
+        if item.variant_id.is_none() {
+            match (&item.sku, variants) {
+                (None, _) => f.violation_on(
+                    line,
+                    format!("lineItems[{i}].productVariantId"),
+                    "line_item.product_variant_id.required",
+                    format!(
+                        "line item {} has neither a product variant id nor a SKU; map one",
+                        i + 1
+                    ),
+                ),
+                (Some(sku), None) => f.violation_on(
+                    line,
+                    format!("lineItems[{i}].productVariantId"),
+                    "line_item.variants_needed",
+                    format!(
+                        "line item {} names SKU \"{sku}\": give --variants FILE.csv (sku,product_variant_id) to resolve it to a product variant id",
+                        i + 1
+                    ),
+                ),
+                (Some(sku), Some(v)) => match v.get(sku) {
+                    Some(id) => item.variant_id = Some(id.to_string()),
+                    None => f.violation_on(
+                        line,
+                        format!("lineItems[{i}].productVariantId"),
+                        "line_item.sku_unknown",
+                        format!(
+                            "SKU \"{sku}\" is not in {}; add it (sku,product_variant_id) or fix the SKU",
+                            v.label
+                        ),
+                    ),
+                },
+            }
+        }
+        match item.quantity.as_deref() {
+            None => f.violation_on(
+                line,
+                format!("lineItems[{i}].quantity"),
+                "line_item.quantity.required",
+                format!("line item {} has no quantity", i + 1),
+            ),
+            Some(q) if parse_quantity(q).is_none() => f.violation_on(
+                line,
+                format!("lineItems[{i}].quantity"),
+                "line_item.quantity.invalid",
+                format!(
+                    "line item {} has quantity \"{q}\"; bitbybit needs a whole number of at least 1",
+                    i + 1
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
+}
+
+fn check_shipping(order: &Order, f: &mut Findings) {
+    let s = &order.shipping;
+    let required: [(&Option<String>, &str, &'static str); 7] = [
+        (
+            &s.first_name,
+            "firstName",
+            "shipping_address.first_name.required",
+        ),
+        (
+            &s.last_name,
+            "lastName",
+            "shipping_address.last_name.required",
+        ),
+        (&s.phone, "phone", "shipping_address.phone.required"),
+        (
+            &s.address1,
+            "address1",
+            "shipping_address.address1.required",
+        ),
+        (&s.city, "city", "shipping_address.city.required"),
+        (
+            &s.province,
+            "province",
+            "shipping_address.province.required",
+        ),
+        (&s.zip, "zip", "shipping_address.zip.required"),
+    ];
+    for (value, name, rule) in required {
+        if value.is_none() {
+            f.violation(
+                format!("shippingAddress.{name}"),
+                rule,
+                format!("the shipping address has no {name}; bitbybit requires it"),
+            );
+        }
+    }
+}
+
+fn check_customer(
+    order: &Order,
+    customers: Option<&Customers>,
+    f: &mut Findings,
+) -> Option<CustomerLink> {
+    let c = &order.customer;
+    if let Some(id) = &order.customer_id {
+        return Some(CustomerLink::Column { id: id.clone() });
+    }
+    if let Some(journal) = customers
+        && let Some((known, by)) = journal.find(c.email.as_deref(), c.phone.as_deref())
+    {
+        let who = match by {
+            "email" => c.email.clone().unwrap_or_default(),
+            _ => c.phone.clone().unwrap_or_default(),
+        };
+        return match known {
+            Known::Id(id) => Some(CustomerLink::Journal { id: id.clone() }),
+            Known::Unusable(state) => {
+                // DECISIONS.md: never an inline customer here; it would
+                // create a second one.
+                f.violation(
+                    "customer",
+                    "customer.not_linkable",
+                    format!(
+                        "the order's customer {who} is in the customers journal {} as {state}",
+                        journal.label
+                    ),
+                );
+                None
+            }
+        };
+    }
+    // The inline customer, which bitbybit finds or creates. Its email is
+    // sent only here, so only here can its syntax refuse the order.
+    let mut ok = true;
+    if let Some(e) = &c.email
+        && !is_valid_email(e)
+    {
+        ok = false;
+        f.violation(
+            "customer.email",
+            "customer.email.invalid",
+            format!("email \"{e}\" is not a valid address; fix it or leave it blank"),
+        );
+    }
+    for (value, name, rule) in [
+        (&c.first_name, "firstName", "customer.first_name.required"),
+        (&c.last_name, "lastName", "customer.last_name.required"),
+    ] {
+        if value.is_none() {
+            ok = false;
+            f.violation(
+                format!("customer.{name}"),
+                rule,
+                format!(
+                    "the order names no customer id{} and its customer has no {name}; bitbybit needs a customerId or a customer with firstName and lastName",
+                    if customers.is_some() { ", its customer is not in the customers journal," } else { "" }
+                ),
+            );
+        }
+    }
+    if c.email.is_none() && c.phone.is_none() {
+        ok = false;
+        f.violation(
+            "customer.email",
+            "customer.contact.required",
+            "the order's customer has neither email nor phone; bitbybit finds or creates the customer by one of them".into(),
+        );
+    }
+    ok.then_some(CustomerLink::Inline)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::order::{LineItem, OrderCustomer, ShippingAddress};
+
+    fn valid() -> Order {
+        Order {
+            key: Some("#1".into()),
+            customer: OrderCustomer {
+                first_name: Some("Ann".into()),
+                last_name: Some("Lee".into()),
+                email: Some("ann@example.com".into()),
+                phone: None,
+            },
+            line_items: vec![LineItem {
+                line: 2,
+                variant_id: Some("var_1".into()),
+                sku: None,
+                quantity: Some("1".into()),
+            }],
+            shipping: ShippingAddress {
+                first_name: Some("Ann".into()),
+                last_name: Some("Lee".into()),
+                phone: Some("+1 555".into()),
+                address1: Some("1 Main St".into()),
+                address2: None,
+                city: Some("Springfield".into()),
+                province: Some("IL".into()),
+                country: None,
+                zip: Some("62701".into()),
+            },
+            ..Order::default()
+        }
+    }
+
+    fn rules_of(mut o: Order) -> Vec<&'static str> {
+        let mut f = Findings::new(1, 2);
+        check(&mut o, Links::default(), &mut f);
+        f.items.iter().map(|v| v.rule).collect()
+    }
+
+    #[test]
+    fn a_complete_order_passes_inline() {
+        let mut o = valid();
+        let mut f = Findings::new(1, 2);
+        assert_eq!(
+            check(&mut o, Links::default(), &mut f),
+            Some(CustomerLink::Inline)
+        );
+        assert!(f.items.is_empty(), "{:?}", f.items);
+    }
+
+    #[test]
+    fn quantities_must_be_whole_and_at_least_one() {
+        assert_eq!(parse_quantity("3"), Some(3));
+        assert_eq!(parse_quantity(" 2.0 "), Some(2));
+        for bad in ["0", "-1", "1.5", "two", ""] {
+            assert_eq!(parse_quantity(bad), None, "{bad}");
+            let mut o = valid();
+            o.line_items[0].quantity = Some(bad.into());
+            assert_eq!(rules_of(o), ["line_item.quantity.invalid"], "{bad}");
+        }
+        let mut o = valid();
+        o.line_items[0].quantity = None;
+        assert_eq!(rules_of(o), ["line_item.quantity.required"]);
+    }
+
+    #[test]
+    fn each_shipping_field_the_spec_requires_is_checked() {
+        for (i, rule) in [
+            "shipping_address.first_name.required",
+            "shipping_address.last_name.required",
+            "shipping_address.phone.required",
+            "shipping_address.address1.required",
+            "shipping_address.city.required",
+            "shipping_address.province.required",
+            "shipping_address.zip.required",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut o = valid();
+            let s = &mut o.shipping;
+            *[
+                &mut s.first_name,
+                &mut s.last_name,
+                &mut s.phone,
+                &mut s.address1,
+                &mut s.city,
+                &mut s.province,
+                &mut s.zip,
+            ][i] = None;
+            assert_eq!(rules_of(o), [rule]);
+        }
+        let mut o = valid();
+        o.shipping.address2 = None;
+        o.shipping.country = None;
+        assert!(rules_of(o).is_empty(), "address2 and country are optional");
+    }
+
+    #[test]
+    fn line_items_need_a_variant_and_at_least_one_item() {
+        let mut o = valid();
+        o.line_items.clear();
+        assert_eq!(rules_of(o), ["line_items.required"]);
+        let mut o = valid();
+        o.line_items[0].variant_id = None;
+        assert_eq!(rules_of(o), ["line_item.product_variant_id.required"]);
+        let mut o = valid();
+        o.line_items[0].variant_id = None;
+        o.line_items[0].sku = Some("TEE".into());
+        assert_eq!(rules_of(o), ["line_item.variants_needed"]);
+    }
+
+    #[test]
+    fn the_customer_needs_an_id_or_names_and_a_contact() {
+        let mut o = valid();
+        o.customer.first_name = None;
+        assert_eq!(rules_of(o), ["customer.first_name.required"]);
+        let mut o = valid();
+        o.customer.last_name = None;
+        o.customer_id = Some("c_1".into());
+        let mut f = Findings::new(1, 2);
+        assert_eq!(
+            check(&mut o, Links::default(), &mut f),
+            Some(CustomerLink::Column { id: "c_1".into() })
+        );
+        assert!(f.items.is_empty());
+        let mut o = valid();
+        o.customer.email = None;
+        assert_eq!(rules_of(o), ["customer.contact.required"]);
+        let mut o = valid();
+        o.customer.email = Some("ann at example.com".into());
+        assert!(rules_of(o).contains(&"customer.email.invalid"));
+        let mut o = valid();
+        o.key = None;
+        assert_eq!(rules_of(o), ["order_key.required"]);
+    }
+}
