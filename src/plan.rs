@@ -8,6 +8,7 @@ use crate::cmd::common::SourceArgs;
 use crate::error::CliError;
 use crate::journal::RecordState;
 use crate::model::record_key;
+use crate::order::pipeline::OrderContext;
 use crate::platform::{Platform, QuotaHint, Rate};
 use crate::validate::pipeline::{self, CheckOptions};
 
@@ -131,6 +132,36 @@ pub fn dry_pass(
         true
     });
     Ok(f)
+}
+
+/// The orders' dry pass: counts what an import would send, one order per
+/// request.
+pub fn dry_pass_orders(
+    records: impl Iterator<Item = crate::read::RawRecord> + Send,
+    ctx: &OrderContext<'_>,
+    states: &HashMap<String, RecordState>,
+    unchanged: bool,
+) -> PlanFigures {
+    let mut f = PlanFigures {
+        batch_size: 1,
+        ..PlanFigures::default()
+    };
+    crate::order::pipeline::run(records, ctx, |c| {
+        f.read += 1;
+        match c.order.as_ref().and_then(|o| o.journal_key()) {
+            Some(key) if c.is_valid() => {
+                f.valid += 1;
+                if states.get(&key).is_some_and(|s| settled(s, unchanged)) {
+                    f.known += 1;
+                } else {
+                    f.to_send += 1;
+                }
+            }
+            _ => f.invalid += 1,
+        }
+        true
+    });
+    f
 }
 
 /// Whether the journal's state settles a record so it is not sent again:

@@ -12,17 +12,24 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use super::common::SourceArgs;
+use super::orders::{Entity, OrderArgs};
 use crate::error::{CliError, Exit};
 use crate::journal::{self, Entry, Header, Journal, JournalWriter, RecordState, Replay, Stage};
+use crate::mapping::Mapping;
 use crate::model::record_key;
-use crate::plan::{dry_pass, effective_rate, settled};
+use crate::order::link::{Customers, Variants};
+use crate::order::mapping::OrderMapping;
+use crate::order::pipeline::{self as order_pipeline, CheckedOrder, OrderContext};
+use crate::order::rules::Links;
+use crate::plan::{dry_pass, dry_pass_orders, effective_rate, settled};
 use crate::platform::{Credentials, Endpoint, Platform, PlatformId, Rate, bitbybit};
 use crate::read::Format;
 use crate::sandbox;
-use crate::validate::pipeline::{self, CheckOptions};
+use crate::validate::pipeline::{self, CheckOptions, Checked};
+use crate::validate::{Severity, Violation};
 use crate::writer::limit::Limiter;
 use crate::writer::progress::Progress;
-use crate::writer::{InDoubtPolicy, Stop, Tally, Work, Writer, WriterConfig};
+use crate::writer::{InDoubtPolicy, OrderWork, Payload, Stop, Tally, Work, Writer, WriterConfig};
 
 /// Arguments of `storeload import`.
 #[derive(Debug, ClapArgs)]
@@ -33,6 +40,9 @@ pub struct Args {
     /// The platform to import into.
     #[arg(long, value_enum)]
     to: PlatformId,
+
+    #[command(flatten)]
+    orders: OrderArgs,
 
     /// The checkpoint journal: created if missing, continued if present
     /// (records already created are skipped).
@@ -151,6 +161,9 @@ pub struct RunPlan {
     pub send: SendArgs,
     /// Whether the run went into the in-process sandbox.
     pub sandbox: bool,
+    /// `--entity`, `--variants`, `--customers-journal`.
+    #[serde(default)]
+    pub orders: OrderArgs,
 }
 
 impl RunPlan {
@@ -191,6 +204,7 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
         strict: args.strict,
         send: args.send,
         sandbox: args.sandbox,
+        orders: args.orders,
     };
     let exit = execute(&plan, &args.journal, Mode::Import, args.quiet, args.plan);
     let finished = matches!(
@@ -309,6 +323,14 @@ pub fn execute(
     plan_only: bool,
 ) -> Result<Exit, CliError> {
     let platform = plan.to.platform();
+    plan.orders.check(plan.to)?;
+    let ordering = plan.orders.entity == Entity::Orders;
+    if ordering && plan.send.in_doubt == Some(InDoubtPolicy::Lookup) {
+        return Err(CliError::usage(
+            "--in-doubt lookup: orders have no lookup; use skip (the default: in-doubt orders are listed) or resend",
+        ));
+    }
+    let links = plan.orders.load()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -370,7 +392,7 @@ pub fn execute(
         plan
     };
     let source = plan.source();
-    let (mut input, mapping) = source.open()?;
+    let (mut input, mapping) = open_mapped(&source, ordering)?;
     // The input's fingerprint is computed on its own thread while the
     // journal is replayed: on a resume of a large run they are the two long
     // reads before the first request.
@@ -381,10 +403,12 @@ pub fn execute(
         })
     });
     let options = serde_json::to_value(plan).unwrap_or_default();
-    let mapping_value = serde_json::json!({
-        "origin": mapping.origin.to_string(),
-        "fields": mapping.rules.iter().map(|(f, s)| serde_json::json!({"field": f.name(), "source": s.describe()})).collect::<Vec<_>>(),
-    });
+    let mapping_value = mapping.describe();
+    // Orders: the keys split across the file, found by a first pass.
+    let split = match &mapping {
+        Mapped::Orders(m) => super::orders::first_pass(&source, &input, m)?,
+        Mapped::Customers(_) => None,
+    };
     // Open (and lock) the journal first: its states decide what is known.
     let (existing, replay) = if journal_path.exists() {
         let (j, replay) =
@@ -445,7 +469,15 @@ pub fn execute(
     // A resume of an unchanged input reuses it (DECISIONS.md: no second
     // full validation before the first new request).
     if !(matches!(mode, Mode::Resume { .. }) && unchanged) {
-        let figures = dry_pass(&source, platform, plan.strict, &states, unchanged)?;
+        let figures = match &mapping {
+            Mapped::Customers(_) => dry_pass(&source, platform, plan.strict, &states, unchanged)?,
+            Mapped::Orders(m) => {
+                let (mut again, _) = super::orders::open(&source)?;
+                let records = std::mem::replace(&mut again.records, crate::read::Records::empty());
+                let ctx = order_context(m, &links, split.as_ref(), plan.strict);
+                dry_pass_orders(records, &ctx, &states, unchanged)
+            }
+        };
         let text = figures.render(platform, rate, plan.send.limit);
         if !quiet || plan_only {
             eprint!("{text}");
@@ -469,7 +501,7 @@ pub fn execute(
     let header = Header::new(
         next_run,
         plan.to.as_str(),
-        "customers",
+        plan.orders.entity.as_str(),
         fp.clone(),
         mapping_value,
         options,
@@ -509,10 +541,16 @@ pub fn execute(
         concurrency,
         timeout: Duration::from_secs(plan.send.timeout.max(1)),
         max_retries: plan.send.max_retries,
-        in_doubt: plan.send.in_doubt.unwrap_or(InDoubtPolicy::Lookup),
+        // DECISIONS.md: an order in doubt is skipped and listed by default.
+        in_doubt: plan.send.in_doubt.unwrap_or(if ordering {
+            InDoubtPolicy::Skip
+        } else {
+            InDoubtPolicy::Lookup
+        }),
         give_up_after: Duration::from_secs(plan.send.give_up_after),
         min_backoff: Duration::from_millis(250),
         max_backoff: Duration::from_secs(30),
+        batch_size: if ordering { 1 } else { platform.batch_size() },
     };
     let started = Instant::now();
     let tally = Arc::new(Tally::default());
@@ -557,7 +595,12 @@ pub fn execute(
         // the journal settled are skipped by number before they are mapped
         // or validated (DECISIONS.md "Speed"), so the first new request
         // does not wait for the whole file to be checked again.
-        let skip = settled_records(&states, same_input_throughout && matches!(mode, Mode::Resume { .. }));
+        // (Orders are numbered by group, not by row: they are not skipped
+        // by number.)
+        let skip = settled_records(
+            &states,
+            !ordering && same_input_throughout && matches!(mode, Mode::Resume { .. }),
+        );
         let records = {
             let rt = read_tally.clone();
             records.filter(move |r| match skip.get(&r.number) {
@@ -591,27 +634,18 @@ pub fn execute(
                     let batch = std::mem::take(rejected);
                     handle.block_on(jw.write(batch)).is_ok()
                 };
-                pipeline::run(records, &mapping, platform, CheckOptions { strict }, |c| {
+                let mut take = |item: ReadItem| -> bool {
                     rt.read.fetch_add(1, Ordering::Relaxed);
-                    if !c.is_valid() {
+                    if let Some(reasons) = item.rejected {
                         rt.invalid.fetch_add(1, Ordering::Relaxed);
-                        let key = format!("invalid:{fp_tag}:{}", c.raw.line);
+                        let key = format!("invalid:{fp_tag}:{}", item.line);
                         if !states.get(&key).is_some_and(RecordState::is_final) {
                             rejected.push(Entry::Rejected(journal::Rejected {
                                 key,
-                                record: c.raw.number,
-                                line: c.raw.line,
+                                record: item.number,
+                                line: item.line,
                                 stage: Stage::Validate,
-                                reasons: c
-                                    .findings
-                                    .iter()
-                                    .filter(|v| v.severity == crate::validate::Severity::Violation)
-                                    .map(|v| journal::Reason {
-                                        field: v.field.clone(),
-                                        rule: v.rule.to_string(),
-                                        message: v.message.clone(),
-                                    })
-                                    .collect(),
+                                reasons,
                             }));
                             if rejected.len() >= 512 && !flush(&mut rejected) {
                                 return false;
@@ -620,10 +654,9 @@ pub fn execute(
                         return !stop.is_stopping();
                     }
                     rt.valid.fetch_add(1, Ordering::Relaxed);
-                    let Some(customer) = c.customer else {
+                    let Some((key, payload)) = item.work else {
                         return true;
                     };
-                    let key = record_key(&customer);
                     let sent_before = match states.get(&key) {
                         Some(s) if settled(s, unchanged) => {
                             rt.known.fetch_add(1, Ordering::Relaxed);
@@ -643,16 +676,27 @@ pub fn execute(
                     tally.queued.fetch_add(1, Ordering::Relaxed);
                     let work = Work {
                         key,
-                        record: c.raw.number,
-                        line: c.raw.line,
-                        customer,
+                        record: item.number,
+                        line: item.line,
+                        payload,
                         sent_before,
                     };
                     if tx.blocking_send(work).is_err() {
                         return false;
                     }
                     !stop.is_stopping()
-                });
+                };
+                match &mapping {
+                    Mapped::Customers(m) => {
+                        pipeline::run(records, m, platform, CheckOptions { strict }, |c| {
+                            take(ReadItem::customer(c))
+                        });
+                    }
+                    Mapped::Orders(m) => {
+                        let ctx = order_context(m, &links, split.as_ref(), strict);
+                        order_pipeline::run(records, &ctx, |o| take(ReadItem::order(o)));
+                    }
+                }
                 flush(&mut rejected)
             })
         };
@@ -817,6 +861,122 @@ fn settled_records(
                 }
             );
             (s.record(), valid)
+        })
+        .collect()
+}
+
+/// The input's mapping: customers or orders.
+enum Mapped {
+    Customers(Mapping),
+    Orders(OrderMapping),
+}
+
+impl Mapped {
+    /// The mapping as the journal's header records it.
+    fn describe(&self) -> serde_json::Value {
+        let (origin, fields): (String, Vec<(String, String)>) = match self {
+            Mapped::Customers(m) => (
+                m.origin.to_string(),
+                m.rules
+                    .iter()
+                    .map(|(f, s)| (f.name(), s.describe()))
+                    .collect(),
+            ),
+            Mapped::Orders(m) => (m.origin.clone(), m.describe()),
+        };
+        serde_json::json!({
+            "origin": origin,
+            "fields": fields.iter().map(|(f, s)| serde_json::json!({"field": f, "source": s})).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// Opens the input with the mapping its entity needs.
+fn open_mapped(
+    source: &SourceArgs,
+    ordering: bool,
+) -> Result<(crate::read::Input, Mapped), CliError> {
+    if ordering {
+        let (input, m) = super::orders::open(source)?;
+        Ok((input, Mapped::Orders(m)))
+    } else {
+        let (input, m) = source.open()?;
+        Ok((input, Mapped::Customers(m)))
+    }
+}
+
+/// The orders pipeline's context for this run.
+fn order_context<'a>(
+    mapping: &'a OrderMapping,
+    links: &'a (Option<Variants>, Option<Customers>),
+    split: Option<&'a std::collections::HashMap<String, Vec<u64>>>,
+    strict: bool,
+) -> OrderContext<'a> {
+    OrderContext {
+        mapping,
+        links: Links {
+            variants: links.0.as_ref(),
+            customers: links.1.as_ref(),
+        },
+        split,
+        strict,
+    }
+}
+
+/// One checked record (a customer or an order) as the import takes it:
+/// refused with reasons, or a journal key and what to send.
+struct ReadItem {
+    number: u64,
+    line: u64,
+    rejected: Option<Vec<journal::Reason>>,
+    work: Option<(String, Payload)>,
+}
+
+impl ReadItem {
+    fn customer(c: Checked) -> ReadItem {
+        let valid = c.is_valid();
+        ReadItem {
+            number: c.raw.number,
+            line: c.raw.line,
+            rejected: (!valid).then(|| reasons(&c.findings)),
+            work: c
+                .customer
+                .filter(|_| valid)
+                .map(|customer| (record_key(&customer), Payload::Customer(customer))),
+        }
+    }
+
+    fn order(o: CheckedOrder) -> ReadItem {
+        let valid = o.is_valid();
+        let work = match (&o.order, &o.link) {
+            (Some(order), Some(link)) if valid => order.journal_key().map(|key| {
+                let payload = Payload::Order(OrderWork {
+                    body: order.body(link),
+                    email: order.customer.email.clone(),
+                    phone: order.customer.phone.clone(),
+                });
+                (key, payload)
+            }),
+            _ => None,
+        };
+        ReadItem {
+            number: o.raw.number,
+            line: o.raw.line(),
+            rejected: (!valid).then(|| reasons(&o.findings)),
+            work,
+        }
+    }
+}
+
+/// The violations of a refused record, as the journal keeps them.
+fn reasons(findings: &[Violation]) -> Vec<journal::Reason> {
+    findings
+        .iter()
+        .filter(|v| v.severity == Severity::Violation)
+        .map(|v| journal::Reason {
+            field: v.field.clone(),
+            rule: v.rule.to_string(),
+            message: v.message.clone(),
         })
         .collect()
 }

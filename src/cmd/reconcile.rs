@@ -14,7 +14,7 @@ use crate::journal::{self, Entry, Journal, JournalWriter, RecordState};
 use crate::model::Customer;
 use crate::platform::Endpoint;
 use crate::writer::limit::Limiter;
-use crate::writer::{InDoubtPolicy, Stop, Tally, Work, Writer, WriterConfig};
+use crate::writer::{InDoubtPolicy, Payload, Stop, Tally, Work, Writer, WriterConfig};
 
 /// Arguments of `storeload reconcile`.
 #[derive(Debug, ClapArgs)]
@@ -28,6 +28,12 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
     let (journal, replay) =
         Journal::open_append(&args.journal).map_err(|e| CliError::usage(e.to_string()))?;
     let plan = RunPlan::from_header(&replay, &args.journal)?;
+    if plan.orders.entity == super::orders::Entity::Orders {
+        return Err(CliError::usage(format!(
+            "journal {}: is an orders import; orders have no lookup, so reconcile cannot settle them. `storeload status` lists the orders in doubt: check each in bitbybit, then run the same `storeload import` with this journal and --in-doubt resend to send those that are not there",
+            args.journal.display()
+        )));
+    }
     let platform = plan.to.platform();
     let credentials = platform.credentials_from_env()?;
     let base_url = match &plan.send.base_url {
@@ -58,7 +64,7 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
                 key: key.clone(),
                 record: state.record(),
                 line: state.line(),
-                customer,
+                payload: Payload::Customer(customer),
                 sent_before,
             },
             exists,
@@ -88,6 +94,7 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
             give_up_after: Duration::from_secs(plan.send.give_up_after),
             min_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(30),
+            batch_size: platform.batch_size(),
         };
         let rate = plan.send.rate.unwrap_or_else(|| platform.default_rate());
         let writer = Writer::new(

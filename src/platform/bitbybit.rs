@@ -186,6 +186,20 @@ impl Platform for Bitbybit {
         classify(response, "data.id")
     }
 
+    /// specs/bitbybit-create-order.openapi.md: `POST /orders`, one order.
+    fn create_order(&self, endpoint: &Endpoint, body: &Value) -> Option<Request> {
+        Some(Request {
+            method: Method::POST,
+            url: format!("{}/orders", endpoint.base_url),
+            headers: auth(endpoint),
+            body: Some(serde_json::to_vec(body).unwrap_or_default()),
+        })
+    }
+
+    fn classify_order(&self, response: &Response<'_>) -> Verdict {
+        classify(response, "data.id")
+    }
+
     fn quota_hint(&self, headers: &HeaderMap) -> QuotaHint {
         QuotaHint {
             quota: header_num(headers, "ratelimit-limit").map(|v| v as u32),
@@ -209,18 +223,6 @@ impl Platform for Bitbybit {
             return Err(classify(response, "data"));
         }
         parse_found(response, LOOKUP)
-    }
-}
-
-impl Bitbybit {
-    /// Builds the create-order request for one order body (see `order`).
-    pub fn create_order(&self, endpoint: &Endpoint, body: &Value) -> Request {
-        Request {
-            method: Method::POST,
-            url: format!("{}/orders", endpoint.base_url),
-            headers: auth(endpoint),
-            body: Some(serde_json::to_vec(body).unwrap_or_default()),
-        }
     }
 }
 

@@ -447,6 +447,17 @@ pub trait Platform: Send + Sync {
     /// Reads a create answer into per-record outcomes or a batch verdict.
     fn classify_create(&self, response: &Response<'_>, batch: &[&Customer]) -> Verdict;
 
+    /// Builds the create-order request for one order body; `None` where
+    /// the platform's API (as storeload follows it) takes no orders.
+    fn create_order(&self, _endpoint: &Endpoint, _body: &serde_json::Value) -> Option<Request> {
+        None
+    }
+
+    /// Reads a create-order answer into one outcome or a verdict.
+    fn classify_order(&self, response: &Response<'_>) -> Verdict {
+        self.classify_create(response, &[])
+    }
+
     /// The quota the answer's headers report.
     fn quota_hint(&self, headers: &HeaderMap) -> QuotaHint;
 

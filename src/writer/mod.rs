@@ -61,6 +61,9 @@ pub struct WriterConfig {
     pub min_backoff: Duration,
     /// Longest backoff delay.
     pub max_backoff: Duration,
+    /// Records per request: the platform's batch size for customers, 1 for
+    /// orders.
+    pub batch_size: usize,
 }
 
 /// One valid record to send.
@@ -72,10 +75,60 @@ pub struct Work {
     pub record: u64,
     /// Line the record starts on.
     pub line: u64,
-    /// The customer.
-    pub customer: Customer,
+    /// What to create.
+    pub payload: Payload,
     /// When it was already sent in an earlier run without an outcome.
     pub sent_before: Option<DateTime<Utc>>,
+}
+
+/// What one record creates.
+// Customers are the common case by far: boxing them to shrink the enum
+// would add an allocation per record for the rare order's sake.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum Payload {
+    /// A customer, batched as the platform allows.
+    Customer(Customer),
+    /// An order (bitbybit), one per request.
+    Order(OrderWork),
+}
+
+/// A checked order, ready to send.
+#[derive(Debug, Clone)]
+pub struct OrderWork {
+    /// The create-order body.
+    pub body: serde_json::Value,
+    /// The customer's email, for the journal.
+    pub email: Option<String>,
+    /// The customer's phone, for the journal.
+    pub phone: Option<String>,
+}
+
+impl Work {
+    /// The customer, when the record is one.
+    pub fn customer(&self) -> Option<&Customer> {
+        match &self.payload {
+            Payload::Customer(c) => Some(c),
+            Payload::Order(_) => None,
+        }
+    }
+
+    /// The email the journal keeps with the outcome (an order's: its
+    /// customer's).
+    pub fn email(&self) -> Option<String> {
+        match &self.payload {
+            Payload::Customer(c) => c.email.clone(),
+            Payload::Order(o) => o.email.clone(),
+        }
+    }
+
+    /// The phone the journal keeps with the outcome.
+    pub fn phone(&self) -> Option<String> {
+        match &self.payload {
+            Payload::Customer(c) => c.phone.clone(),
+            Payload::Order(o) => o.phone.clone(),
+        }
+    }
 }
 
 /// Live counts, shared with the progress display and the summary.
@@ -204,7 +257,7 @@ impl Writer {
     /// Returns the journal writer, to be closed by the caller.
     pub async fn run(self: Arc<Self>, mut rx: mpsc::Receiver<Work>) -> JournalWriter {
         let permits = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
-        let size = self.platform.batch_size().max(1);
+        let size = self.config.batch_size.max(1);
         let mut tasks = tokio::task::JoinSet::new();
         'feed: loop {
             if self.stop.is_stopping() {
@@ -327,10 +380,21 @@ impl Writer {
         if !self.journal(vec![sent]).await {
             return;
         }
-        let customers: Vec<&Customer> = batch.iter().map(|w| &w.customer).collect();
-        let request = self
-            .platform
-            .create_customers(&self.config.endpoint, &customers);
+        let customers: Vec<&Customer> = batch.iter().filter_map(Work::customer).collect();
+        let request = match batch.first().map(|w| &w.payload) {
+            Some(Payload::Order(o)) => self.platform.create_order(&self.config.endpoint, &o.body),
+            _ => Some(
+                self.platform
+                    .create_customers(&self.config.endpoint, &customers),
+            ),
+        };
+        let Some(request) = request else {
+            // Refused before any run starts (cmd::orders); journaled if not.
+            let reason = format!("{} takes no orders", self.platform.display_name());
+            self.finish_unsettled(&batch, false, &reason).await;
+            return;
+        };
+        let orders = customers.is_empty();
         let mut backoff = self.backoff();
         let mut attempt: u32 = 0;
         let mut doubt = false;
@@ -343,7 +407,7 @@ impl Writer {
             self.limiter.wait().await;
             self.tally.requests.fetch_add(1, Ordering::Relaxed);
             let verdict = match http::send(&self.client, &request, self.config.timeout).await {
-                Ok(answer) => self.read_answer(&answer, &customers),
+                Ok(answer) => self.read_answer(&answer, &customers, orders),
                 Err(SendError::NotSent(reason)) => Verdict::Retry {
                     reason,
                     wait: None,
@@ -472,7 +536,7 @@ impl Writer {
     }
 
     /// Reads an answer: follows its quota headers, then asks the platform.
-    fn read_answer(&self, answer: &Answer, customers: &[&Customer]) -> Verdict {
+    fn read_answer(&self, answer: &Answer, customers: &[&Customer], orders: bool) -> Verdict {
         let response = Response {
             status: answer.status,
             headers: &answer.headers,
@@ -483,7 +547,11 @@ impl Writer {
         if answer.status < 500 {
             *self.last_good.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
         }
-        self.platform.classify_create(&response, customers)
+        if orders {
+            self.platform.classify_order(&response)
+        } else {
+            self.platform.classify_create(&response, customers)
+        }
     }
 
     /// True (and the run stopped) when the platform has answered nothing but
@@ -634,11 +702,9 @@ impl Writer {
     /// exact email (or, without one, phone) match, `Some(None)` not found,
     /// `None` could not tell.
     async fn look_up_quiet(&self, work: &Work) -> Option<Option<Found>> {
-        let key = work
-            .customer
-            .email
-            .clone()
-            .or_else(|| work.customer.phone.clone())?;
+        // Orders have no lookup (DECISIONS.md): they stay in doubt.
+        let customer = work.customer()?;
+        let key = customer.email.clone().or_else(|| customer.phone.clone())?;
         let request = self
             .platform
             .lookup(&self.config.endpoint, &[key.as_str()])?;
@@ -690,8 +756,8 @@ impl Writer {
                 record: work.record,
                 line: work.line,
                 id: hit.id.clone(),
-                email: work.customer.email.clone(),
-                phone: work.customer.phone.clone(),
+                email: work.email(),
+                phone: work.phone(),
             })
         } else {
             self.tally.exists.fetch_add(1, Ordering::Relaxed);
@@ -714,8 +780,8 @@ impl Writer {
                     record: work.record,
                     line: work.line,
                     id,
-                    email: work.customer.email.clone(),
-                    phone: work.customer.phone.clone(),
+                    email: work.email(),
+                    phone: work.phone(),
                 })
             }
             Outcome::Exists { id, reason } => {
@@ -762,8 +828,9 @@ impl Writer {
 /// The lookup hit that is this record: an exact normalised email match, or
 /// without an email an exact phone match (DECISIONS.md).
 fn matching<'a>(work: &Work, found: &'a [Found]) -> Option<&'a Found> {
-    let email = work.customer.email.as_deref().map(normalise_email);
-    let phone = work.customer.phone.as_deref().map(phone_key);
+    let customer = work.customer()?;
+    let email = customer.email.as_deref().map(normalise_email);
+    let phone = customer.phone.as_deref().map(phone_key);
     found.iter().find(|f| match (&email, &f.email) {
         (Some(a), Some(b)) => a == b,
         _ => match (&phone, &f.phone) {
