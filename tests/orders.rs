@@ -470,6 +470,29 @@ fn customers_then_orders_land_every_order_on_its_customer_with_its_total() {
     let again = run(&args, &env);
     assert_eq!(again.status.code(), Some(1));
     assert_eq!(sb.handle().orders().len(), expected.len());
+    // `storeload rejects` writes every row of the five orders not in bitbybit.
+    let rejects = dir.path().join("rejects.csv");
+    let out = run(
+        &[
+            "rejects",
+            orders_journal.to_str().unwrap(),
+            "-o",
+            rejects.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let mut reader = csv::Reader::from_path(&rejects).expect("rejects readable");
+    let keys: Vec<String> = reader
+        .records()
+        .map(|r| r.expect("rejects row")[0].to_string())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "#1010", "#1010", "#1011", "#1011", "#1012", "#1013", "#1014", "#1014", "#1014"
+        ]
+    );
 }
 
 #[test]
