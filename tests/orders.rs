@@ -593,3 +593,28 @@ fn orders_in_doubt_are_skipped_and_listed_never_sent_twice() {
     lookup.extend_from_slice(&["--in-doubt", "lookup"]);
     assert_eq!(run(&lookup, &env).status.code(), Some(2));
 }
+
+#[test]
+fn storeload_mapping_writes_an_orders_mapping_file_that_reads_back_the_same() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run(&["mapping", ORDERS, "--entity", "orders"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let file = dir.path().join("orders.toml");
+    std::fs::write(&file, &out.stdout).expect("write");
+    let args = [
+        ORDERS,
+        "--to",
+        "bitbybit",
+        "--entity",
+        "orders",
+        "--variants",
+        VARIANTS,
+    ];
+    let (code, preset, _) = validate_json(&args, dir.path());
+    let mut with_file = args.to_vec();
+    with_file.extend_from_slice(&["--mapping", file.to_str().unwrap()]);
+    let (code2, mapped, text) = validate_json(&with_file, dir.path());
+    assert_eq!(code, code2, "{text}");
+    assert_eq!(preset["summary"], mapped["summary"], "{text}");
+    assert_eq!(preset["violations"], mapped["violations"]);
+}

@@ -4,6 +4,7 @@
 use clap::Args as ClapArgs;
 
 use super::common::SourceArgs;
+use super::orders::Entity;
 use crate::error::{CliError, Exit};
 use crate::mapping::file::render;
 
@@ -12,10 +13,26 @@ use crate::mapping::file::render;
 pub struct Args {
     #[command(flatten)]
     source: SourceArgs,
+
+    /// What the input holds: customers, or orders (an orders mapping file).
+    #[arg(long, value_enum, default_value_t = Entity::Customers)]
+    entity: Entity,
 }
 
 /// Runs `storeload mapping`.
 pub fn run(args: Args) -> Result<Exit, CliError> {
+    if args.entity == Entity::Orders {
+        let (_input, mapping) = super::orders::open(&args.source)?;
+        let mut text = crate::order::mapping::render(&mapping);
+        for col in &mapping.unmapped {
+            text.push_str(&format!("# unmapped column: \"{col}\"\n"));
+        }
+        for (col, why) in &mapping.ignored {
+            text.push_str(&format!("# left out on purpose: \"{col}\" ({why})\n"));
+        }
+        super::print(&text)?;
+        return Ok(Exit::Ok);
+    }
     let (_input, mapping) = args.source.open()?;
     let mut text = render(&mapping);
     for col in &mapping.unmapped {

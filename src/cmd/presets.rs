@@ -4,6 +4,7 @@ use clap::Args as ClapArgs;
 
 use crate::error::{CliError, Exit};
 use crate::mapping::presets::PRESETS;
+use crate::order::mapping::ORDER_PRESETS;
 
 /// Arguments of `storeload presets` (none).
 #[derive(Debug, ClapArgs)]
@@ -33,6 +34,21 @@ pub fn run(_args: Args) -> Result<Exit, CliError> {
             out.push_str(
                 "  JSONL: a nested \"addresses\" array of objects with the address field names\n",
             );
+        }
+        out.push('\n');
+    }
+    out.push_str("Orders presets (validate/import --entity orders, bitbybit):\n\n");
+    for p in ORDER_PRESETS {
+        out.push_str(&format!("{}: {}\n", p.name, p.description));
+        out.push_str(&format!(
+            "  detected when the header has: {}\n",
+            p.required.join(", ")
+        ));
+        for (field, column) in p.rules {
+            out.push_str(&format!("  {:<30} ← \"{column}\"\n", field.name()));
+        }
+        for (col, why) in p.ignored {
+            out.push_str(&format!("  left out: \"{col}\" ({why})\n"));
         }
         out.push('\n');
     }
