@@ -13,6 +13,8 @@
 //!   user's mapping file.
 //! - [`validate`]: violations and warnings, the in-file uniqueness check and
 //!   the parallel, in-order dry-run pipeline.
+//! - [`order`]: orders for bitbybit: grouping rows into orders, their
+//!   mapping, SKU and customer linking, rules and pipeline.
 //! - [`platform`]: one file per platform: its rules, batch size, request
 //!   shape, response classification and quota.
 //! - [`report`]: the dry-run result: terminal, JSON, rejects CSV, HTML.
