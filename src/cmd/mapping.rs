@@ -23,7 +23,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<Exit, CliError> {
     if args.entity == Entity::Orders {
         let (_input, mapping) = super::orders::open(&args.source)?;
-        let mut text = crate::order::mapping::render(&mapping);
+        let mut text = crate::order::file::render(&mapping);
         for col in &mapping.unmapped {
             text.push_str(&format!("# unmapped column: \"{col}\"\n"));
         }

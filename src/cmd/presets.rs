@@ -4,7 +4,7 @@ use clap::Args as ClapArgs;
 
 use crate::error::{CliError, Exit};
 use crate::mapping::presets::PRESETS;
-use crate::order::mapping::ORDER_PRESETS;
+use crate::order::presets::ORDER_PRESETS;
 
 /// Arguments of `storeload presets` (none).
 #[derive(Debug, ClapArgs)]

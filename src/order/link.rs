@@ -196,3 +196,58 @@ impl Customers {
         self.by_email.is_empty() && self.by_phone.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn variants(text: &str) -> Result<Variants, CliError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("variants.csv");
+        std::fs::write(&path, text).expect("write");
+        Variants::load(&path)
+    }
+
+    #[test]
+    fn variants_resolve_skus_and_refuse_a_sku_with_two_ids() {
+        let v = variants("product_variant_id,sku,price\nvar_1,TEE,19\nvar_2, MUG ,5\n\n")
+            .expect("loads");
+        assert_eq!(v.get("TEE"), Some("var_1"));
+        assert_eq!(v.get("MUG"), Some("var_2"));
+        assert_eq!(v.get("CAP"), None);
+        assert_eq!(v.len(), 2);
+        let e = variants("sku,product_variant_id\nTEE,var_1\nTEE,var_9\n")
+            .expect_err("a SKU with two ids is refused");
+        assert!(
+            e.message.contains("line 3") && e.message.contains("line 2"),
+            "{}",
+            e.message
+        );
+        let e = variants("code,id\nTEE,var_1\n").expect_err("header names the columns");
+        assert!(
+            e.message.contains("sku and product_variant_id"),
+            "{}",
+            e.message
+        );
+        let e = variants("sku,product_variant_id\nTEE,\n").expect_err("an id is needed");
+        assert!(e.message.contains("line 2"), "{}", e.message);
+    }
+
+    #[test]
+    fn customers_are_found_by_email_then_by_phone() {
+        let mut c = Customers::default();
+        c.by_email
+            .insert("ann@example.com".into(), Known::Id("c_1".into()));
+        c.by_phone
+            .insert("+15550100".into(), Known::Unusable("failed".into()));
+        assert_eq!(
+            c.find(Some(" Ann@Example.com "), None),
+            Some((&Known::Id("c_1".into()), "email"))
+        );
+        assert_eq!(
+            c.find(Some("bo@example.com"), Some("+1 555-0100")),
+            Some((&Known::Unusable("failed".into()), "phone"))
+        );
+        assert_eq!(c.find(Some("bo@example.com"), None), None);
+    }
+}

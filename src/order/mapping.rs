@@ -1,9 +1,8 @@
-//! Order mapping: which column feeds which order field. Built-in presets
-//! (`shopify-orders`, Shopify's orders export; `generic-orders`, canonical
-//! snake_case columns), detected from the header or named with `--preset`,
-//! or a mapping file with `[line_item]` and `[shipping]` tables. JSONL
-//! orders need no mapping: each line is one order in the spec's own shape
-//! (see `from_json`).
+//! Order mapping: which column feeds which order field — a built-in preset
+//! (`presets`), detected from the header or named with `--preset`, or a
+//! mapping file (`file`) — bound to the input's columns, and the mapping of
+//! one order's rows to an `Order`. JSON orders need no mapping: each is one
+//! order in the spec's own shape (`json`).
 //!
 //! A CSV order is one row per line item: order-level fields come from the
 //! first row that fills them, line-item fields from every row.
@@ -11,10 +10,12 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use serde_json::{Map, Value};
-use toml::Table;
+use serde_json::Value;
 
-use super::{LineItem, Order, OrderCustomer, ShippingAddress};
+use super::file::parse_file;
+use super::json::from_json;
+use super::presets::ORDER_PRESETS;
+use super::{LineItem, Order};
 use crate::error::CliError;
 use crate::mapping::Source;
 use crate::read::{Format, Input, RawBody, RawRecord};
@@ -114,114 +115,13 @@ impl OrderField {
         )
     }
 
-    fn from_name(name: &str) -> Option<OrderField> {
+    pub(crate) fn from_name(name: &str) -> Option<OrderField> {
         ORDER_FIELDS
             .iter()
             .find(|(_, n)| *n == name)
             .map(|(f, _)| *f)
     }
 }
-
-/// A built-in order layout.
-#[derive(Debug)]
-pub struct OrderPreset {
-    /// The name `--preset` takes.
-    pub name: &'static str,
-    /// What it is for.
-    pub description: &'static str,
-    /// Columns whose presence identifies the layout.
-    pub required: &'static [&'static str],
-    /// Field ← column, used for the columns the input has.
-    pub rules: &'static [(OrderField, &'static str)],
-    /// Columns read on purpose and left out, with why.
-    pub ignored: &'static [(&'static str, &'static str)],
-}
-
-/// Shopify's orders export: one row per line item, the order-level columns
-/// filled on the order's first row.
-pub const SHOPIFY_ORDERS: OrderPreset = OrderPreset {
-    name: "shopify-orders",
-    description: "Shopify's orders export (Name, Email, Lineitem quantity, Lineitem sku, Shipping …)",
-    required: &["Name", "Lineitem quantity", "Shipping Address1"],
-    rules: &[
-        (OrderField::Key, "Name"),
-        (OrderField::Email, "Email"),
-        (OrderField::Phone, "Phone"),
-        (OrderField::Name, "Billing Name"),
-        (OrderField::Quantity, "Lineitem quantity"),
-        (OrderField::Sku, "Lineitem sku"),
-        (OrderField::ShipName, "Shipping Name"),
-        (OrderField::ShipPhone, "Shipping Phone"),
-        (OrderField::ShipAddress1, "Shipping Address1"),
-        (OrderField::ShipAddress2, "Shipping Address2"),
-        (OrderField::ShipCity, "Shipping City"),
-        (OrderField::ShipProvince, "Shipping Province"),
-        (OrderField::ShipZip, "Shipping Zip"),
-        (OrderField::ShipCountry, "Shipping Country"),
-        (OrderField::Notes, "Notes"),
-        (OrderField::Tags, "Tags"),
-    ],
-    ignored: &[
-        (
-            "Financial Status",
-            "bitbybit's create-order body has no payment status",
-        ),
-        (
-            "Fulfillment Status",
-            "bitbybit's create-order body has no fulfillment status",
-        ),
-        (
-            "Lineitem name",
-            "bitbybit titles a line item from its product variant",
-        ),
-        (
-            "Lineitem price",
-            "bitbybit prices a line item from its product variant",
-        ),
-        ("Subtotal", "bitbybit totals an order from its line items"),
-        ("Total", "bitbybit totals an order from its line items"),
-        ("Currency", "bitbybit uses the store's currency"),
-        (
-            "Shipping Street",
-            "the same street as Shipping Address1 and Address2",
-        ),
-    ],
-};
-
-/// Canonical snake_case columns, one row per line item.
-pub const GENERIC_ORDERS: OrderPreset = OrderPreset {
-    name: "generic-orders",
-    description: "canonical columns: order_key, customer_id, email, phone, first_name, last_name, product_variant_id, sku, quantity, shipping_*, notes, tags",
-    required: &["order_key", "quantity"],
-    rules: &[
-        (OrderField::Key, "order_key"),
-        (OrderField::CustomerId, "customer_id"),
-        (OrderField::Email, "email"),
-        (OrderField::Phone, "phone"),
-        (OrderField::FirstName, "first_name"),
-        (OrderField::LastName, "last_name"),
-        (OrderField::Name, "name"),
-        (OrderField::VariantId, "product_variant_id"),
-        (OrderField::Sku, "sku"),
-        (OrderField::Quantity, "quantity"),
-        (OrderField::ShipName, "shipping_name"),
-        (OrderField::ShipFirstName, "shipping_first_name"),
-        (OrderField::ShipLastName, "shipping_last_name"),
-        (OrderField::ShipPhone, "shipping_phone"),
-        (OrderField::ShipAddress1, "shipping_address1"),
-        (OrderField::ShipAddress2, "shipping_address2"),
-        (OrderField::ShipCity, "shipping_city"),
-        (OrderField::ShipProvince, "shipping_province"),
-        (OrderField::ShipZip, "shipping_zip"),
-        (OrderField::ShipCountry, "shipping_country"),
-        (OrderField::Notes, "notes"),
-        (OrderField::Tags, "tags"),
-    ],
-    ignored: &[],
-};
-
-/// The order presets, in detection order.
-pub const ORDER_PRESETS: &[&OrderPreset] = &[&SHOPIFY_ORDERS, &GENERIC_ORDERS];
 
 /// An order mapping bound to one input.
 #[derive(Debug, Clone)]
@@ -651,221 +551,6 @@ fn bind(
         positions,
         key_position: Some(key_position),
     })
-}
-
-/// Parses an orders mapping file:
-///
-/// ```toml
-/// order_key = "Order"
-/// email = "E-Mail"
-/// tags = { column = "Labels", split = "|" }
-/// [line_item]
-/// sku = "SKU"
-/// quantity = "Qty"
-/// [shipping]
-/// name = "Ship to"
-/// city = "Town"
-/// ```
-pub fn parse_file(text: &str) -> Result<Vec<(OrderField, Source)>, String> {
-    let table: Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| format!("not a valid mapping file: {}", e.message()))?;
-    let mut rules = Vec::new();
-    for (key, value) in &table {
-        if let ("line_item" | "shipping", toml::Value::Table(inner)) = (key.as_str(), value) {
-            for (k, v) in inner {
-                let name = format!("{key}.{k}");
-                rules.push((field_named(&name)?, file_source(&name, v)?));
-            }
-            continue;
-        }
-        rules.push((field_named(key)?, file_source(key, value)?));
-    }
-    Ok(rules)
-}
-
-fn field_named(name: &str) -> Result<OrderField, String> {
-    OrderField::from_name(name).ok_or_else(|| {
-        format!(
-            "unknown order field \"{name}\"; order fields are: {}",
-            ORDER_FIELDS
-                .iter()
-                .map(|(_, n)| *n)
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    })
-}
-
-fn file_source(key: &str, value: &toml::Value) -> Result<Source, String> {
-    let bad = || {
-        format!(
-            "{key}: expected a column name (\"Qty\"), {{ column = \"Tags\", split = \",\" }}, {{ join = [\"A\", \"B\"], separator = \" \" }} or {{ value = \"constant\" }}"
-        )
-    };
-    match value {
-        toml::Value::String(c) => Ok(Source::Column(c.clone())),
-        toml::Value::Table(t) => {
-            let text = |k: &str| t.get(k).and_then(toml::Value::as_str).map(str::to_string);
-            if let Some(v) = text("value") {
-                return Ok(Source::Value(v));
-            }
-            if let Some(toml::Value::Array(cols)) = t.get("join") {
-                let columns = cols
-                    .iter()
-                    .map(|c| c.as_str().map(str::to_string).ok_or_else(bad))
-                    .collect::<Result<Vec<_>, _>>()?;
-                return Ok(Source::Join {
-                    columns,
-                    separator: text("separator").unwrap_or_else(|| " ".into()),
-                });
-            }
-            let column = text("column").ok_or_else(bad)?;
-            Ok(match text("split") {
-                Some(separator) => Source::Split { column, separator },
-                None => Source::Column(column),
-            })
-        }
-        _ => Err(bad()),
-    }
-}
-
-/// Writes an order mapping as a mapping file a user can edit and pass back.
-pub fn render(mapping: &OrderMapping) -> String {
-    let mut sections: [(String, &str); 3] = [
-        (String::new(), ""),
-        (String::new(), "line_item"),
-        (String::new(), "shipping"),
-    ];
-    for (field, source) in &mapping.rules {
-        let name = field.name();
-        let (i, key) = match name.split_once('.') {
-            Some(("line_item", k)) => (1, k),
-            Some((_, k)) => (2, k),
-            None => (0, name),
-        };
-        let q = |s: &str| toml::Value::String(s.to_string()).to_string();
-        let v = match source {
-            Source::Column(c) => q(c),
-            Source::Split { column, separator } => {
-                format!("{{ column = {}, split = {} }}", q(column), q(separator))
-            }
-            Source::Join { columns, separator } => format!(
-                "{{ join = [{}], separator = {} }}",
-                columns.iter().map(|c| q(c)).collect::<Vec<_>>().join(", "),
-                q(separator)
-            ),
-            Source::Value(v) => format!("{{ value = {} }}", q(v)),
-        };
-        sections[i].0.push_str(&format!("{key} = {v}\n"));
-    }
-    let mut out = format!(
-        "# storeload orders mapping file ({}); pass it back with --entity orders --mapping\n",
-        mapping.origin
-    );
-    for (text, table) in &sections {
-        if text.is_empty() {
-            continue;
-        }
-        if !table.is_empty() {
-            out.push_str(&format!("[{table}]\n"));
-        }
-        out.push_str(text);
-    }
-    out
-}
-
-/// Reads one JSON order in bitbybit's request shape, plus `orderKey` (or
-/// `name`) for the source key and `sku` in line items:
-/// `{"orderKey","customerId","customer":{…},"lineItems":[…],"shippingAddress":{…},"notes","tags"}`.
-/// A key storeload does not know is a warning: it is not sent.
-pub fn from_json(m: &Map<String, Value>, line: u64, f: &mut Findings) -> Order {
-    const KNOWN: &[&str] = &[
-        "orderKey",
-        "name",
-        "customerId",
-        "customer",
-        "lineItems",
-        "shippingAddress",
-        "notes",
-        "tags",
-    ];
-    for k in m.keys().filter(|k| !KNOWN.contains(&k.as_str())) {
-        f.warning(
-            k.as_str(),
-            "order.field_unknown",
-            format!("\"{k}\" is not a field of bitbybit's order; it is not sent"),
-        );
-    }
-    let text = |v: Option<&Value>| -> Option<String> {
-        let s = match v? {
-            Value::String(s) => s.trim().to_string(),
-            Value::Number(n) => n.to_string(),
-            _ => return None,
-        };
-        (!s.is_empty()).then_some(s)
-    };
-    let obj = |k: &str| m.get(k).and_then(Value::as_object);
-    let mut o = Order {
-        key: text(m.get("orderKey")).or_else(|| text(m.get("name"))),
-        customer_id: text(m.get("customerId")),
-        notes: text(m.get("notes")),
-        ..Order::default()
-    };
-    if let Some(c) = obj("customer") {
-        o.customer = OrderCustomer {
-            first_name: text(c.get("firstName")),
-            last_name: text(c.get("lastName")),
-            email: text(c.get("email")).map(|e| normalise_email(&e)),
-            phone: text(c.get("phone")),
-        };
-    }
-    match m.get("lineItems") {
-        Some(Value::Array(items)) => {
-            for (i, item) in items.iter().enumerate() {
-                match item.as_object() {
-                    Some(it) => o.line_items.push(LineItem {
-                        line,
-                        variant_id: text(it.get("productVariantId")),
-                        sku: text(it.get("sku")),
-                        quantity: text(it.get("quantity")),
-                    }),
-                    None => f.violation(
-                        format!("lineItems[{i}]"),
-                        "line_item.not_an_object",
-                        format!("line item {} is not an object with productVariantId (or sku) and quantity", i + 1),
-                    ),
-                }
-            }
-        }
-        None | Some(Value::Null) => {}
-        Some(_) => f.violation(
-            "lineItems",
-            "line_items.not_a_list",
-            "lineItems is not a list of line item objects".into(),
-        ),
-    }
-    if let Some(s) = obj("shippingAddress") {
-        o.shipping = ShippingAddress {
-            first_name: text(s.get("firstName")),
-            last_name: text(s.get("lastName")),
-            phone: text(s.get("phone")),
-            address1: text(s.get("address1")),
-            address2: text(s.get("address2")),
-            city: text(s.get("city")),
-            province: text(s.get("province")),
-            country: text(s.get("country")),
-            zip: text(s.get("zip")),
-        };
-    }
-    if let Some(Value::Array(tags)) = m.get("tags") {
-        for t in tags.iter().filter_map(|t| text(Some(t))) {
-            if !o.tags.iter().any(|x| x.eq_ignore_ascii_case(&t)) {
-                o.tags.push(t);
-            }
-        }
-    }
-    o
 }
 
 fn preset_names() -> String {

@@ -2,17 +2,20 @@
 //! canonical `Order`, its line items and shipping address, how an order is
 //! linked to its customer, and the create-order body built from it.
 //!
-//! The stages live in their own files: `mapping` (columns → order fields,
-//! presets `shopify-orders` and `generic-orders`, mapping files, the JSONL
-//! shape), `group` (adjacent CSV rows → one order; an order key that comes
+//! The stages live in their own files: `mapping` (columns → order fields),
+//! `presets` (`shopify-orders`, `generic-orders`), `file` (orders mapping
+//! files), `json` (JSON orders in the spec's shape), `group` (adjacent CSV rows → one order; an order key that comes
 //! back after other orders), `link` (SKU → variant id, customer email or
 //! phone → the id a customers import journaled), `rules` (the spec's
 //! rules) and `pipeline` (read → group → map → link → check, in order).
 
+pub mod file;
 pub mod group;
+pub mod json;
 pub mod link;
 pub mod mapping;
 pub mod pipeline;
+pub mod presets;
 pub mod rules;
 
 use serde::Serialize;

@@ -1,0 +1,130 @@
+//! Orders mapping files: a user's TOML naming, for each order field, the
+//! column it comes from (`[line_item]` and `[shipping]` tables for those
+//! fields), and the renderer `storeload mapping --entity orders` uses.
+
+use toml::Table;
+
+use super::mapping::{ORDER_FIELDS, OrderField, OrderMapping};
+use crate::mapping::Source;
+
+/// Parses an orders mapping file:
+///
+/// ```toml
+/// order_key = "Order"
+/// email = "E-Mail"
+/// tags = { column = "Labels", split = "|" }
+/// [line_item]
+/// sku = "SKU"
+/// quantity = "Qty"
+/// [shipping]
+/// name = "Ship to"
+/// city = "Town"
+/// ```
+pub fn parse_file(text: &str) -> Result<Vec<(OrderField, Source)>, String> {
+    let table: Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| format!("not a valid mapping file: {}", e.message()))?;
+    let mut rules = Vec::new();
+    for (key, value) in &table {
+        if let ("line_item" | "shipping", toml::Value::Table(inner)) = (key.as_str(), value) {
+            for (k, v) in inner {
+                let name = format!("{key}.{k}");
+                rules.push((field_named(&name)?, file_source(&name, v)?));
+            }
+            continue;
+        }
+        rules.push((field_named(key)?, file_source(key, value)?));
+    }
+    Ok(rules)
+}
+
+fn field_named(name: &str) -> Result<OrderField, String> {
+    OrderField::from_name(name).ok_or_else(|| {
+        format!(
+            "unknown order field \"{name}\"; order fields are: {}",
+            ORDER_FIELDS
+                .iter()
+                .map(|(_, n)| *n)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
+}
+
+fn file_source(key: &str, value: &toml::Value) -> Result<Source, String> {
+    let bad = || {
+        format!(
+            "{key}: expected a column name (\"Qty\"), {{ column = \"Tags\", split = \",\" }}, {{ join = [\"A\", \"B\"], separator = \" \" }} or {{ value = \"constant\" }}"
+        )
+    };
+    match value {
+        toml::Value::String(c) => Ok(Source::Column(c.clone())),
+        toml::Value::Table(t) => {
+            let text = |k: &str| t.get(k).and_then(toml::Value::as_str).map(str::to_string);
+            if let Some(v) = text("value") {
+                return Ok(Source::Value(v));
+            }
+            if let Some(toml::Value::Array(cols)) = t.get("join") {
+                let columns = cols
+                    .iter()
+                    .map(|c| c.as_str().map(str::to_string).ok_or_else(bad))
+                    .collect::<Result<Vec<_>, _>>()?;
+                return Ok(Source::Join {
+                    columns,
+                    separator: text("separator").unwrap_or_else(|| " ".into()),
+                });
+            }
+            let column = text("column").ok_or_else(bad)?;
+            Ok(match text("split") {
+                Some(separator) => Source::Split { column, separator },
+                None => Source::Column(column),
+            })
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// Writes an order mapping as a mapping file a user can edit and pass back.
+pub fn render(mapping: &OrderMapping) -> String {
+    let mut sections: [(String, &str); 3] = [
+        (String::new(), ""),
+        (String::new(), "line_item"),
+        (String::new(), "shipping"),
+    ];
+    for (field, source) in &mapping.rules {
+        let name = field.name();
+        let (i, key) = match name.split_once('.') {
+            Some(("line_item", k)) => (1, k),
+            Some((_, k)) => (2, k),
+            None => (0, name),
+        };
+        let q = |s: &str| toml::Value::String(s.to_string()).to_string();
+        let v = match source {
+            Source::Column(c) => q(c),
+            Source::Split { column, separator } => {
+                format!("{{ column = {}, split = {} }}", q(column), q(separator))
+            }
+            Source::Join { columns, separator } => format!(
+                "{{ join = [{}], separator = {} }}",
+                columns.iter().map(|c| q(c)).collect::<Vec<_>>().join(", "),
+                q(separator)
+            ),
+            Source::Value(v) => format!("{{ value = {} }}", q(v)),
+        };
+        sections[i].0.push_str(&format!("{key} = {v}\n"));
+    }
+    let mut out = format!(
+        "# storeload orders mapping file ({}); pass it back with --entity orders --mapping\n",
+        mapping.origin
+    );
+    for (text, table) in &sections {
+        if text.is_empty() {
+            continue;
+        }
+        if !table.is_empty() {
+            out.push_str(&format!("[{table}]\n"));
+        }
+        out.push_str(text);
+    }
+    out
+}
