@@ -76,6 +76,10 @@ pub struct Address {
     pub zip: Option<String>,
     /// Whether this is the customer's default address.
     pub default: bool,
+    /// The input line it came from when that is not the record's first
+    /// (a continuation row), so findings about it name that line.
+    #[serde(skip)]
+    pub line: Option<u64>,
 }
 
 /// A BigCommerce customer attribute value.

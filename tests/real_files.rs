@@ -259,6 +259,8 @@ fn storeload_mapping_fed_back_gives_the_same_result_for_each_real_layout() {
         "woocommerce-customers.csv",
         "shopify-customers.json",
         "crm-unknown-layout.csv",
+        "magento-customers.csv",
+        "bigcommerce-customers.csv",
     ] {
         let input = format!("{}/tests/data/real/{name}", env!("CARGO_MANIFEST_DIR"));
         let out = Command::new(bin())
@@ -276,5 +278,171 @@ fn storeload_mapping_fed_back_gives_the_same_result_for_each_real_layout() {
         );
         assert_eq!(preset["summary"], fed["summary"], "{name}");
         assert_eq!(preset["violations"], fed["violations"], "{name}");
+        // The same customers, field by field (addresses too, which the
+        // Salesive report above does not send).
+        let by_preset: Vec<_> = customers_with(name, None)
+            .into_iter()
+            .map(|c| c.customer)
+            .collect();
+        let by_file: Vec<_> = customers_with(name, Some(file.to_str().expect("path")))
+            .into_iter()
+            .map(|c| c.customer)
+            .collect();
+        assert_eq!(by_preset, by_file, "{name}");
     }
+}
+
+/// Maps every record of a file in tests/data/real with its detected preset.
+fn customers_of(name: &str) -> Vec<storeload::validate::pipeline::Checked> {
+    customers_with(name, None)
+}
+
+/// Maps every record of a file in tests/data/real with a mapping file, or
+/// the preset detected.
+fn customers_with(
+    name: &str,
+    mapping: Option<&str>,
+) -> Vec<storeload::validate::pipeline::Checked> {
+    let args = storeload::cmd::common::SourceArgs {
+        input: format!("{}/tests/data/real/{name}", env!("CARGO_MANIFEST_DIR")),
+        format: None,
+        delimiter: None,
+        preset: None,
+        mapping: mapping.map(PathBuf::from),
+    };
+    let (mut opened, mapping) = args.open().expect("the file opens and a preset fits");
+    let records = std::mem::replace(&mut opened.records, storeload::read::Records::empty());
+    let mut out = Vec::new();
+    storeload::validate::pipeline::run(
+        records,
+        &mapping,
+        storeload::platform::PlatformId::Bigcommerce.platform(),
+        storeload::validate::pipeline::CheckOptions::default(),
+        |c| {
+            out.push(c);
+            true
+        },
+    );
+    out
+}
+
+#[test]
+fn magento_continuation_rows_add_addresses_and_street_lines_split() {
+    let checked = customers_of("magento-customers.csv");
+    assert_eq!(checked.len(), 3, "three customers, two continuation rows");
+    let v = checked[0].customer.as_ref().expect("Veronica maps");
+    assert_eq!(v.email.as_deref(), Some("veronica.costello@example.com"));
+    assert_eq!(v.addresses.len(), 2, "{:?}", v.addresses);
+    let (a, b) = (&v.addresses[0], &v.addresses[1]);
+    assert_eq!(a.address1.as_deref(), Some("6146 Honey Bluff Parkway"));
+    assert_eq!(
+        a.address2.as_deref(),
+        Some("Suite 12"),
+        "newline-separated street"
+    );
+    assert_eq!(a.country_code.as_deref(), Some("US"));
+    assert_eq!(a.province.as_deref(), Some("Michigan"));
+    assert_eq!(
+        b.address1.as_deref(),
+        Some("1 Woodward Ave"),
+        "a JSON array of lines"
+    );
+    assert_eq!(b.address2.as_deref(), Some("Floor 3"));
+    assert_eq!(b.company.as_deref(), Some("Costello & Co"));
+    assert_eq!(b.line, Some(4), "the continuation row's own line");
+    assert_eq!(checked[0].raw.continued.len(), 1);
+    // John's continuation row holds only a country: no street, so BigCommerce
+    // leaves that address out, with a warning naming the row's line (6).
+    let john = &checked[1];
+    assert!(john.is_valid());
+    let w = john
+        .findings
+        .iter()
+        .find(|f| f.rule == "address.no_street_left_out")
+        .expect("a warning for the street-less address");
+    assert_eq!(w.line, 6, "{w:?}");
+    assert!(w.message.starts_with("line 6: "), "{}", w.message);
+    assert!(
+        checked[2]
+            .customer
+            .as_ref()
+            .is_some_and(|c| c.addresses.is_empty())
+    );
+}
+
+#[test]
+fn a_magento_continuation_row_before_any_customer_is_a_violation() {
+    let checked = customers_of("magento-orphan.csv");
+    assert_eq!(checked.len(), 2);
+    assert!(!checked[0].is_valid());
+    assert_eq!(
+        checked[0].findings[0].rule,
+        "row.continuation_without_record"
+    );
+    assert_eq!(checked[0].findings[0].line, 2);
+    assert!(checked[1].is_valid());
+}
+
+#[test]
+fn a_refused_magento_customer_takes_its_continuation_rows_to_the_rejects_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("magento.csv");
+    std::fs::write(
+        &input,
+        "email,firstname,lastname,_address_city,_address_street,_address_postcode,_address_country_id\n\
+         ann@example.com,Ann,,Calder,1 Main St,49628,US\n\
+         ,,,Detroit,2 Main St,48201,US\n\
+         bo@example.com,Bo,Chen,Lyon,3 Rue,69002,FR\n",
+    )
+    .expect("write");
+    let rejects = dir.path().join("rejects.csv");
+    let out = Command::new(bin())
+        .args([
+            "validate",
+            input.to_str().expect("path"),
+            "--to",
+            "bigcommerce",
+            "--rejects",
+            rejects.to_str().expect("path"),
+        ])
+        .output()
+        .expect("binary runs");
+    assert_eq!(out.status.code(), Some(1));
+    let text = std::fs::read_to_string(&rejects).expect("rejects");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines.len(),
+        3,
+        "header, Ann's row and her continuation row: {text}"
+    );
+    assert!(lines[1].starts_with("ann@example.com,") && lines[1].contains(",2,"));
+    assert!(
+        lines[2].starts_with(",,,Detroit") && lines[2].contains(",3,"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bigcommerce_export_numbered_address_blocks_become_addresses() {
+    let checked = customers_of("bigcommerce-customers.csv");
+    assert_eq!(checked.len(), 3);
+    let jane = checked[0].customer.as_ref().expect("Jane maps");
+    assert_eq!(jane.email.as_deref(), Some("jane.doe@example.com"));
+    assert_eq!(jane.phone.as_deref(), Some("+1 512 555 0101"));
+    assert_eq!(jane.addresses.len(), 2, "{:?}", jane.addresses);
+    assert_eq!(jane.addresses[0].city.as_deref(), Some("Austin"));
+    assert_eq!(jane.addresses[0].country_code.as_deref(), Some("US"));
+    assert_eq!(jane.addresses[1].city.as_deref(), Some("Dallas"));
+    assert_eq!(jane.addresses[1].address2.as_deref(), Some("Suite 5"));
+    assert_eq!(jane.addresses[1].company.as_deref(), Some("Doe Design"));
+    let li = checked[1].customer.as_ref().expect("Li maps");
+    assert_eq!(li.addresses.len(), 1);
+    assert_eq!(li.addresses[0].country_code.as_deref(), Some("NZ"));
+    assert!(
+        checked[2]
+            .customer
+            .as_ref()
+            .is_some_and(|c| c.addresses.is_empty())
+    );
+    assert!(checked.iter().all(|c| c.is_valid()), "every row is valid");
 }

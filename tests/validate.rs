@@ -120,10 +120,10 @@ fn exit_2_for_an_unknown_preset_naming_the_presets() {
         "--to",
         "bigcommerce",
         "--preset",
-        "magento",
+        "prestashop",
     ])
     .exits(2)
-    .stderr_has("\"magento\"")
+    .stderr_has("\"prestashop\"")
     .stderr_has("shopify")
     .stderr_has("generic");
 }

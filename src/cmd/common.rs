@@ -53,7 +53,13 @@ impl SourceArgs {
                 delimiter: self.delimiter,
             },
         )?;
+        let mut input = input;
         let mapping = self.mapping_for(&input)?;
+        if let Some(key) = mapping.continuation_index() {
+            // Continuation rows (Magento) travel with the row they continue.
+            let records = std::mem::replace(&mut input.records, read::Records::empty());
+            input.records = records.continued(key);
+        }
         Ok((input, mapping))
     }
 

@@ -27,6 +27,17 @@ pub fn run(_args: Args) -> Result<Exit, CliError> {
                 .join(" or ");
             out.push_str(&format!("  {:<22} ← {cols}\n", field.name()));
         }
+        for (field, prefix) in p.blocks {
+            out.push_str(&format!(
+                "  address.{:<14} ← \"{prefix} - 1\" (and \"{prefix} - 2\", … one address per block)\n",
+                field.name()
+            ));
+        }
+        if let Some(col) = p.continuation {
+            out.push_str(&format!(
+                "  a row whose \"{col}\" is blank adds an address to the customer above it\n"
+            ));
+        }
         for (col, why) in p.ignored {
             out.push_str(&format!("  left out: \"{col}\" ({why})\n"));
         }

@@ -34,8 +34,11 @@ pub enum Field {
     Active,
     /// `image_url` (bitbybit)
     ImageUrl,
-    /// A field of the (single, flat) address: `address.<name>`.
+    /// A field of the first (flat) address: `address.<name>`.
     Address(AddressField),
+    /// A field of a numbered address block after the first (BigCommerce's
+    /// export: `Address Line 1 - 2`): `address.<n>.<name>`, n from 2.
+    AddressBlock(u8, AddressField),
 }
 
 /// A field of an address.
@@ -107,6 +110,7 @@ impl Field {
     pub fn name(self) -> String {
         match self {
             Field::Address(a) => format!("address.{}", a.name()),
+            Field::AddressBlock(n, a) => format!("address.{n}.{}", a.name()),
             other => CUSTOMER_FIELDS
                 .iter()
                 .find(|(f, _)| *f == other)

@@ -46,13 +46,26 @@ pub enum Source {
     },
     /// The same value on every record.
     Value(String),
+    /// One line (from 1) of a street column that holds several: a JSON
+    /// array of lines (`["1 Main St","Apt 2"]`) or lines separated by
+    /// newlines (Magento's `street`).
+    Line {
+        /// The column.
+        column: String,
+        /// Which line, from 1.
+        line: usize,
+    },
 }
 
 impl Source {
     /// The columns this source reads.
     pub fn columns(&self) -> Vec<&str> {
         match self {
-            Source::Column(c) | Source::Split { column: c, .. } => vec![c.as_str()],
+            Source::Column(c)
+            | Source::Split { column: c, .. }
+            | Source::Line { column: c, .. } => {
+                vec![c.as_str()]
+            }
             Source::Join { columns, .. } => columns.iter().map(String::as_str).collect(),
             Source::Value(_) => Vec::new(),
         }
@@ -72,6 +85,7 @@ impl Source {
                     .join(", ")
             ),
             Source::Value(v) => format!("value \"{v}\""),
+            Source::Line { column, line } => format!("line {line} of \"{column}\""),
         }
     }
 }
@@ -113,6 +127,9 @@ pub struct Mapping {
     pub ignored: Vec<(String, &'static str)>,
     /// Columns of the input no rule reads and no preset explains.
     pub unmapped: Vec<String>,
+    /// A row whose value in this column is blank continues the record
+    /// above (Magento: another address of the same customer).
+    pub continuation: Option<String>,
     /// Column name → index, for CSV input.
     index: ColumnIndex,
 }
@@ -162,8 +179,27 @@ impl Mapping {
             nested_addresses,
             ignored,
             unmapped,
+            continuation: None,
             index,
         })
+    }
+
+    /// Makes rows whose `column` is blank continue the record above; fails
+    /// naming the column when the input does not have it.
+    pub fn with_continuation(mut self, column: &str, label: &str) -> Result<Mapping, CliError> {
+        if !self.index.contains_key(column) {
+            return Err(CliError::usage(format!(
+                "{label}: {} groups continuation rows by column \"{column}\", which the input does not have",
+                self.origin
+            )));
+        }
+        self.continuation = Some(column.to_string());
+        Ok(self)
+    }
+
+    /// The position of the continuation column, when rows continue.
+    pub fn continuation_index(&self) -> Option<usize> {
+        self.index.get(self.continuation.as_deref()?).copied()
     }
 
     /// Maps one raw record to a customer. A record that cannot be read
@@ -181,7 +217,19 @@ impl Mapping {
                         fields: &fields,
                         index: &self.index,
                     };
-                    return Some(self.build(&row, f));
+                    if let Some(col) = &self.continuation
+                        && row.column(col).is_none_or(|v| v.trim().is_empty())
+                    {
+                        f.violation(
+                            "row",
+                            "row.continuation_without_record",
+                            format!("{col} is blank, so this row would add an address to the customer above it, but no customer comes before it; fill in {col} or move the row under its customer"),
+                        );
+                        return None;
+                    }
+                    let mut c = self.build(&row, f);
+                    self.add_continued(&mut c, &raw.continued, f);
+                    return Some(c);
                 }
                 for (i, field) in rec.iter().enumerate() {
                     if std::str::from_utf8(field).is_err() {
@@ -231,12 +279,59 @@ impl Mapping {
         }
     }
 
+    /// Adds the address of each continuation row (Magento) to `c`, named
+    /// by that row's line.
+    fn add_continued(&self, c: &mut Customer, rows: &[RawRecord], f: &mut Findings) {
+        for r in rows {
+            let fields = match &r.body {
+                RawBody::Csv(rec) => utf8_fields(rec),
+                _ => None,
+            };
+            let Some(fields) = fields else {
+                f.violation_on(
+                    r.line,
+                    "row",
+                    "row.invalid_utf8",
+                    "the row is not UTF-8 text; save the file as UTF-8".into(),
+                );
+                continue;
+            };
+            let row = Row::Csv {
+                fields: &fields,
+                index: &self.index,
+            };
+            let mut a = Address {
+                line: Some(r.line),
+                ..Address::default()
+            };
+            for (field, source) in &self.rules {
+                if let Field::Address(af) = field {
+                    set_address_field(&mut a, *af, address_value(&row, source, *af));
+                }
+            }
+            let at = c.addresses.len();
+            if a.is_blank() {
+                f.warning_on(
+                    r.line,
+                    format!("addresses[{at}]"),
+                    "address.blank_continuation",
+                    "this continuation row holds no address value; nothing was added".into(),
+                );
+                continue;
+            }
+            normalise_address(&mut a, c);
+            c.addresses.push(a);
+        }
+    }
+
     fn build(&self, row: &Row<'_>, f: &mut Findings) -> Customer {
         let mut c = Customer::default();
         let mut flat = Address {
             default: true,
             ..Address::default()
         };
+        // Numbered address blocks after the first (BigCommerce's export).
+        let mut blocks: Vec<Address> = Vec::new();
         for (field, source) in &self.rules {
             match field {
                 Field::Tags => push_unique(&mut c.tags, row.list(source, ",")),
@@ -260,15 +355,14 @@ impl Mapping {
                     }
                 }
                 Field::Address(a) => {
-                    let v = row.text(source);
-                    let v = match a {
-                        AddressField::Phone | AddressField::Zip => v
-                            .as_deref()
-                            .map(|s| strip_spreadsheet_quote(s).trim())
-                            .filter(|s| !s.is_empty()),
-                        _ => v.as_deref(),
-                    };
-                    set_address_field(&mut flat, *a, v.map(str::to_string));
+                    set_address_field(&mut flat, *a, address_value(row, source, *a));
+                }
+                Field::AddressBlock(n, a) => {
+                    let i = usize::from(n.saturating_sub(2));
+                    if blocks.len() <= i {
+                        blocks.resize_with(i + 1, Address::default);
+                    }
+                    set_address_field(&mut blocks[i], *a, address_value(row, source, *a));
                 }
                 other => {
                     let v = row.text(source);
@@ -294,6 +388,7 @@ impl Mapping {
         } else {
             vec![flat]
         };
+        addresses.extend(blocks);
         if self.nested_addresses
             && let Row::Json(map) = row
         {
@@ -438,8 +533,23 @@ impl Row<'_> {
                     .to_string(),
             ),
             Source::Value(v) => Cow::Borrowed(v.trim()),
+            Source::Line { column, line } => {
+                let lines = match self.json_value(column) {
+                    Some(Value::Array(items)) => items.iter().filter_map(scalar_text).collect(),
+                    _ => street_lines(&self.column(column)?),
+                };
+                Cow::Owned(lines.get(line.checked_sub(1)?)?.trim().to_string())
+            }
         };
         Some(v).filter(|v| !v.is_empty())
+    }
+
+    /// A JSON record's raw value for `key`.
+    fn json_value(&self, key: &str) -> Option<&Value> {
+        match self {
+            Row::Json(map) => map.get(key),
+            Row::Csv { .. } => None,
+        }
     }
 
     /// The JSON array a column or split source reads, if the value is one.
@@ -479,6 +589,32 @@ impl Row<'_> {
                 .collect(),
         }
     }
+}
+
+/// The lines of a street value: a JSON array of strings
+/// (`["1 Main St","Apt 2"]`), else lines separated by newlines.
+pub(crate) fn street_lines(v: &str) -> Vec<String> {
+    let t = v.trim();
+    if t.starts_with('[')
+        && let Ok(Value::Array(items)) = serde_json::from_str::<Value>(t)
+    {
+        return items.iter().filter_map(scalar_text).collect();
+    }
+    t.lines().map(str::to_string).collect()
+}
+
+/// An address field's value: trimmed, a spreadsheet's `'` removed from
+/// phone and zip.
+fn address_value(row: &Row<'_>, source: &Source, field: AddressField) -> Option<String> {
+    let v = row.text(source);
+    let v = match field {
+        AddressField::Phone | AddressField::Zip => v
+            .as_deref()
+            .map(|s| strip_spreadsheet_quote(s).trim())
+            .filter(|s| !s.is_empty()),
+        _ => v.as_deref(),
+    };
+    v.map(str::to_string)
 }
 
 /// A CSV row's fields as text, checked with one UTF-8 pass over the whole
@@ -585,7 +721,7 @@ fn set_customer_field(c: &mut Customer, field: Field, v: Option<&str>, f: &mut F
             c.origin_channel_id =
                 parse_int("origin_channel_id", "origin_channel_id.not_integer", v, f)
         }
-        Field::Tags | Field::ChannelIds | Field::Address(_) => {}
+        Field::Tags | Field::ChannelIds | Field::Address(_) | Field::AddressBlock(..) => {}
     }
 }
 

@@ -23,6 +23,16 @@ pub struct Preset {
     pub signature: &'static [&'static str],
     /// JSON input: read a nested `addresses` array of canonical objects.
     pub nested_addresses: bool,
+    /// A row whose value in this column is blank continues the customer
+    /// above (Magento's continuation rows).
+    pub continuation: Option<&'static str>,
+    /// Address fields read as one line of a street column holding several
+    /// (a JSON array or newline-separated): (field, line from 1).
+    pub street_lines: &'static [(F, usize)],
+    /// Numbered address blocks (BigCommerce's export): address field ←
+    /// column prefix; block n is the column `"{prefix} - {n}"`. Block 1 is
+    /// the customer's first address, each later block another.
+    pub blocks: &'static [(A, &'static str)],
 }
 
 /// Shopify's customer export; current and older header generations.
@@ -86,6 +96,9 @@ pub const SHOPIFY: Preset = Preset {
     ],
     signature: &["First Name", "Last Name", "Email"],
     nested_addresses: false,
+    continuation: None,
+    street_lines: &[],
+    blocks: &[],
 };
 
 /// storeload's own snake_case layout: flat address columns in CSV, nested
@@ -126,6 +139,9 @@ pub const GENERIC: Preset = Preset {
     ignored: &[("attributes", "read as BigCommerce attributes (JSONL only)")],
     signature: &["email"],
     nested_addresses: true,
+    continuation: None,
+    street_lines: &[],
+    blocks: &[],
 };
 
 /// Shopify's Admin API customers as JSON (`{"customers":[…]}`, or one
@@ -170,6 +186,9 @@ pub const SHOPIFY_JSON: Preset = Preset {
     ],
     signature: &["email", "first_name", "addresses", "default_address"],
     nested_addresses: true,
+    continuation: None,
+    street_lines: &[],
+    blocks: &[],
 };
 
 /// WooCommerce's customer export (Analytics → Customers → Download): one
@@ -199,10 +218,164 @@ pub const WOOCOMMERCE: Preset = Preset {
     ],
     signature: &["Name", "Username", "Email"],
     nested_addresses: false,
+    continuation: None,
+    street_lines: &[],
+    blocks: &[],
+};
+
+/// Magento 2's customer import/export layout (the composite file): one row
+/// per customer with its first address in `_address_*` columns; a row with
+/// a blank email that follows adds another address to that customer.
+pub const MAGENTO: Preset = Preset {
+    name: "magento",
+    description: "Magento 2 customer import/export (email, firstname, lastname, _address_* columns; rows with a blank email add addresses)",
+    columns: &[
+        (F::Email, &["email"]),
+        (F::FirstName, &["firstname"]),
+        (F::LastName, &["lastname"]),
+        (F::Address(A::FirstName), &["_address_firstname"]),
+        (F::Address(A::LastName), &["_address_lastname"]),
+        (F::Address(A::Company), &["_address_company"]),
+        (F::Address(A::Phone), &["_address_telephone"]),
+        (F::Address(A::Address1), &["_address_street"]),
+        (F::Address(A::Address2), &["_address_street"]),
+        (F::Address(A::City), &["_address_city"]),
+        (F::Address(A::Province), &["_address_region"]),
+        (F::Address(A::Zip), &["_address_postcode"]),
+        (F::Address(A::CountryCode), &["_address_country_id"]),
+    ],
+    lists: &[],
+    ignored: &[
+        (
+            "_website",
+            "Magento's website code; the platform has its own channels",
+        ),
+        ("_store", "Magento's store view code"),
+        ("website_id", "Magento's website id"),
+        ("store_id", "Magento's store view id"),
+        (
+            "group_id",
+            "Magento's customer group id; map customer_group_id yourself if the ids match",
+        ),
+        (
+            "created_at",
+            "Magento's timestamps; the platform keeps its own",
+        ),
+        (
+            "updated_at",
+            "Magento's timestamps; the platform keeps its own",
+        ),
+        ("created_in", "the store view the account was made in"),
+        ("password_hash", "passwords are never moved"),
+        ("password", "passwords are never moved"),
+        ("rp_token", "a password-reset token; never moved"),
+        ("rp_token_created_at", "a password-reset token; never moved"),
+        ("confirmation", "Magento's account confirmation key"),
+        ("disable_auto_group_change", "a Magento setting"),
+        ("dob", "no platform here has a birth date field"),
+        ("gender", "no platform here has a gender field"),
+        ("prefix", "no platform here has a name prefix field"),
+        ("middlename", "no platform here has a middle name field"),
+        ("suffix", "no platform here has a name suffix field"),
+        ("taxvat", "a VAT number; no platform here has the field"),
+        (
+            "_address_prefix",
+            "no platform here has an address name prefix",
+        ),
+        (
+            "_address_middlename",
+            "no platform here has an address middle name",
+        ),
+        (
+            "_address_suffix",
+            "no platform here has an address name suffix",
+        ),
+        ("_address_fax", "no platform here has a fax field"),
+        (
+            "_address_vat_id",
+            "no platform here has an address VAT field",
+        ),
+        (
+            "_address_region_id",
+            "Magento's region id; _address_region names it",
+        ),
+        (
+            "_address_default_billing_",
+            "which address is the default is Magento's setting",
+        ),
+        (
+            "_address_default_shipping_",
+            "which address is the default is Magento's setting",
+        ),
+    ],
+    signature: &["email", "firstname", "lastname", "_address_city"],
+    nested_addresses: false,
+    continuation: Some("email"),
+    street_lines: &[(F::Address(A::Address1), 1), (F::Address(A::Address2), 2)],
+    blocks: &[],
+};
+
+/// BigCommerce's control-panel customer export (FACTS.md: the exact column
+/// names are unconfirmed): numbered address blocks, `Address Line 1 - 1`,
+/// `City - 1`, … `Address Line 1 - 2`, …, each another address.
+pub const BIGCOMMERCE: Preset = Preset {
+    name: "bigcommerce",
+    description: "BigCommerce control-panel customer export (Email Address, First Name, …, numbered address blocks Address Line 1 - 1, City - 1, …)",
+    columns: &[
+        (F::Email, &["Email Address"]),
+        (F::FirstName, &["First Name"]),
+        (F::LastName, &["Last Name"]),
+        (F::Company, &["Company"]),
+        (F::Phone, &["Phone"]),
+        (F::Notes, &["Notes"]),
+    ],
+    lists: &[],
+    ignored: &[
+        (
+            "Customer ID",
+            "the old store's id; the platform assigns a new one",
+        ),
+        (
+            "Customer Group",
+            "a group name; map customer_group_id to the new store's group id yourself",
+        ),
+        ("Date Joined", "the platform records its own"),
+        (
+            "Store Credit",
+            "a balance, not a customer field storeload sends",
+        ),
+        (
+            "Receive Review/Abandoned Cart Emails?",
+            "marketing consent for one kind of email only",
+        ),
+    ],
+    signature: &["Email Address", "First Name", "Last Name"],
+    nested_addresses: false,
+    continuation: None,
+    street_lines: &[],
+    blocks: &[
+        (A::FirstName, "Address First Name"),
+        (A::LastName, "Address Last Name"),
+        (A::Company, "Address Company"),
+        (A::Address1, "Address Line 1"),
+        (A::Address2, "Address Line 2"),
+        (A::City, "City"),
+        (A::Province, "State"),
+        (A::Zip, "Zip"),
+        (A::Country, "Country"),
+        (A::Phone, "Address Phone"),
+    ],
 };
 
 /// Every preset, in detection order.
-pub const PRESETS: &[&Preset] = &[&SHOPIFY, &SHOPIFY_JSON, &WOOCOMMERCE, &GENERIC];
+pub const PRESETS: &[&Preset] = &[
+    &SHOPIFY,
+    &SHOPIFY_JSON,
+    &WOOCOMMERCE,
+    &MAGENTO,
+    &BIGCOMMERCE,
+    &GENERIC,
+];
 
 /// The preset called `name`.
 pub fn by_name(name: &str) -> Option<&'static Preset> {
@@ -228,6 +401,35 @@ impl Preset {
             .iter()
             .filter(|(_, cands)| cands.iter().any(|c| find(columns, c).is_some()))
             .count()
+            + self
+                .blocks
+                .iter()
+                .filter(|(_, prefix)| find(columns, &format!("{prefix} - 1")).is_some())
+                .count()
+    }
+
+    /// The numbered address blocks' rules: block 1 fills the first address,
+    /// each later block one more, for as many blocks as the header has.
+    fn block_rules(&self, columns: &[String]) -> Vec<(F, Source)> {
+        let mut rules = Vec::new();
+        for n in 1u8..=20 {
+            let mut found = false;
+            for (field, prefix) in self.blocks {
+                if let Some(col) = find(columns, &format!("{prefix} - {n}")) {
+                    found = true;
+                    let f = if n == 1 {
+                        F::Address(*field)
+                    } else {
+                        F::AddressBlock(n, *field)
+                    };
+                    rules.push((f, Source::Column(col.clone())));
+                }
+            }
+            if !found {
+                break;
+            }
+        }
+        rules
     }
 
     /// The preset's rules for this header: for each field, the first
@@ -243,28 +445,43 @@ impl Preset {
             let Some(col) = candidates.iter().find_map(|c| find(columns, c)) else {
                 continue;
             };
-            let source = match self.lists.iter().find(|(f, _)| f == field) {
-                Some((_, sep)) => Source::Split {
+            let source = match (
+                self.lists.iter().find(|(f, _)| f == field),
+                self.street_lines.iter().find(|(f, _)| f == field),
+            ) {
+                (Some((_, sep)), _) => Source::Split {
                     column: col.clone(),
                     separator: (*sep).to_string(),
                 },
-                None => Source::Column(col.clone()),
+                (None, Some((_, line))) => Source::Line {
+                    column: col.clone(),
+                    line: *line,
+                },
+                (None, None) => Source::Column(col.clone()),
             };
             rules.push((*field, source));
         }
+        rules.extend(self.block_rules(columns));
         let ignored = self
             .ignored
             .iter()
             .filter_map(|(name, why)| find(columns, name).map(|c| (c.clone(), *why)))
             .collect();
-        Mapping::bind(
+        let mapping = Mapping::bind(
             origin,
             rules,
             self.nested_addresses,
             ignored,
             columns,
             label,
-        )
+        )?;
+        match self.continuation {
+            Some(col) => match find(columns, col) {
+                Some(col) => mapping.with_continuation(col, label),
+                None => Ok(mapping),
+            },
+            None => Ok(mapping),
+        }
     }
 }
 

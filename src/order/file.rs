@@ -29,11 +29,11 @@ pub fn parse_file(text: &str) -> Result<Vec<(OrderField, Source)>, String> {
         if let ("line_item" | "shipping", toml::Value::Table(inner)) = (key.as_str(), value) {
             for (k, v) in inner {
                 let name = format!("{key}.{k}");
-                rules.push((field_named(&name)?, file_source(&name, v)?));
+                rules.push((field_named(&name)?, crate::mapping::file::source(&name, v)?));
             }
             continue;
         }
-        rules.push((field_named(key)?, file_source(key, value)?));
+        rules.push((field_named(key)?, crate::mapping::file::source(key, value)?));
     }
     Ok(rules)
 }
@@ -51,39 +51,6 @@ fn field_named(name: &str) -> Result<OrderField, String> {
     })
 }
 
-fn file_source(key: &str, value: &toml::Value) -> Result<Source, String> {
-    let bad = || {
-        format!(
-            "{key}: expected a column name (\"Qty\"), {{ column = \"Tags\", split = \",\" }}, {{ join = [\"A\", \"B\"], separator = \" \" }} or {{ value = \"constant\" }}"
-        )
-    };
-    match value {
-        toml::Value::String(c) => Ok(Source::Column(c.clone())),
-        toml::Value::Table(t) => {
-            let text = |k: &str| t.get(k).and_then(toml::Value::as_str).map(str::to_string);
-            if let Some(v) = text("value") {
-                return Ok(Source::Value(v));
-            }
-            if let Some(toml::Value::Array(cols)) = t.get("join") {
-                let columns = cols
-                    .iter()
-                    .map(|c| c.as_str().map(str::to_string).ok_or_else(bad))
-                    .collect::<Result<Vec<_>, _>>()?;
-                return Ok(Source::Join {
-                    columns,
-                    separator: text("separator").unwrap_or_else(|| " ".into()),
-                });
-            }
-            let column = text("column").ok_or_else(bad)?;
-            Ok(match text("split") {
-                Some(separator) => Source::Split { column, separator },
-                None => Source::Column(column),
-            })
-        }
-        _ => Err(bad()),
-    }
-}
-
 /// Writes an order mapping as a mapping file a user can edit and pass back.
 pub fn render(mapping: &OrderMapping) -> String {
     let mut sections: [(String, &str); 3] = [
@@ -98,19 +65,7 @@ pub fn render(mapping: &OrderMapping) -> String {
             Some((_, k)) => (2, k),
             None => (0, name),
         };
-        let q = |s: &str| toml::Value::String(s.to_string()).to_string();
-        let v = match source {
-            Source::Column(c) => q(c),
-            Source::Split { column, separator } => {
-                format!("{{ column = {}, split = {} }}", q(column), q(separator))
-            }
-            Source::Join { columns, separator } => format!(
-                "{{ join = [{}], separator = {} }}",
-                columns.iter().map(|c| q(c)).collect::<Vec<_>>().join(", "),
-                q(separator)
-            ),
-            Source::Value(v) => format!("{{ value = {} }}", q(v)),
-        };
+        let v = crate::mapping::file::source_toml(source);
         sections[i].0.push_str(&format!("{key} = {v}\n"));
     }
     let mut out = format!(

@@ -468,6 +468,10 @@ fn value(
             .collect::<Vec<_>>()
             .join(separator),
         Source::Value(v) => v.trim().to_string(),
+        Source::Line { line, .. } => crate::mapping::street_lines(cell(positions.first()?))
+            .get(line.checked_sub(1)?)?
+            .trim()
+            .to_string(),
     };
     let v = match field {
         OrderField::CustomerId

@@ -188,6 +188,7 @@ impl Iterator for CsvRecords {
                     line,
                     offset,
                     body,
+                    continued: Vec::new(),
                 })
             }
             Err(e) => {
@@ -211,6 +212,7 @@ impl Iterator for CsvRecords {
                         message: format!("the input could not be read past this point: {e}"),
                         fields: Vec::new(),
                     },
+                    continued: Vec::new(),
                 })
             }
         }

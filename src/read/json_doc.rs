@@ -147,6 +147,7 @@ impl<R: BufRead> JsonDocRecords<R> {
                 message: message.to_string(),
                 fields: Vec::new(),
             },
+            continued: Vec::new(),
         })
     }
 }
@@ -229,6 +230,7 @@ impl<R: BufRead> Iterator for JsonDocRecords<R> {
                                 offset,
                                 // Parsed (and judged) by mapping, like a JSONL line.
                                 body: RawBody::JsonLine(bytes),
+                                continued: Vec::new(),
                             };
                             match after {
                                 Some(b',') => {}

@@ -64,6 +64,7 @@ impl Iterator for JsonlRecords {
                         line: self.line,
                         offset: start,
                         body: RawBody::JsonLine(buf),
+                        continued: Vec::new(),
                     });
                 }
                 Err(e) => {
@@ -78,6 +79,7 @@ impl Iterator for JsonlRecords {
                             message: format!("the input could not be read past this point: {e}"),
                             fields: Vec::new(),
                         },
+                        continued: Vec::new(),
                     });
                 }
             }

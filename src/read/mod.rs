@@ -56,6 +56,9 @@ pub struct RawRecord {
     pub offset: u64,
     /// The record's content.
     pub body: RawBody,
+    /// Continuation rows that belong to this record (Magento: a row with a
+    /// blank email adds an address to the customer above), in input order.
+    pub continued: Vec<RawRecord>,
 }
 
 /// What a raw record holds.
@@ -102,12 +105,59 @@ pub enum Records {
     Jsonl(JsonlRecords),
     /// Records of a JSON document's array.
     JsonDoc(JsonDocRecords<Stream>),
+    /// CSV rows with continuation rows gathered under the row they follow.
+    Continued(Box<Continued>),
 }
 
 impl Records {
     /// A stream with no records (what is left after the records were taken).
     pub fn empty() -> Self {
         Records::Jsonl(JsonlRecords::new(BufReader::new(Box::new(io::empty()))))
+    }
+
+    /// Gathers each row whose column `key` is blank under the row before it
+    /// (its `continued`): Magento's layout, where a row with no email adds
+    /// an address to the customer above. A continuation row with nothing
+    /// before it stays a record of its own, which mapping refuses.
+    pub fn continued(self, key: usize) -> Self {
+        Records::Continued(Box::new(Continued {
+            inner: self.peekable(),
+            key,
+        }))
+    }
+}
+
+/// The grouping stream behind [`Records::continued`].
+pub struct Continued {
+    inner: std::iter::Peekable<Records>,
+    key: usize,
+}
+
+impl Continued {
+    /// True for a readable CSV row whose column `key` is blank.
+    fn continues(key: usize, r: &RawRecord) -> bool {
+        match &r.body {
+            RawBody::Csv(rec) => rec
+                .get(key)
+                .is_none_or(|v| v.iter().all(u8::is_ascii_whitespace)),
+            _ => false,
+        }
+    }
+
+    fn next(&mut self) -> Option<RawRecord> {
+        let mut first = self.inner.next()?;
+        if Self::continues(self.key, &first) {
+            return Some(first);
+        }
+        while let Some(next) = self.inner.peek() {
+            if !Self::continues(self.key, next) {
+                break;
+            }
+            if let Some(row) = self.inner.next() {
+                first.continued.push(row);
+            }
+        }
+        Some(first)
     }
 }
 
@@ -119,6 +169,7 @@ impl Iterator for Records {
             Records::Csv(r) => r.next(),
             Records::Jsonl(r) => r.next(),
             Records::JsonDoc(r) => r.next(),
+            Records::Continued(r) => r.next(),
         }
     }
 }

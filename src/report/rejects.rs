@@ -98,14 +98,16 @@ impl Rejects {
         Ok(())
     }
 
-    /// Writes one record as read, with its line, its stage (for a staged
-    /// file) and its errors.
+    /// Writes one record as read (with its continuation rows), with its
+    /// line, its stage (for a staged file) and its errors.
     pub fn write_row(
         &mut self,
         raw: &RawRecord,
         stage: Option<&str>,
         errors: &str,
     ) -> Result<(), CliError> {
+        let given_stage = stage;
+        let all_errors = errors;
         let stage = if self.staged {
             Some(stage.unwrap_or(""))
         } else {
@@ -169,7 +171,12 @@ impl Rejects {
             }
             (Out::Csv(_), RawBody::JsonLine(_)) => Ok(()),
         };
-        result.map_err(|e| self.err(e))
+        result.map_err(|e| self.err(e))?;
+        // Continuation rows (Magento) belong to the record: they go too.
+        for row in &raw.continued {
+            self.write_row(row, given_stage, all_errors)?;
+        }
+        Ok(())
     }
 
     /// Flushes the file.

@@ -118,6 +118,27 @@ impl Findings {
         self.items.iter().any(|v| v.severity == Severity::Violation)
     }
 
+    /// Names the line of each address that came from a later row than the
+    /// record's first (`lines[i]` for `addresses[i]`), on the findings about
+    /// that address.
+    pub fn relocate_addresses(&mut self, lines: &[Option<u64>]) {
+        for v in &mut self.items {
+            let Some(rest) = v.field.strip_prefix("addresses[") else {
+                continue;
+            };
+            let Some(i) = rest.split(']').next().and_then(|i| i.parse::<usize>().ok()) else {
+                continue;
+            };
+            let Some(Some(line)) = lines.get(i) else {
+                continue;
+            };
+            if let Some(text) = v.message.strip_prefix(&format!("line {}: ", v.line)) {
+                v.message = format!("line {line}: {text}");
+            }
+            v.line = *line;
+        }
+    }
+
     /// Turns every warning into a violation (`--strict`).
     pub fn make_strict(&mut self) {
         for v in &mut self.items {

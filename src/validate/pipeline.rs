@@ -67,6 +67,10 @@ pub fn check_one(
         .retain(|v| v.field == "row" || platform.sends_field(&v.field));
     if let Some(c) = &customer {
         platform.check_customer(c, &mut f);
+        if !raw.continued.is_empty() {
+            let lines: Vec<Option<u64>> = c.addresses.iter().map(|a| a.line).collect();
+            f.relocate_addresses(&lines);
+        }
     }
     if options.strict {
         f.make_strict();
