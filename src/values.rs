@@ -61,6 +61,38 @@ pub fn phone_key(phone: &str) -> String {
     out
 }
 
+/// How phones are sent.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum PhoneFormat {
+    /// As the user wrote it, trimmed.
+    #[default]
+    Keep,
+    /// E.164 (`+14155550100`), parsed with the record's country; a phone
+    /// that does not parse is left out, with a warning.
+    E164,
+}
+
+/// A phone in E.164, parsed with `country` (ISO 3166-1 alpha-2) for numbers
+/// written without their country code; `None` when it is not a valid
+/// number (libphonenumber's metadata, through the `phonenumber` crate).
+pub fn phone_e164(phone: &str, country: Option<&str>) -> Option<String> {
+    let id = country.and_then(|c| c.parse::<phonenumber::country::Id>().ok());
+    let number = phonenumber::parse(id, phone).ok()?;
+    phonenumber::is_valid(&number)
+        .then(|| number.format().mode(phonenumber::Mode::E164).to_string())
+}
+
 /// Removes the leading `'` a spreadsheet adds to keep leading zeros
 /// (`'02134`). Only for id, phone and zip fields: a name keeps it.
 pub fn strip_spreadsheet_quote(value: &str) -> &str {

@@ -197,6 +197,7 @@ fn shopify_json_default_address_is_not_read_twice() {
         delimiter: None,
         preset: None,
         mapping: None,
+        phone: storeload::values::PhoneFormat::Keep,
     };
     let (mut opened, mapping) = args.open().expect("the file opens and a preset fits");
     let records = std::mem::replace(&mut opened.records, storeload::read::Records::empty());
@@ -309,6 +310,7 @@ fn customers_with(
         delimiter: None,
         preset: None,
         mapping: mapping.map(PathBuf::from),
+        phone: storeload::values::PhoneFormat::Keep,
     };
     let (mut opened, mapping) = args.open().expect("the file opens and a preset fits");
     let records = std::mem::replace(&mut opened.records, storeload::read::Records::empty());
@@ -445,4 +447,77 @@ fn bigcommerce_export_numbered_address_blocks_become_addresses() {
             .is_some_and(|c| c.addresses.is_empty())
     );
     assert!(checked.iter().all(|c| c.is_valid()), "every row is valid");
+}
+
+#[test]
+fn phone_e164_normalises_with_the_record_country_and_leaves_out_what_does_not_parse() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("phones.csv");
+    std::fs::write(
+        &input,
+        "email,first_name,last_name,phone,address1,city,country_code,zip,address_phone\n\
+         a@example.com,Ann,Lee,(415) 555-2671,1 Main,SF,US,94105,'0151 23456789\n\
+         b@example.com,Bo,Chen,030 12345678,Torstr 1,Berlin,DE,10119,\n\
+         c@example.com,Cy,Ray,12,1 Main,SF,US,94105,\n\
+         d@example.com,Di,Fox,+44 20 7946 0958,,,,,\n",
+    )
+    .expect("write");
+    let open = |phone| {
+        let args = storeload::cmd::common::SourceArgs {
+            input: input.to_str().expect("path").to_string(),
+            format: None,
+            delimiter: None,
+            preset: None,
+            mapping: None,
+            phone,
+        };
+        let (mut opened, mapping) = args.open().expect("opens");
+        let records = std::mem::replace(&mut opened.records, storeload::read::Records::empty());
+        let mut out = Vec::new();
+        storeload::validate::pipeline::run(
+            records,
+            &mapping,
+            storeload::platform::PlatformId::Bitbybit.platform(),
+            storeload::validate::pipeline::CheckOptions::default(),
+            |c| {
+                out.push(c);
+                true
+            },
+        );
+        out
+    };
+    let kept = open(storeload::values::PhoneFormat::Keep);
+    assert_eq!(
+        kept[0].customer.as_ref().and_then(|c| c.phone.as_deref()),
+        Some("(415) 555-2671"),
+        "by default a phone is sent as written"
+    );
+    let e164 = open(storeload::values::PhoneFormat::E164);
+    let phone = |i: usize| e164[i].customer.as_ref().and_then(|c| c.phone.clone());
+    assert_eq!(phone(0).as_deref(), Some("+14155552671"));
+    assert_eq!(
+        phone(1).as_deref(),
+        Some("+493012345678"),
+        "the record's country"
+    );
+    assert_eq!(phone(2), None, "\"12\" does not parse: left out");
+    assert_eq!(
+        phone(3).as_deref(),
+        Some("+442079460958"),
+        "a + number needs no country"
+    );
+    assert!(e164[2].is_valid(), "a warning, not a violation");
+    assert_eq!(e164[2].findings[0].rule, "phone.not_e164");
+    assert!(e164[2].findings[0].message.contains("\"12\""));
+    // An address phone is parsed with its address's country; a
+    // spreadsheet's ' is gone first. A German mobile in a US address does
+    // not parse as a US number: left out, warned.
+    assert!(
+        e164[0]
+            .findings
+            .iter()
+            .any(|f| f.rule == "address.phone.not_e164"),
+        "{:?}",
+        e164[0].findings
+    );
 }

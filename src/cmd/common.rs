@@ -9,6 +9,7 @@ use crate::error::CliError;
 use crate::mapping::{self, Mapping, Origin, presets};
 use crate::platform::PlatformId;
 use crate::read::{self, Format, Input, ReadOptions};
+use crate::values::PhoneFormat;
 
 /// The input and how to read and map it.
 #[derive(Debug, Clone, Args)]
@@ -31,6 +32,12 @@ pub struct SourceArgs {
     /// Mapping file (TOML): canonical field = source column.
     #[arg(long, value_name = "FILE.toml")]
     pub mapping: Option<PathBuf>,
+
+    /// Phones: keep them as written (trimmed), or send them in E.164,
+    /// parsed with the record's country; one that does not parse is left
+    /// out, with a warning.
+    #[arg(long, value_enum, default_value_t = PhoneFormat::Keep)]
+    pub phone: PhoneFormat,
 }
 
 fn parse_delimiter(s: &str) -> Result<u8, String> {
@@ -54,7 +61,8 @@ impl SourceArgs {
             },
         )?;
         let mut input = input;
-        let mapping = self.mapping_for(&input)?;
+        let mut mapping = self.mapping_for(&input)?;
+        mapping.phone = self.phone;
         if let Some(key) = mapping.continuation_index() {
             // Continuation rows (Magento) travel with the row they continue.
             let records = std::mem::replace(&mut input.records, read::Records::empty());

@@ -155,6 +155,9 @@ pub struct RunPlan {
     pub preset: Option<String>,
     /// `--mapping`.
     pub mapping: Option<PathBuf>,
+    /// `--phone`.
+    #[serde(default)]
+    pub phone: crate::values::PhoneFormat,
     /// `--strict`.
     pub strict: bool,
     /// How to send.
@@ -175,6 +178,7 @@ impl RunPlan {
             delimiter: self.delimiter,
             preset: self.preset.clone(),
             mapping: self.mapping.clone(),
+            phone: self.phone,
         }
     }
 
@@ -201,6 +205,7 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
         delimiter: args.source.delimiter,
         preset: args.source.preset.clone(),
         mapping: args.source.mapping.clone(),
+        phone: args.source.phone,
         strict: args.strict,
         send: args.send,
         sandbox: args.sandbox,

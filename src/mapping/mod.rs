@@ -22,7 +22,8 @@ use crate::model::{Address, Attribute, Customer};
 use crate::read::{RawBody, RawRecord};
 use crate::validate::Findings;
 use crate::values::{
-    country_alpha2, normalise_email, parse_bool, split_full_name, strip_spreadsheet_quote,
+    PhoneFormat, country_alpha2, normalise_email, parse_bool, phone_e164, split_full_name,
+    strip_spreadsheet_quote,
 };
 
 /// Where a field's value comes from.
@@ -130,6 +131,8 @@ pub struct Mapping {
     /// A row whose value in this column is blank continues the record
     /// above (Magento: another address of the same customer).
     pub continuation: Option<String>,
+    /// How phones are sent (`--phone`).
+    pub phone: PhoneFormat,
     /// Column name → index, for CSV input.
     index: ColumnIndex,
 }
@@ -180,6 +183,7 @@ impl Mapping {
             ignored,
             unmapped,
             continuation: None,
+            phone: PhoneFormat::Keep,
             index,
         })
     }
@@ -206,6 +210,14 @@ impl Mapping {
     /// (broken row, invalid UTF-8, a JSONL line that is not an object) gives
     /// `None` and a violation in `f`.
     pub fn map(&self, raw: &RawRecord, f: &mut Findings) -> Option<Customer> {
+        let mut c = self.map_record(raw, f)?;
+        if self.phone == PhoneFormat::E164 {
+            phones_to_e164(&mut c, f);
+        }
+        Some(c)
+    }
+
+    fn map_record(&self, raw: &RawRecord, f: &mut Findings) -> Option<Customer> {
         match &raw.body {
             RawBody::Broken { rule, message, .. } => {
                 f.violation("row", rule, message.clone());
@@ -828,6 +840,46 @@ fn drop_lost_digits(c: &mut Customer, f: &mut Findings) {
                 "address.zip.scientific_notation",
                 format!("zip \"{v}\": {WHY}"),
             );
+        }
+    }
+}
+
+/// `--phone e164`: every phone in E.164, parsed with its address's country
+/// (the customer's phone with the first address's); one that does not parse
+/// is left out, with a warning naming it.
+fn phones_to_e164(c: &mut Customer, f: &mut Findings) {
+    let home = c.addresses.first().and_then(|a| a.country_code.clone());
+    if let Some(p) = c.phone.take() {
+        match phone_e164(&p, home.as_deref()) {
+            Some(e) => c.phone = Some(e),
+            None => f.warning(
+                "phone",
+                "phone.not_e164",
+                format!(
+                    "phone \"{p}\" is not a valid number{}; it is left out (--phone e164). Write it with its country code, e.g. +1 …",
+                    home.as_deref().map(|h| format!(" for {h}")).unwrap_or_default()
+                ),
+            ),
+        }
+    }
+    for (i, a) in c.addresses.iter_mut().enumerate() {
+        let Some(p) = a.phone.take() else {
+            continue;
+        };
+        let country = a.country_code.clone().or_else(|| home.clone());
+        match phone_e164(&p, country.as_deref()) {
+            Some(e) => a.phone = Some(e),
+            None => f.warning(
+                format!("addresses[{i}].phone"),
+                "address.phone.not_e164",
+                format!(
+                    "address phone \"{p}\" is not a valid number{}; it is left out (--phone e164)",
+                    country
+                        .as_deref()
+                        .map(|h| format!(" for {h}"))
+                        .unwrap_or_default()
+                ),
+            ),
         }
     }
 }
