@@ -236,11 +236,44 @@ const NAME_PARTICLES: &[&str] = &[
     "van", "von", "der", "de", "da", "di", "du", "le", "la", "bin", "al",
 ];
 
-/// Splits a full name into first and last name: the last name starts at
+/// Titles dropped from the start of a full name when it is split.
+const NAME_TITLES: &[&str] = &[
+    "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "rev", "herr", "frau", "mme",
+    "mlle",
+];
+
+/// Suffixes dropped from the end of a full name when it is split.
+const NAME_SUFFIXES: &[&str] = &[
+    "jr", "sr", "ii", "iii", "iv", "phd", "md", "esq", "dds", "mba",
+];
+
+/// Splits a full name into first and last name (titles such as Mr and Dr
+/// and suffixes such as Jr and PhD dropped): the last name starts at
 /// the first particle after the first word, else it is the last word; one
 /// word is a first name alone.
 pub fn split_full_name(full: &str) -> (Option<String>, Option<String>) {
-    let words: Vec<&str> = full.split_whitespace().collect();
+    let all: Vec<&str> = full
+        .split_whitespace()
+        .map(|w| w.trim_end_matches(','))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let bare = |w: &str| w.trim_end_matches('.').to_lowercase();
+    // Titles before and suffixes after the name are not part of it.
+    let start = all
+        .iter()
+        .take_while(|w| NAME_TITLES.contains(&bare(w).as_str()))
+        .count();
+    let end = all.len()
+        - all[start..]
+            .iter()
+            .rev()
+            .take_while(|w| NAME_SUFFIXES.contains(&bare(w).as_str()))
+            .count();
+    let words: Vec<&str> = if start < end {
+        all[start..end].to_vec()
+    } else {
+        all
+    };
     match words.len() {
         0 => (None, None),
         1 => (Some(words[0].to_string()), None),
@@ -321,6 +354,15 @@ mod tests {
         assert_eq!(s("De Niro Robert"), both("De Niro", "Robert"));
         assert_eq!(s("Cher"), (Some("Cher".into()), None));
         assert_eq!(s("  "), (None, None));
+        // Titles and suffixes are not part of the name.
+        assert_eq!(
+            s("Dr. Anne van der Berg, PhD"),
+            both("Anne", "van der Berg")
+        );
+        assert_eq!(s("Mrs Mary Smith"), both("Mary", "Smith"));
+        assert_eq!(s("Martin Luther King Jr."), both("Martin Luther", "King"));
+        assert_eq!(s("MR JOHN DOE III"), both("JOHN", "DOE"));
+        assert_eq!(s("Dr"), (Some("Dr".into()), None), "a title alone stays");
     }
 
     #[test]
