@@ -5,10 +5,12 @@
 #   (2) the writer against the sandbox at --quota 50/1s, 10-customer batches;
 #   (3) resume of a journal holding 1,000,000 outcomes: time to the first new request;
 #   (4) the writer against the sandbox with no quota and no latency: client CPU
-#       per request.
+#       per request;
+#   (5) a ~200 MB JSON array (one document) validated: peak RSS (target < 100 MB:
+#       the array is streamed, never read whole).
 # (2)-(4) are skipped, saying so, while `storeload import` is not available.
 #
-# Usage: benches/run.sh [1] [2] [3] [4]    (no argument: all four)
+# Usage: benches/run.sh [1] [2] [3] [4] [5]    (no argument: all five)
 # Environment: RUNS (dry runs to take the best and median of, default 3),
 #              ROWS (default 1000000), KEEP=1 keeps the scratch directory.
 #
@@ -23,7 +25,8 @@ BIN=$ROOT/target/release/storeload
 GEN=$ROOT/target/release/examples/gen_customers
 ROWS=${ROWS:-1000000}
 RUNS=${RUNS:-3}
-SECTIONS=${*:-1 2 3 4}
+SECTIONS=${*:-1 2 3 4 5}
+JSON_ROWS=${JSON_ROWS:-600000}
 
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/storeload-bench.XXXXXX")
 PIDS=()
@@ -434,12 +437,42 @@ print(f"   of which a dry run of the same file costs {vcpu:.2f} s ({vcpu / n * 1
 EOF
 }
 
+# --- (5) a ~200 MB JSON document -----------------------------------------------------
+section5() {
+    local file=$DATA/customers-$JSON_ROWS.json
+    rule "(5) one JSON array of $JSON_ROWS customers (about 200 MB), --to bigcommerce: peak RSS"
+    gen "$file" "$JSON_ROWS" --json
+    local bytes
+    bytes=$(stat -c %s "$file")
+    say "input: $file, $bytes bytes ($((bytes / 1000000)) MB)"
+    if ! { [ -x /usr/bin/time ] && /usr/bin/time -v true >/dev/null 2>&1; }; then
+        say "   /usr/bin/time -v is not available: skipped"
+        return 0
+    fi
+    local out=$SCRATCH/json-time.txt rc=0
+    cmdline "/usr/bin/time -v $BIN validate $file --to bigcommerce --quiet"
+    /usr/bin/time -v "$BIN" validate "$file" --to bigcommerce --quiet >"$SCRATCH/json-out.txt" 2>"$out" || rc=$?
+    sed 's/^/   | /' "$SCRATCH/json-out.txt" | head -n 4
+    python3 - "$out" "$rc" "$bytes" <<'EOF'
+import re, sys
+text = open(sys.argv[1]).read()
+wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", text).group(1)
+secs = 0.0
+for part in wall.split(":"):
+    secs = secs * 60 + float(part)
+rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text).group(1)) / 1024
+mb = int(sys.argv[3]) / 1e6
+print(f"   exit {sys.argv[2]}; {mb:.0f} MB in {secs:.2f} s ({mb / secs:.0f} MB/s); peak RSS {rss:.0f} MB   target < 100 MB: {'met' if rss < 100 else 'NOT met'}")
+EOF
+}
+
 for s in $SECTIONS; do
     case $s in
         1) section1 ;;
         2) section2 ;;
         3) section3 ;;
         4) section4 ;;
-        *) say "unknown section $s (1-4)"; exit 2 ;;
+        5) section5 ;;
+        *) say "unknown section $s (1-5)"; exit 2 ;;
     esac
 done

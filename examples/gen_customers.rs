@@ -2,7 +2,7 @@
 //! storeload's benchmarks and tests (issue 6).
 //!
 //! ```text
-//! cargo run --release --example gen_customers -- ROWS OUT.csv [--invalid-pct P] [--jsonl] [--seed N]
+//! cargo run --release --example gen_customers -- ROWS OUT.csv [--invalid-pct P] [--jsonl | --json] [--seed N]
 //! cargo run --release --example gen_customers -- 1000000 /tmp/customers-1m.csv
 //! cargo run --release --example gen_customers -- 100000 /tmp/customers.jsonl --jsonl --invalid-pct 10
 //! ```
@@ -31,11 +31,13 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
-const USAGE: &str = "usage: gen_customers ROWS OUT.csv [--invalid-pct P] [--jsonl] [--seed N]
+const USAGE: &str =
+    "usage: gen_customers ROWS OUT.csv [--invalid-pct P] [--jsonl | --json] [--seed N]
   ROWS            number of customers to write
   OUT             output path, or - for stdout
   --invalid-pct P percent of rows that break one BigCommerce rule each (default 5)
   --jsonl         write generic JSONL with nested addresses instead of Shopify CSV
+  --json          write the same objects as one JSON array (a JSON document)
   --seed N        generator seed (default 1)";
 
 const HEADER: &str = "Customer ID,First Name,Last Name,Email,Accepts Email Marketing,\
@@ -682,6 +684,7 @@ struct Args {
     out: String,
     invalid_pct: f64,
     jsonl: bool,
+    json: bool,
     seed: u64,
 }
 
@@ -689,6 +692,7 @@ fn parse_args() -> Result<Args, String> {
     let mut positional = Vec::new();
     let mut invalid_pct = 5.0;
     let mut jsonl = false;
+    let mut json = false;
     let mut seed = 1;
     let mut args = env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -696,6 +700,7 @@ fn parse_args() -> Result<Args, String> {
         match arg.as_str() {
             "-h" | "--help" => return Err(String::new()),
             "--jsonl" => jsonl = true,
+            "--json" => json = true,
             "--invalid-pct" => {
                 let v = value("--invalid-pct")?;
                 invalid_pct = v
@@ -726,7 +731,8 @@ fn parse_args() -> Result<Args, String> {
         rows,
         out,
         invalid_pct,
-        jsonl,
+        jsonl: jsonl || json,
+        json,
         seed,
     })
 }
@@ -764,7 +770,9 @@ fn run(args: &Args) -> io::Result<[u64; 5]> {
         tags: "",
     };
     let mut counts = [0u64; 5];
-    if !args.jsonl {
+    if args.json {
+        out.write_all(b"[\n")?;
+    } else if !args.jsonl {
         writeln!(out, "{HEADER}")?;
     }
     for i in 0..args.rows {
@@ -773,10 +781,16 @@ fn run(args: &Args) -> io::Result<[u64; 5]> {
         }
         Row::generate(&plan, args.seed, i, &mut row);
         if args.jsonl {
+            if args.json && i > 0 {
+                out.write_all(b",")?;
+            }
             write_jsonl_row(&mut out, &row)?;
         } else {
             write_csv_row(&mut out, &row)?;
         }
+    }
+    if args.json {
+        out.write_all(b"]\n")?;
     }
     out.flush()?;
     Ok(counts)
