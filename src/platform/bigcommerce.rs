@@ -16,7 +16,7 @@ use super::{
 use crate::error::CliError;
 use crate::len_rules;
 use crate::model::Customer;
-use crate::validate::{Findings, check_len};
+use crate::validate::{FieldPath, Findings, Indexed, check_len};
 use crate::values::{is_valid_email, normalise_email, province_name};
 
 /// Customers per create request: "Create up to 10 customers in one call."
@@ -163,10 +163,14 @@ impl Platform for BigCommerce {
                 );
                 continue;
             }
-            let p = |name: &str| format!("addresses[{i}].{name}");
+            let p = |name| Indexed {
+                list: "addresses",
+                index: i,
+                name,
+            };
             check_len(
                 f,
-                &p("first_name"),
+                p("first_name"),
                 a.first_name.as_deref(),
                 1,
                 255,
@@ -174,7 +178,7 @@ impl Platform for BigCommerce {
             );
             check_len(
                 f,
-                &p("last_name"),
+                p("last_name"),
                 a.last_name.as_deref(),
                 1,
                 255,
@@ -182,7 +186,7 @@ impl Platform for BigCommerce {
             );
             check_len(
                 f,
-                &p("address1"),
+                p("address1"),
                 a.address1.as_deref(),
                 1,
                 255,
@@ -190,7 +194,7 @@ impl Platform for BigCommerce {
             );
             check_len(
                 f,
-                &p("city"),
+                p("city"),
                 a.city.as_deref(),
                 1,
                 100,
@@ -198,7 +202,7 @@ impl Platform for BigCommerce {
             );
             check_len(
                 f,
-                &p("state_or_province"),
+                p("state_or_province"),
                 a.province.as_deref(),
                 0,
                 100,
@@ -206,7 +210,7 @@ impl Platform for BigCommerce {
             );
             check_len(
                 f,
-                &p("postal_code"),
+                p("postal_code"),
                 a.zip.as_deref(),
                 0,
                 30,
@@ -214,7 +218,7 @@ impl Platform for BigCommerce {
             );
             check_len(
                 f,
-                &p("phone"),
+                p("phone"),
                 a.phone.as_deref(),
                 0,
                 50,
@@ -226,7 +230,7 @@ impl Platform for BigCommerce {
                 && province_name(cc, code).is_none()
             {
                 f.violation(
-                    p("state_or_province"),
+                    p("state_or_province").path(),
                     "address.province_code.unknown",
                     format!(
                         "province code \"{code}\" is not a state or province of {cc}; write the full name or an ISO 3166-2 code"
@@ -236,14 +240,14 @@ impl Platform for BigCommerce {
             match (&a.country_code, &a.country) {
                 (Some(_), _) => {}
                 (None, Some(written)) => f.violation(
-                    p("country_code"),
+                    p("country_code").path(),
                     "address.country_code.invalid",
                     format!(
                         "country \"{written}\" is not a country storeload knows; write its ISO 3166-1 code (e.g. US, DE)"
                     ),
                 ),
                 (None, None) => f.violation(
-                    p("country_code"),
+                    p("country_code").path(),
                     "address.country_code.required",
                     "address has no country; BigCommerce needs a country code (e.g. US, DE)".into(),
                 ),

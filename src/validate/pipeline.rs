@@ -14,7 +14,7 @@ use crate::mapping::Mapping;
 use crate::model::Customer;
 use crate::platform::Platform;
 use crate::read::RawRecord;
-use crate::validate::unique::SeenKeys;
+use crate::validate::unique::{Identity, SeenKeys, identity};
 use crate::validate::{Findings, Severity, Violation};
 
 /// Records per chunk handed to rayon.
@@ -33,6 +33,8 @@ pub struct Checked {
     pub customer: Option<Customer>,
     /// Violations and warnings, in the order found.
     pub findings: Vec<Violation>,
+    /// The identity key for the in-file uniqueness check, hashed here.
+    pub identity: Option<Identity>,
 }
 
 impl Checked {
@@ -75,19 +77,21 @@ pub fn check_one(
     if options.strict {
         f.make_strict();
     }
+    let identity = customer.as_ref().and_then(|c| identity(platform, c));
     Checked {
         raw,
         customer,
         findings: f.items,
+        identity,
     }
 }
 
 /// The in-file uniqueness check over one chunk, in input order.
-fn check_unique(seen: &mut SeenKeys, platform: &dyn Platform, chunk: &mut [Checked]) {
+fn check_unique(seen: &mut SeenKeys, chunk: &mut [Checked]) {
     for c in chunk {
-        if let Some(customer) = &c.customer {
+        if let Some(key) = &c.identity {
             let mut f = Findings::new(c.raw.number, c.raw.line);
-            seen.check(platform, customer, &mut f);
+            seen.check_key(key, &mut f);
             c.findings.extend(f.items);
         }
     }
@@ -128,7 +132,7 @@ pub fn run(
                 let (previous, next) = rayon::join(
                     || {
                         previous.map(|mut p| {
-                            check_unique(&mut seen, platform, &mut p);
+                            check_unique(&mut seen, &mut p);
                             p
                         })
                     },
@@ -147,7 +151,7 @@ pub fn run(
                 ready = Some(next);
             }
             if let Some(mut p) = ready {
-                check_unique(&mut seen, platform, &mut p);
+                check_unique(&mut seen, &mut p);
                 let _ = checked_tx.send(p);
             }
         });

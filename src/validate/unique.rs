@@ -18,7 +18,48 @@ use crate::values::phone_key;
 #[derive(Default)]
 pub struct SeenKeys {
     first_line: HashMap<u64, u64, BuildHasherDefault<KeyIsHash>>,
-    hasher: BuildHasherDefault<DefaultHasher>,
+}
+
+/// A record's identity key, hashed where the record is checked (in
+/// parallel), so the in-order stage only looks the hash up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// SipHash of the field and its normalised value.
+    pub hash: u64,
+    /// Keyed by email (else by phone).
+    pub by_email: bool,
+    /// The value as the duplicate message shows it.
+    pub shown: String,
+}
+
+/// The identity key of `customer` on `platform`: its email (lower-cased by
+/// mapping, so compared case-insensitively); on bitbybit without an email,
+/// its normalised phone; `None` when it has neither that counts.
+pub fn identity(platform: &dyn Platform, customer: &Customer) -> Option<Identity> {
+    let hasher = BuildHasherDefault::<DefaultHasher>::default();
+    if let Some(email) = &customer.email {
+        if email.is_empty() {
+            return None;
+        }
+        return Some(Identity {
+            hash: hasher.hash_one(("email", email.as_str())),
+            by_email: true,
+            shown: email.clone(),
+        });
+    }
+    if !platform.phone_identifies() {
+        return None;
+    }
+    let phone = customer.phone.as_ref()?;
+    let key = phone_key(phone);
+    if key.is_empty() {
+        return None;
+    }
+    Some(Identity {
+        hash: hasher.hash_one(("phone", key.as_str())),
+        by_email: false,
+        shown: phone.clone(),
+    })
 }
 
 /// The map's keys are already SipHash values: hashing them again with
@@ -52,48 +93,32 @@ impl SeenKeys {
     /// Records `customer`'s identity key and reports a violation when an
     /// earlier record already had it, naming that record's line.
     pub fn check(&mut self, platform: &dyn Platform, customer: &Customer, f: &mut Findings) {
-        let (field, rule, key, shown) = if let Some(email) = &customer.email {
-            // Emails are already lower-cased by mapping: case-insensitive.
-            (
-                "email",
-                "email.duplicate_in_file",
-                email.as_str(),
-                email.as_str(),
-            )
-        } else if platform.phone_identifies() {
-            match &customer.phone {
-                Some(phone) => (
-                    "phone",
-                    "phone.duplicate_in_file",
-                    phone.as_str(),
-                    phone.as_str(),
-                ),
-                None => return,
-            }
-        } else {
-            return;
-        };
-        let normalised;
-        let key = if field == "phone" {
-            normalised = phone_key(key);
-            normalised.as_str()
-        } else {
-            key
-        };
-        if key.is_empty() {
-            return;
+        if let Some(key) = identity(platform, customer) {
+            self.check_key(&key, f);
         }
-        let hash = self.hasher.hash_one((field, key));
-        match self.first_line.get(&hash) {
-            Some(&first) => f.violation(
-                field,
-                rule,
-                format!(
-                    "{field} \"{shown}\" already appears on line {first}; the store holds one customer per {field}: merge the rows or remove this one"
-                ),
-            ),
+    }
+
+    /// Records an identity key found by [`identity`] (on any thread) and
+    /// reports a violation when an earlier record already had it.
+    pub fn check_key(&mut self, key: &Identity, f: &mut Findings) {
+        match self.first_line.get(&key.hash) {
+            Some(&first) => {
+                let (field, rule) = if key.by_email {
+                    ("email", "email.duplicate_in_file")
+                } else {
+                    ("phone", "phone.duplicate_in_file")
+                };
+                let shown = &key.shown;
+                f.violation(
+                    field,
+                    rule,
+                    format!(
+                        "{field} \"{shown}\" already appears on line {first}; the store holds one customer per {field}: merge the rows or remove this one"
+                    ),
+                )
+            }
             None => {
-                self.first_line.insert(hash, f.line());
+                self.first_line.insert(key.hash, f.line());
             }
         }
     }
