@@ -45,14 +45,31 @@ fn plainly_valid(email: &str) -> bool {
     })
 }
 
+/// `str::trim` (Unicode whitespace), answering at once for the common value
+/// that starts and ends with an ASCII character that is not whitespace:
+/// trimming runs on every field of every record.
+pub fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(a), Some(z))
+            if a.is_ascii()
+                && z.is_ascii()
+                && !a.is_ascii_whitespace()
+                && !z.is_ascii_whitespace() =>
+        {
+            s
+        }
+        _ => s.trim(),
+    }
+}
+
 /// Normalises an email for comparison and sending: trimmed, lower-cased.
 pub fn normalise_email(email: &str) -> String {
-    email.trim().to_lowercase()
+    trim(email).to_lowercase()
 }
 
 /// Normalises a phone for use as an identity key: digits, and a leading `+`.
 pub fn phone_key(phone: &str) -> String {
-    let t = phone.trim();
+    let t = trim(phone);
     let mut out = String::with_capacity(t.len());
     if t.starts_with('+') {
         out.push('+');
@@ -193,7 +210,7 @@ fn country_index() -> &'static HashMap<String, &'static str> {
 /// Resolves a country name, alias, alpha-2 or alpha-3 code to ISO 3166-1
 /// alpha-2 ("United States", "usa", "us" → "US"); `None` when unknown.
 pub fn country_alpha2(value: &str) -> Option<&'static str> {
-    let v = value.trim();
+    let v = trim(value);
     if v.is_empty() {
         return None;
     }
@@ -363,6 +380,25 @@ mod tests {
         assert_eq!(s("Martin Luther King Jr."), both("Martin Luther", "King"));
         assert_eq!(s("MR JOHN DOE III"), both("JOHN", "DOE"));
         assert_eq!(s("Dr"), (Some("Dr".into()), None), "a title alone stays");
+    }
+
+    #[test]
+    fn trim_agrees_with_str_trim() {
+        for v in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\u{a0}a\u{3000}",
+            "é",
+            " é ",
+            "ab",
+            "a\tb\n",
+            "\u{2003}",
+        ] {
+            assert_eq!(trim(v), v.trim(), "{v:?}");
+        }
     }
 
     #[test]

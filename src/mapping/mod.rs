@@ -23,7 +23,7 @@ use crate::read::{RawBody, RawRecord};
 use crate::validate::Findings;
 use crate::values::{
     PhoneFormat, country_alpha2, normalise_email, parse_bool, phone_e164, split_full_name,
-    strip_spreadsheet_quote,
+    strip_spreadsheet_quote, trim,
 };
 
 /// Where a field's value comes from.
@@ -135,6 +135,9 @@ pub struct Mapping {
     pub phone: PhoneFormat,
     /// Column name → index, for CSV input.
     index: ColumnIndex,
+    /// Per rule, the positions of the columns its source reads (CSV),
+    /// resolved once here rather than looked up by name on every row.
+    positions: Vec<Vec<usize>>,
 }
 
 impl Mapping {
@@ -176,6 +179,7 @@ impl Mapping {
             })
             .cloned()
             .collect();
+        let positions = rules_positions(&rules, &index);
         Ok(Mapping {
             origin,
             rules,
@@ -184,6 +188,7 @@ impl Mapping {
             unmapped,
             continuation: None,
             phone: PhoneFormat::Keep,
+            positions,
             index,
         })
     }
@@ -316,9 +321,9 @@ impl Mapping {
                 line: Some(r.line),
                 ..Address::default()
             };
-            for (field, source) in &self.rules {
+            for ((field, source), at) in self.rules.iter().zip(&self.positions) {
                 if let Field::Address(af) = field {
-                    set_address_field(&mut a, *af, address_value(&row, source, *af));
+                    set_address_field(&mut a, *af, address_value(&row, source, at, *af));
                 }
             }
             let at = c.addresses.len();
@@ -344,14 +349,14 @@ impl Mapping {
         };
         // Numbered address blocks after the first (BigCommerce's export).
         let mut blocks: Vec<Address> = Vec::new();
-        for (field, source) in &self.rules {
+        for ((field, source), at) in self.rules.iter().zip(&self.positions) {
             match field {
-                Field::Tags => push_unique(&mut c.tags, row.list(source, ",")),
+                Field::Tags => push_unique(&mut c.tags, row.list(source, at, ",")),
                 Field::ChannelIds => {
-                    let items = row.list(source, ",");
+                    let items = row.list(source, at, ",");
                     // `"channel_ids": []` is given (and empty), unlike an
                     // absent key, a null or a blank CSV cell.
-                    if row.has(source) || row.json_array(source).is_some() {
+                    if row.has(source, at) || row.json_array(source).is_some() {
                         let mut ids = Vec::new();
                         for item in items {
                             match item.parse::<i64>() {
@@ -367,17 +372,17 @@ impl Mapping {
                     }
                 }
                 Field::Address(a) => {
-                    set_address_field(&mut flat, *a, address_value(row, source, *a));
+                    set_address_field(&mut flat, *a, address_value(row, source, at, *a));
                 }
                 Field::AddressBlock(n, a) => {
                     let i = usize::from(n.saturating_sub(2));
                     if blocks.len() <= i {
                         blocks.resize_with(i + 1, Address::default);
                     }
-                    set_address_field(&mut blocks[i], *a, address_value(row, source, *a));
+                    set_address_field(&mut blocks[i], *a, address_value(row, source, at, *a));
                 }
                 other => {
-                    let v = row.text(source);
+                    let v = row.text(source, at);
                     set_customer_field(&mut c, *other, v.as_deref(), f);
                 }
             }
@@ -454,6 +459,22 @@ fn json_kind(v: &Value) -> &'static str {
     }
 }
 
+/// The positions of each rule's columns; empty for a rule whose columns
+/// are not all in the header (JSON keys first seen later), which then looks
+/// them up by name.
+fn rules_positions(rules: &[(Field, Source)], index: &ColumnIndex) -> Vec<Vec<usize>> {
+    rules
+        .iter()
+        .map(|(_, s)| {
+            s.columns()
+                .iter()
+                .map(|c| index.get(*c).copied())
+                .collect::<Option<Vec<usize>>>()
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
 /// Column name → index. Every rule looks its columns up on every row, so
 /// the names are hashed with a few multiplies (FxHash's) instead of the
 /// default SipHash, which cost a few hundred instructions per lookup; the
@@ -502,6 +523,14 @@ enum Row<'a> {
 }
 
 impl Row<'_> {
+    /// A column's value: by its position when known (CSV), else by name.
+    fn column_at(&self, name: &str, at: Option<usize>) -> Option<Cow<'_, str>> {
+        match (self, at) {
+            (Row::Csv { fields, .. }, Some(i)) => fields.get(i).map(|s| Cow::Borrowed(*s)),
+            _ => self.column(name),
+        }
+    }
+
     fn column(&self, name: &str) -> Option<Cow<'_, str>> {
         match self {
             Row::Csv { fields, index } => fields.get(*index.get(name)?).map(|s| Cow::Borrowed(*s)),
@@ -518,25 +547,30 @@ impl Row<'_> {
         }
     }
 
-    fn has(&self, source: &Source) -> bool {
-        source
-            .columns()
-            .iter()
-            .any(|c| self.column(c).is_some_and(|v| !v.trim().is_empty()))
+    fn has(&self, source: &Source, at: &[usize]) -> bool {
+        source.columns().iter().enumerate().any(|(k, c)| {
+            self.column_at(c, at.get(k).copied())
+                .is_some_and(|v| !v.trim().is_empty())
+        })
     }
 
     /// The source's value, trimmed; `None` when blank. A CSV cell or a
     /// fixed value is borrowed: the caller copies only what it keeps.
-    fn text<'s>(&'s self, source: &'s Source) -> Option<Cow<'s, str>> {
+    /// `at`: the positions of the source's columns (CSV), or empty.
+    fn text<'s>(&'s self, source: &'s Source, at: &[usize]) -> Option<Cow<'s, str>> {
+        let first = at.first().copied();
         let v = match source {
-            Source::Column(c) | Source::Split { column: c, .. } => match self.column(c)? {
-                Cow::Borrowed(v) => Cow::Borrowed(v.trim()),
-                Cow::Owned(v) => Cow::Owned(v.trim().to_string()),
-            },
+            Source::Column(c) | Source::Split { column: c, .. } => {
+                match self.column_at(c, first)? {
+                    Cow::Borrowed(v) => Cow::Borrowed(trim(v)),
+                    Cow::Owned(v) => Cow::Owned(trim(&v).to_string()),
+                }
+            }
             Source::Join { columns, separator } => Cow::Owned(
                 columns
                     .iter()
-                    .filter_map(|c| self.column(c))
+                    .enumerate()
+                    .filter_map(|(k, c)| self.column_at(c, at.get(k).copied()))
                     .map(|v| v.trim().to_string())
                     .filter(|v| !v.is_empty())
                     .collect::<Vec<_>>()
@@ -544,11 +578,11 @@ impl Row<'_> {
                     .trim()
                     .to_string(),
             ),
-            Source::Value(v) => Cow::Borrowed(v.trim()),
+            Source::Value(v) => Cow::Borrowed(trim(v)),
             Source::Line { column, line } => {
                 let lines = match self.json_value(column) {
                     Some(Value::Array(items)) => items.iter().filter_map(scalar_text).collect(),
-                    _ => street_lines(&self.column(column)?),
+                    _ => street_lines(&self.column_at(column, first)?),
                 };
                 Cow::Owned(lines.get(line.checked_sub(1)?)?.trim().to_string())
             }
@@ -579,7 +613,7 @@ impl Row<'_> {
 
     /// The source's value as a list: split on its separator, trimmed, blanks
     /// dropped. A JSON array is already a list: its items are not split.
-    fn list(&self, source: &Source, default_sep: &str) -> Vec<String> {
+    fn list(&self, source: &Source, at: &[usize], default_sep: &str) -> Vec<String> {
         let sep = match source {
             Source::Split { separator, .. } => separator.as_str(),
             _ => default_sep,
@@ -592,7 +626,7 @@ impl Row<'_> {
                 .filter(|s| !s.is_empty())
                 .collect();
         }
-        match self.text(source) {
+        match self.text(source, at) {
             None => Vec::new(),
             Some(v) => v
                 .split(sep)
@@ -617,12 +651,17 @@ pub(crate) fn street_lines(v: &str) -> Vec<String> {
 
 /// An address field's value: trimmed, a spreadsheet's `'` removed from
 /// phone and zip.
-fn address_value(row: &Row<'_>, source: &Source, field: AddressField) -> Option<String> {
-    let v = row.text(source);
+fn address_value(
+    row: &Row<'_>,
+    source: &Source,
+    at: &[usize],
+    field: AddressField,
+) -> Option<String> {
+    let v = row.text(source, at);
     let v = match field {
         AddressField::Phone | AddressField::Zip => v
             .as_deref()
-            .map(|s| strip_spreadsheet_quote(s).trim())
+            .map(|s| trim(strip_spreadsheet_quote(s)))
             .filter(|s| !s.is_empty()),
         _ => v.as_deref(),
     };
@@ -709,7 +748,7 @@ fn set_customer_field(c: &mut Customer, field: Field, v: Option<&str>, f: &mut F
         Field::Email => c.email = v.map(normalise_email),
         Field::Phone => {
             c.phone = v
-                .map(|p| strip_spreadsheet_quote(p).trim())
+                .map(|p| trim(strip_spreadsheet_quote(p)))
                 .filter(|p| !p.is_empty())
                 .map(str::to_string)
         }
@@ -801,7 +840,11 @@ fn split_name(c: &mut Customer, f: &mut Findings) {
 /// True for a number a spreadsheet wrote in scientific notation
 /// (`7.02255E+12`): where a phone or zip belongs, its digits are lost.
 fn is_scientific_notation(v: &str) -> bool {
-    let Some((mantissa, exponent)) = v.trim().split_once(['E', 'e']) else {
+    // Most values hold no E at all: a SIMD search answers for them.
+    if memchr::memchr2(b'E', b'e', v.as_bytes()).is_none() {
+        return false;
+    }
+    let Some((mantissa, exponent)) = trim(v).split_once(['E', 'e']) else {
         return false;
     };
     let Some(exponent) = exponent.strip_prefix('+') else {

@@ -43,10 +43,11 @@ pub struct LineBreaks<R> {
 impl<R: Read> Read for LineBreaks<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        for (i, &b) in buf[..n].iter().enumerate() {
-            if b == b'\n' || b == b'\r' {
-                self.breaks.push_back((self.offset + i as u64, b == b'\n'));
-            }
+        // SIMD search: this runs over every byte of the input, on the
+        // reader thread every other stage waits for.
+        for i in memchr::memchr2_iter(b'\n', b'\r', &buf[..n]) {
+            self.breaks
+                .push_back((self.offset + i as u64, buf[i] == b'\n'));
         }
         self.offset += n as u64;
         Ok(n)
