@@ -2,8 +2,6 @@
 //! the journal already settled, counting what would be sent, in how many
 //! requests, and how long that takes at the quota.
 
-use std::collections::HashMap;
-
 use crate::cmd::common::SourceArgs;
 use crate::error::CliError;
 use crate::journal::RecordState;
@@ -104,7 +102,7 @@ pub fn dry_pass(
     source: &SourceArgs,
     platform: &'static dyn Platform,
     strict: bool,
-    states: &HashMap<String, RecordState>,
+    states: &crate::journal::States,
     unchanged: bool,
 ) -> Result<PlanFigures, CliError> {
     let (mut input, mapping) = source.open()?;
@@ -139,7 +137,7 @@ pub fn dry_pass(
 pub fn dry_pass_orders(
     records: impl Iterator<Item = crate::read::RawRecord> + Send,
     ctx: &OrderContext<'_>,
-    states: &HashMap<String, RecordState>,
+    states: &crate::journal::States,
     unchanged: bool,
 ) -> PlanFigures {
     let mut f = PlanFigures {

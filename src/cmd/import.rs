@@ -608,11 +608,11 @@ pub fn execute(
         );
         let records = {
             let rt = read_tally.clone();
-            records.filter(move |r| match skip.get(&r.number) {
+            records.filter(move |r| match skip.get(r.number) {
                 None => true,
                 Some(was_valid) => {
                     rt.read.fetch_add(1, Ordering::Relaxed);
-                    if *was_valid {
+                    if was_valid {
                         rt.valid.fetch_add(1, Ordering::Relaxed);
                         rt.known.fetch_add(1, Ordering::Relaxed);
                     } else {
@@ -847,27 +847,44 @@ impl Summary {
 /// Record numbers the journal settled (created, already there, rejected),
 /// each with whether it was valid; empty unless `usable` — every run of the
 /// journal read this very input, so its record numbers are this file's.
-fn settled_records(
-    states: &std::collections::HashMap<String, RecordState>,
-    usable: bool,
-) -> std::collections::HashMap<u64, bool> {
+/// A dense table by record number: the reader asks it for every record.
+fn settled_records(states: &crate::journal::States, usable: bool) -> SettledTable {
+    let mut table = SettledTable(Vec::new());
     if !usable {
-        return std::collections::HashMap::new();
+        return table;
     }
-    states
-        .values()
-        .filter(|s| settled(s, true))
-        .map(|s| {
-            let valid = !matches!(
-                s,
-                RecordState::Rejected {
-                    stage: Stage::Validate,
-                    ..
-                }
-            );
-            (s.record(), valid)
-        })
-        .collect()
+    for s in states.values().filter(|s| settled(s, true)) {
+        let valid = !matches!(
+            s,
+            RecordState::Rejected {
+                stage: Stage::Validate,
+                ..
+            }
+        );
+        let Ok(at) = usize::try_from(s.record()) else {
+            continue;
+        };
+        if table.0.len() <= at {
+            table.0.resize(at + 1, 0);
+        }
+        table.0[at] = if valid { 1 } else { 2 };
+    }
+    table
+}
+
+/// Settled records by number: 0 not settled, 1 settled valid, 2 settled
+/// invalid (refused by validation).
+struct SettledTable(Vec<u8>);
+
+impl SettledTable {
+    /// `Some(valid)` when record `number` is settled.
+    fn get(&self, number: u64) -> Option<bool> {
+        match usize::try_from(number).ok().and_then(|i| self.0.get(i)) {
+            Some(1) => Some(true),
+            Some(2) => Some(false),
+            _ => None,
+        }
+    }
 }
 
 /// The input's mapping: customers or orders.

@@ -4,7 +4,6 @@
 //! columns and order, plus `_line`, `_stage` and `_errors`. Fix the rows and
 //! import the file with the same journal to complete the load.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use clap::Args as ClapArgs;
@@ -54,7 +53,7 @@ pub fn write(journal_path: &Path, output: &Path) -> Result<u64, CliError> {
     let plan = RunPlan::from_header(&replay, journal_path)?;
     let source = plan.source();
     let platform = plan.to.platform();
-    let states: &HashMap<String, RecordState> = &replay.records;
+    let states: &crate::journal::States = &replay.records;
     let mut written = 0u64;
     let mut failure: Option<CliError> = None;
     let mut write_rows = |out: &mut Rejects, rows: &[RawRecord], stage, errors: &str| -> bool {
@@ -123,7 +122,7 @@ pub fn write(journal_path: &Path, output: &Path) -> Result<u64, CliError> {
 /// Why a record is not in the platform, as `_stage` and `_errors`; `None`
 /// when it is (created, or already there).
 fn why_not_in(
-    states: &HashMap<String, RecordState>,
+    states: &crate::journal::States,
     valid: bool,
     key: Option<&str>,
     findings: &[Violation],

@@ -27,7 +27,13 @@ pub struct Args {
 
 /// Runs `storeload resume`.
 pub fn run(args: Args) -> Result<Exit, CliError> {
-    let replay = journal::replay(&args.journal).map_err(|e| CliError::usage(e.to_string()))?;
+    // The headers alone say how to run; the records are replayed once, by
+    // the run itself (a journal of millions of outcomes is read once).
+    let headers = journal::headers(&args.journal).map_err(|e| CliError::usage(e.to_string()))?;
+    let replay = journal::Replay {
+        headers,
+        ..journal::Replay::default()
+    };
     let plan = RunPlan::from_header(&replay, &args.journal)?;
     if plan.sandbox {
         return Err(CliError::usage(format!(

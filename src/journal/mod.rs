@@ -24,7 +24,7 @@ pub use entry::{
     Created, End, Entry, Exists, Failed, Header, InDoubt, InputFingerprint, Reason, Rejected, Sent,
     SentRecord, Stage, VERSION, fingerprint,
 };
-pub use replay::{Counts, RecordState, Replay, ids, replay};
+pub use replay::{Counts, RecordState, Replay, States, headers, ids, replay};
 pub use writer::JournalWriter;
 
 /// Everything that can go wrong reading or writing a journal; every message
