@@ -11,10 +11,11 @@ use super::{Entry, Journal, JournalError};
 
 /// A request to the writer thread.
 enum Msg {
-    /// Append these entries; answer once they are durable.
+    /// Append these entries; answer once they are durable (`ack`), or,
+    /// without `ack`, let the next sync make them durable.
     Write {
         entries: Vec<Entry>,
-        ack: oneshot::Sender<Result<(), JournalError>>,
+        ack: Option<oneshot::Sender<Result<(), JournalError>>>,
     },
     /// Commit, stop, and hand the journal back.
     Close {
@@ -88,9 +89,26 @@ impl JournalWriter {
     ) -> Result<oneshot::Receiver<Result<(), JournalError>>, JournalError> {
         let (ack, done) = oneshot::channel();
         self.tx
-            .send(Msg::Write { entries, ack })
+            .send(Msg::Write {
+                entries,
+                ack: Some(ack),
+            })
             .map_err(|_| self.stopped())?;
         Ok(done)
+    }
+
+    /// Appends `entries` without waiting: they become durable with the next
+    /// sync (the next durable write, or close). For outcomes: one lost in a
+    /// crash leaves its record `sent`, in doubt, which resume settles — the
+    /// `sent` line before a request is always written with [`write`](Self::write).
+    /// An error shows at the next durable write, which then fails.
+    pub fn write_lazy(&self, entries: Vec<Entry>) -> Result<(), JournalError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        self.tx
+            .send(Msg::Write { entries, ack: None })
+            .map_err(|_| self.stopped())
     }
 
     /// Writes and syncs everything queued before it, stops the writer and
@@ -127,16 +145,22 @@ fn run(mut journal: Journal, rx: mpsc::Receiver<Msg>) {
             match msg {
                 Msg::Write { entries, ack } => {
                     if close.is_some() {
-                        let _ = ack.send(Err(JournalError::WriterStopped {
-                            path: journal.path().to_path_buf(),
-                        }));
+                        if let Some(ack) = ack {
+                            let _ = ack.send(Err(JournalError::WriterStopped {
+                                path: journal.path().to_path_buf(),
+                            }));
+                        }
                         continue;
                     }
-                    match entries.iter().try_for_each(|e| journal.append(e)) {
-                        Ok(()) => waiters.push(ack),
-                        Err(e) => {
+                    // A failed append poisons the journal: the next sync
+                    // (and every durable write after) reports it.
+                    let appended = entries.iter().try_for_each(|e| journal.append(e));
+                    match (appended, ack) {
+                        (Ok(()), Some(ack)) => waiters.push(ack),
+                        (Err(e), Some(ack)) => {
                             let _ = ack.send(Err(e));
                         }
+                        (_, None) => {}
                     }
                 }
                 Msg::Close { ack } => match close {
@@ -148,6 +172,10 @@ fn run(mut journal: Journal, rx: mpsc::Receiver<Msg>) {
                     }
                 },
             }
+        }
+        if waiters.is_empty() && close.is_none() {
+            // Only lazy entries: they wait in the buffer for the next sync.
+            continue;
         }
         let result = journal.commit();
         for ack in waiters.drain(..) {
@@ -172,6 +200,29 @@ mod tests {
         let h: Header = header(1);
         let j = Journal::create(&path, &h).unwrap();
         (path, j)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn lazy_entries_land_with_the_next_sync_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, j) = new_journal(&dir);
+        let w = JournalWriter::spawn(j);
+        w.write(vec![sent(1, 1_700_000_000_000, &["a@x.com"], 1)])
+            .await
+            .unwrap();
+        w.write_lazy(vec![created("a@x.com", 1, "1")]).unwrap();
+        // The next durable write syncs the lazy outcome before itself.
+        w.write(vec![sent(2, 1_700_000_000_001, &["b@x.com"], 2)])
+            .await
+            .unwrap();
+        let r = replay(&path).unwrap();
+        assert!(matches!(r.records["a@x.com"], RecordState::Created { .. }));
+        assert!(matches!(r.records["b@x.com"], RecordState::Sent { .. }));
+        // Lazy entries with nothing after them are written at close.
+        w.write_lazy(vec![created("b@x.com", 2, "2")]).unwrap();
+        w.close().await.unwrap();
+        let r = replay(&path).unwrap();
+        assert!(matches!(r.records["b@x.com"], RecordState::Created { .. }));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

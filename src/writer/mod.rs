@@ -339,6 +339,21 @@ impl Writer {
         }
     }
 
+    /// Journals outcomes without waiting for their sync (see
+    /// `JournalWriter::write_lazy`); false (and the run stopped) when the
+    /// journal is gone.
+    fn journal_outcomes(&self, entries: Vec<Entry>) -> bool {
+        match self.journal.write_lazy(entries) {
+            Ok(()) => true,
+            Err(e) => {
+                self.stop.fatal(format!(
+                    "the journal cannot be written ({e}); stopped so that no record is sent without a trace"
+                ));
+                false
+            }
+        }
+    }
+
     async fn journal(&self, entries: Vec<Entry>) -> bool {
         if entries.is_empty() {
             return true;
@@ -437,7 +452,7 @@ impl Writer {
                             }
                         }
                     }
-                    if !self.journal(entries).await {
+                    if !self.journal_outcomes(entries) {
                         return;
                     }
                     self.fill_exists_ids(&no_id).await;
