@@ -1,7 +1,6 @@
 //! Reading a journal back: the state of every record key (the last line about
 //! it wins), the run headers, and whether the last line was torn by a crash.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, Read};
 use std::path::Path;
@@ -141,7 +140,9 @@ pub struct Counts {
 /// Record key → state. Keys are hashed with foldhash: the journal is
 /// storeload's own file, so SipHash's defence against crafted keys buys
 /// nothing here, and it cost a tenth of a million-record resume.
-pub type States = HashMap<String, RecordState, foldhash::fast::RandomState>;
+/// (hashbrown's map: `entry_ref` hashes a key once and copies it only when
+/// it is new.)
+pub type States = hashbrown::HashMap<String, RecordState, foldhash::fast::RandomState>;
 
 /// Everything a journal says, as of its last complete line.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -219,68 +220,81 @@ pub fn headers(path: &Path) -> Result<Vec<Header>, JournalError> {
 }
 
 fn headers_chunked(path: &Path, chunk: usize) -> Result<Vec<Header>, JournalError> {
-    const HEADER: &[u8] = b"{\"type\":\"header\"";
+    // A header line starts the file or follows a newline; other lines are
+    // never looked at, only searched past (SIMD substring search).
+    const AT_LINE_START: &[u8] = b"\n{\"type\":\"header\"";
+    let finder = memchr::memmem::Finder::new(AT_LINE_START);
     let mut file = File::open(path).map_err(|e| JournalError::io(path, "open", e))?;
     let mut out = Vec::new();
+    // The unsearched tail of the data so far (a partial match or a header
+    // line not yet complete) is kept in front of the next read. A leading
+    // newline stands for the start of the file.
+    let mut data: Vec<u8> = vec![b'\n'];
     let mut buf = vec![0u8; chunk.max(1)];
-    // Bytes of an unfinished line carried to the next read: only kept when
-    // the line is a header (other lines are skipped to their end).
-    let mut carry: Vec<u8> = Vec::new();
-    let mut skipping = false;
-    let mut at_line_start = true;
-    let mut line = 0u64;
+    // The file offset of `data[0]` (-1: the stand-in newline).
+    let mut data_at: i64 = -1;
     loop {
         let n = file
             .read(&mut buf)
             .map_err(|e| JournalError::io(path, "read", e))?;
-        if n == 0 {
-            break;
-        }
-        let mut rest = &buf[..n];
-        while !rest.is_empty() {
-            let end = memchr::memchr(b'\n', rest);
-            let (part, done) = match end {
-                Some(i) => (&rest[..i], true),
-                None => (rest, false),
-            };
-            if at_line_start {
-                skipping = false;
-                carry.clear();
-            }
-            if !skipping {
-                carry.extend_from_slice(part);
-                // Decide as soon as the line's start is known.
-                let known = carry.len() >= HEADER.len() || done;
-                if known && !carry.starts_with(HEADER) {
-                    skipping = true;
-                    carry.clear();
-                }
-            }
-            if done {
-                line += 1;
-                if !skipping && !carry.is_empty() {
-                    match serde_json::from_slice::<Entry>(&carry) {
+        let eof = n == 0;
+        data.extend_from_slice(&buf[..n]);
+        let mut keep_from = None;
+        let mut searched_to = 0;
+        while let Some(at) = finder.find(&data[searched_to..]).map(|i| i + searched_to) {
+            let line_start = at + 1;
+            match memchr::memchr(b'\n', &data[line_start..]) {
+                Some(len) => {
+                    let line = &data[line_start..line_start + len];
+                    match serde_json::from_slice::<Entry>(line) {
                         Ok(Entry::Header(h)) => out.push(h),
                         Ok(_) => {}
                         Err(e) => {
+                            let offset = u64::try_from(data_at + line_start as i64).unwrap_or(0);
                             return Err(JournalError::Corrupt {
                                 path: path.to_path_buf(),
-                                line,
+                                line: line_number_at(path, offset),
                                 problem: format!("a header line that does not parse: {e}"),
                             });
                         }
                     }
+                    searched_to = line_start + len;
                 }
-                carry.clear();
-                at_line_start = true;
-                rest = &rest[end.map_or(rest.len(), |i| i + 1)..];
-            } else {
-                at_line_start = false;
-                rest = &[];
+                None => {
+                    // The header line goes on past what was read (or is a
+                    // torn tail at the end of the file).
+                    keep_from = Some(at);
+                    break;
+                }
             }
         }
+        if eof {
+            break;
+        }
+        // Keep what a match could still start in: a header line begun, or
+        // the last bytes that may be the start of the pattern.
+        let keep = keep_from.unwrap_or_else(|| {
+            data.len()
+                .saturating_sub(AT_LINE_START.len() - 1)
+                .max(searched_to)
+        });
+        data_at += keep as i64;
+        data.drain(..keep);
     }
     Ok(out)
+}
+
+/// The 1-based line of the byte at `offset` in the file at `path` (for an
+/// error message: reads the file again up to there).
+fn line_number_at(path: &Path, offset: u64) -> u64 {
+    let Ok(file) = File::open(path) else {
+        return 0;
+    };
+    let mut head = Vec::new();
+    if file.take(offset).read_to_end(&mut head).is_err() {
+        return 0;
+    }
+    memchr::memchr_iter(b'\n', &head).count() as u64 + 1
 }
 
 /// Reads a whole journal. A torn last line is ignored (see
@@ -430,10 +444,12 @@ enum Op {
 fn apply(replay: &mut Replay, batch: &mut Batch) {
     /// The key's state becomes `state`; the key is copied only when new.
     fn set(records: &mut States, key: &str, state: RecordState) {
-        match records.get_mut(key) {
-            Some(s) => *s = state,
-            None => {
-                records.insert(key.to_owned(), state);
+        match records.entry_ref(key) {
+            hashbrown::hash_map::EntryRef::Occupied(mut o) => {
+                o.insert(state);
+            }
+            hashbrown::hash_map::EntryRef::Vacant(v) => {
+                v.insert(state);
             }
         }
     }
@@ -952,6 +968,19 @@ mod tests {
                 full,
                 "chunk {chunk}"
             );
+        }
+    }
+
+    #[test]
+    fn a_header_line_that_does_not_parse_is_named_by_its_line() {
+        let (_dir, path) = journal_with(&sample_entries());
+        let lines = replay(&path).unwrap().lines;
+        append_raw(&path, b"{\"type\":\"header\",\"version\":\"x\"}\n");
+        for chunk in [3, 1 << 20] {
+            match headers_chunked(&path, chunk) {
+                Err(JournalError::Corrupt { line, .. }) => assert_eq!(line, lines + 1),
+                other => panic!("expected Corrupt, got {other:?}"),
+            }
         }
     }
 
