@@ -111,24 +111,34 @@ pub fn dry_pass(
         batch_size: platform.batch_size() as u64,
         ..PlanFigures::default()
     };
-    pipeline::run(records, &mapping, platform, CheckOptions { strict }, |c| {
-        f.read += 1;
-        match (&c.customer, c.is_valid()) {
-            (Some(customer), true) => {
-                f.valid += 1;
-                if states
-                    .get(&record_key(customer))
-                    .is_some_and(|s| settled(s, unchanged))
-                {
-                    f.known += 1;
-                } else {
-                    f.to_send += 1;
+    pipeline::run(
+        records,
+        &mapping,
+        platform,
+        CheckOptions {
+            strict,
+            lean: false,
+            drop_rows: false,
+        },
+        |c| {
+            f.read += 1;
+            match (&c.customer, c.is_valid()) {
+                (Some(customer), true) => {
+                    f.valid += 1;
+                    if states
+                        .get(&record_key(customer))
+                        .is_some_and(|s| settled(s, unchanged))
+                    {
+                        f.known += 1;
+                    } else {
+                        f.to_send += 1;
+                    }
                 }
+                _ => f.invalid += 1,
             }
-            _ => f.invalid += 1,
-        }
-        true
-    });
+            true
+        },
+    );
     Ok(f)
 }
 

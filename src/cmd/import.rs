@@ -693,7 +693,11 @@ pub fn execute(
                 };
                 match &mapping {
                     Mapped::Customers(m) => {
-                        pipeline::run(records, m, platform, CheckOptions { strict }, |c| {
+                        pipeline::run(records, m, platform, CheckOptions {
+                strict,
+                lean: false,
+                drop_rows: false,
+            }, |c| {
                             take(ReadItem::customer(c))
                         });
                     }

@@ -99,6 +99,8 @@ pub fn write(journal_path: &Path, output: &Path) -> Result<u64, CliError> {
             platform,
             CheckOptions {
                 strict: plan.strict,
+                lean: false,
+                drop_rows: false,
             },
             |c| {
                 let key = c.customer.as_ref().map(record_key);

@@ -71,6 +71,8 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
     let records = std::mem::replace(&mut input.records, crate::read::Records::empty());
     let options = CheckOptions {
         strict: args.strict,
+        lean: true,
+        drop_rows: outputs.rejects.is_none(),
     };
     pipeline::run(records, &mapping, platform, options, |checked| {
         report.add(&checked);

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use crate::mapping::Mapping;
 use crate::model::Customer;
 use crate::platform::Platform;
-use crate::read::RawRecord;
+use crate::read::{RawBody, RawRecord};
 use crate::validate::unique::{Identity, SeenKeys, identity};
 use crate::validate::{Findings, Severity, Violation};
 
@@ -53,6 +53,13 @@ impl Checked {
 pub struct CheckOptions {
     /// Turn every warning into a violation.
     pub strict: bool,
+    /// The caller reads only the findings (a dry-run report): each
+    /// customer is dropped on the thread that built it, where freeing is
+    /// cheap (what stays is an empty one, so validity still reads).
+    pub lean: bool,
+    /// With `lean`, also drop the row of a record valid so far (no rejects
+    /// file asked for: nobody reads the rows).
+    pub drop_rows: bool,
 }
 
 /// Maps and checks one record (no whole-file rules).
@@ -78,12 +85,20 @@ pub fn check_one(
         f.make_strict();
     }
     let identity = customer.as_ref().and_then(|c| identity(platform, c));
-    Checked {
+    let mut checked = Checked {
         raw,
         customer,
         findings: f.items,
         identity,
+    };
+    if options.lean {
+        if options.drop_rows {
+            checked.raw.body = RawBody::JsonLine(Vec::new());
+            checked.raw.continued = Vec::new();
+        }
+        checked.customer = checked.customer.map(|_| Customer::default());
     }
+    checked
 }
 
 /// The in-file uniqueness check over one chunk, in input order.
