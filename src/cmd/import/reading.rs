@@ -1,0 +1,178 @@
+//! The reading side of a run: the input's mapping (customers or orders),
+//! each checked record turned into a refusal or work for the writer, and
+//! the records a resume skips by number.
+
+use super::super::common::SourceArgs;
+use crate::error::CliError;
+use crate::journal::{self, RecordState, Stage};
+use crate::mapping::Mapping;
+use crate::model::record_key;
+use crate::order::link::{Customers, Variants};
+use crate::order::mapping::OrderMapping;
+use crate::order::pipeline::{CheckedOrder, OrderContext};
+use crate::order::rules::Links;
+use crate::plan::settled;
+use crate::validate::pipeline::Checked;
+use crate::validate::{Severity, Violation};
+use crate::writer::{OrderWork, Payload};
+
+/// Record numbers the journal settled (created, already there, rejected),
+/// each with whether it was valid; empty unless `usable` — every run of the
+/// journal read this very input, so its record numbers are this file's.
+/// A dense table by record number: the reader asks it for every record.
+pub(super) fn settled_records(states: &crate::journal::States, usable: bool) -> SettledTable {
+    let mut table = SettledTable(Vec::new());
+    if !usable {
+        return table;
+    }
+    for s in states.values().filter(|s| settled(s, true)) {
+        let valid = !matches!(
+            s,
+            RecordState::Rejected {
+                stage: Stage::Validate,
+                ..
+            }
+        );
+        let Ok(at) = usize::try_from(s.record()) else {
+            continue;
+        };
+        if table.0.len() <= at {
+            table.0.resize(at + 1, 0);
+        }
+        table.0[at] = if valid { 1 } else { 2 };
+    }
+    table
+}
+
+/// Settled records by number: 0 not settled, 1 settled valid, 2 settled
+/// invalid (refused by validation).
+pub(super) struct SettledTable(Vec<u8>);
+
+impl SettledTable {
+    /// `Some(valid)` when record `number` is settled.
+    pub(super) fn get(&self, number: u64) -> Option<bool> {
+        match usize::try_from(number).ok().and_then(|i| self.0.get(i)) {
+            Some(1) => Some(true),
+            Some(2) => Some(false),
+            _ => None,
+        }
+    }
+}
+
+/// The input's mapping: customers or orders.
+pub(super) enum Mapped {
+    /// Customers, through a customer mapping.
+    Customers(Mapping),
+    /// Orders, through an order mapping.
+    Orders(OrderMapping),
+}
+
+impl Mapped {
+    /// The mapping as the journal's header records it.
+    pub(super) fn describe(&self) -> serde_json::Value {
+        let (origin, fields): (String, Vec<(String, String)>) = match self {
+            Mapped::Customers(m) => (
+                m.origin.to_string(),
+                m.rules
+                    .iter()
+                    .map(|(f, s)| (f.name(), s.describe()))
+                    .collect(),
+            ),
+            Mapped::Orders(m) => (m.origin.clone(), m.describe()),
+        };
+        serde_json::json!({
+            "origin": origin,
+            "fields": fields.iter().map(|(f, s)| serde_json::json!({"field": f, "source": s})).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// Opens the input with the mapping its entity needs.
+pub(super) fn open_mapped(
+    source: &SourceArgs,
+    ordering: bool,
+) -> Result<(crate::read::Input, Mapped), CliError> {
+    if ordering {
+        let (input, m) = super::super::orders::open(source)?;
+        Ok((input, Mapped::Orders(m)))
+    } else {
+        let (input, m) = source.open()?;
+        Ok((input, Mapped::Customers(m)))
+    }
+}
+
+/// The orders pipeline's context for this run.
+pub(super) fn order_context<'a>(
+    mapping: &'a OrderMapping,
+    links: &'a (Option<Variants>, Option<Customers>),
+    split: Option<&'a std::collections::HashMap<String, Vec<u64>>>,
+    strict: bool,
+) -> OrderContext<'a> {
+    OrderContext {
+        mapping,
+        links: Links {
+            variants: links.0.as_ref(),
+            customers: links.1.as_ref(),
+        },
+        split,
+        strict,
+    }
+}
+
+/// One checked record (a customer or an order) as the import takes it:
+/// refused with reasons, or a journal key and what to send.
+pub(super) struct ReadItem {
+    pub(super) number: u64,
+    pub(super) line: u64,
+    pub(super) rejected: Option<Vec<journal::Reason>>,
+    pub(super) work: Option<(String, Payload)>,
+}
+
+impl ReadItem {
+    pub(super) fn customer(c: Checked) -> ReadItem {
+        let valid = c.is_valid();
+        ReadItem {
+            number: c.raw.number,
+            line: c.raw.line,
+            rejected: (!valid).then(|| reasons(&c.findings)),
+            work: c
+                .customer
+                .filter(|_| valid)
+                .map(|customer| (record_key(&customer), Payload::Customer(customer))),
+        }
+    }
+
+    pub(super) fn order(o: CheckedOrder) -> ReadItem {
+        let valid = o.is_valid();
+        let work = match (&o.order, &o.link) {
+            (Some(order), Some(link)) if valid => order.journal_key().map(|key| {
+                let payload = Payload::Order(OrderWork {
+                    body: order.body(link),
+                    email: order.customer.email.clone(),
+                    phone: order.customer.phone.clone(),
+                });
+                (key, payload)
+            }),
+            _ => None,
+        };
+        ReadItem {
+            number: o.raw.number,
+            line: o.raw.line(),
+            rejected: (!valid).then(|| reasons(&o.findings)),
+            work,
+        }
+    }
+}
+
+/// The violations of a refused record, as the journal keeps them.
+fn reasons(findings: &[Violation]) -> Vec<journal::Reason> {
+    findings
+        .iter()
+        .filter(|v| v.severity == Severity::Violation)
+        .map(|v| journal::Reason {
+            field: v.field.clone(),
+            rule: v.rule.to_string(),
+            message: v.message.clone(),
+        })
+        .collect()
+}
