@@ -382,28 +382,41 @@ fn expected_orders() -> HashMap<String, (String, u64)> {
     out
 }
 
-#[test]
-fn customers_then_orders_land_every_order_on_its_customer_with_its_total() {
-    let sb = Sandbox::start(SandboxConfig::default());
-    let dir = tempfile::tempdir().expect("tempdir");
-    let base = sb.base_url("bitbybit");
-    let env = env_for("bitbybit");
-    let customers_journal = dir.path().join("customers.journal");
-    let orders_journal = dir.path().join("orders.journal");
+/// Imports samples/customers.csv into the sandbox at `base`; returns its
+/// journal. Some sample customers are broken: exit 1.
+fn import_sample_customers(base: &str, dir: &Path) -> std::path::PathBuf {
+    let journal = dir.join("customers.journal");
     let out = run(
-        &import_args(
-            CUSTOMERS,
-            "bitbybit",
-            customers_journal.to_str().unwrap(),
-            &base,
-        ),
-        &env,
+        &import_args(CUSTOMERS, "bitbybit", journal.to_str().unwrap(), base),
+        &env_for("bitbybit"),
     );
     assert_eq!(
         out.status.code(),
         Some(1),
         "some sample customers are broken"
     );
+    journal
+}
+
+/// `storeload ids JOURNAL` as a map: source key → platform id.
+fn ids_of(journal: &Path) -> HashMap<String, String> {
+    let out = run(&["ids", journal.to_str().unwrap()], &[]);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(','))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[test]
+fn customers_then_orders_land_every_order_on_its_customer_with_its_total() {
+    let sb = Sandbox::start(SandboxConfig::default());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = sb.base_url("bitbybit");
+    let env = env_for("bitbybit");
+    let customers_journal = import_sample_customers(&base, dir.path());
+    let orders_journal = dir.path().join("orders.journal");
     let customers_before = sb.customers("bitbybit").len();
     let mut args = import_args(ORDERS, "bitbybit", orders_journal.to_str().unwrap(), &base);
     args.extend_from_slice(&[
@@ -419,27 +432,11 @@ fn customers_then_orders_land_every_order_on_its_customer_with_its_total() {
 
     // Every valid order is in bitbybit once, on the customer the customers
     // import created for its email, with the catalog's total.
-    let ids: HashMap<String, String> = {
-        let out = run(&["ids", customers_journal.to_str().unwrap()], &[]);
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .skip(1)
-            .filter_map(|l| l.split_once(','))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    };
+    let ids = ids_of(&customers_journal);
     let expected = expected_orders();
     let stored = sb.handle().orders();
     assert_eq!(stored.len(), expected.len(), "15 valid orders, each once");
-    let order_ids: HashMap<String, String> = {
-        let out = run(&["ids", orders_journal.to_str().unwrap()], &[]);
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .skip(1)
-            .filter_map(|l| l.split_once(','))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    };
+    let order_ids = ids_of(&orders_journal);
     assert_eq!(order_ids.len(), expected.len());
     let by_id: HashMap<&str, &Value> = stored
         .iter()
@@ -500,18 +497,7 @@ fn an_order_whose_customer_the_journal_refused_is_a_violation_not_an_inline_cust
     let sb = Sandbox::start(SandboxConfig::default());
     let dir = tempfile::tempdir().expect("tempdir");
     let base = sb.base_url("bitbybit");
-    let env = env_for("bitbybit");
-    let customers_journal = dir.path().join("customers.journal");
-    let out = run(
-        &import_args(
-            CUSTOMERS,
-            "bitbybit",
-            customers_journal.to_str().unwrap(),
-            &base,
-        ),
-        &env,
-    );
-    assert_eq!(out.status.code(), Some(1));
+    let customers_journal = import_sample_customers(&base, dir.path());
     // nadia.petrova@example.com's 69-character phone is refused by bitbybit.
     let input = dir.path().join("orders.csv");
     std::fs::write(

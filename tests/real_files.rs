@@ -304,21 +304,31 @@ fn customers_with(
     name: &str,
     mapping: Option<&str>,
 ) -> Vec<storeload::validate::pipeline::Checked> {
-    let args = storeload::cmd::common::SourceArgs {
-        input: format!("{}/tests/data/real/{name}", env!("CARGO_MANIFEST_DIR")),
-        format: None,
-        delimiter: None,
-        preset: None,
-        mapping: mapping.map(PathBuf::from),
-        phone: storeload::values::PhoneFormat::Keep,
-    };
-    let (mut opened, mapping) = args.open().expect("the file opens and a preset fits");
+    checked(
+        storeload::cmd::common::SourceArgs {
+            input: format!("{}/tests/data/real/{name}", env!("CARGO_MANIFEST_DIR")),
+            format: None,
+            delimiter: None,
+            preset: None,
+            mapping: mapping.map(PathBuf::from),
+            phone: storeload::values::PhoneFormat::Keep,
+        },
+        storeload::platform::PlatformId::Bigcommerce,
+    )
+}
+
+/// Reads, maps and checks `args`' input for `platform`, every record kept.
+fn checked(
+    args: storeload::cmd::common::SourceArgs,
+    platform: storeload::platform::PlatformId,
+) -> Vec<storeload::validate::pipeline::Checked> {
+    let (mut opened, mapping) = args.open().expect("the file opens and a mapping fits");
     let records = std::mem::replace(&mut opened.records, storeload::read::Records::empty());
     let mut out = Vec::new();
     storeload::validate::pipeline::run(
         records,
         &mapping,
-        storeload::platform::PlatformId::Bigcommerce.platform(),
+        platform.platform(),
         storeload::validate::pipeline::CheckOptions::default(),
         |c| {
             out.push(c);
@@ -463,28 +473,17 @@ fn phone_e164_normalises_with_the_record_country_and_leaves_out_what_does_not_pa
     )
     .expect("write");
     let open = |phone| {
-        let args = storeload::cmd::common::SourceArgs {
-            input: input.to_str().expect("path").to_string(),
-            format: None,
-            delimiter: None,
-            preset: None,
-            mapping: None,
-            phone,
-        };
-        let (mut opened, mapping) = args.open().expect("opens");
-        let records = std::mem::replace(&mut opened.records, storeload::read::Records::empty());
-        let mut out = Vec::new();
-        storeload::validate::pipeline::run(
-            records,
-            &mapping,
-            storeload::platform::PlatformId::Bitbybit.platform(),
-            storeload::validate::pipeline::CheckOptions::default(),
-            |c| {
-                out.push(c);
-                true
+        checked(
+            storeload::cmd::common::SourceArgs {
+                input: input.to_str().expect("path").to_string(),
+                format: None,
+                delimiter: None,
+                preset: None,
+                mapping: None,
+                phone,
             },
-        );
-        out
+            storeload::platform::PlatformId::Bitbybit,
+        )
     };
     let kept = open(storeload::values::PhoneFormat::Keep);
     assert_eq!(

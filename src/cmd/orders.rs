@@ -133,6 +133,25 @@ pub fn first_pass(
     )))
 }
 
+/// The orders pipeline's context: the mapping, the loaded `--variants` and
+/// `--customers-journal`, the first pass's split keys.
+pub fn order_context<'a>(
+    mapping: &'a OrderMapping,
+    links: &'a (Option<Variants>, Option<Customers>),
+    split: Option<&'a HashMap<String, Vec<u64>>>,
+    strict: bool,
+) -> OrderContext<'a> {
+    OrderContext {
+        mapping,
+        links: Links {
+            variants: links.0.as_ref(),
+            customers: links.1.as_ref(),
+        },
+        split,
+        strict,
+    }
+}
+
 /// `storeload validate --entity orders`.
 pub fn validate(
     source: &SourceArgs,
@@ -151,15 +170,8 @@ pub fn validate(
     super::validate::refuse_overwriting_input(&input, outputs)?;
     let mut report = Report::new(&context, &input, platform, outputs)?;
     let records = std::mem::replace(&mut input.records, read::Records::empty());
-    let ctx = OrderContext {
-        mapping: &mapping,
-        links: Links {
-            variants: variants.as_ref(),
-            customers: customers.as_ref(),
-        },
-        split: split.as_ref(),
-        strict,
-    };
+    let links = (variants, customers);
+    let ctx = order_context(&mapping, &links, split.as_ref(), strict);
     pipeline::run(records, &ctx, |checked| {
         report.add_order(&checked);
         true

@@ -13,8 +13,7 @@ use super::orders::Entity;
 use crate::error::{CliError, Exit};
 use crate::journal::{self, RecordState, Stage};
 use crate::model::record_key;
-use crate::order::pipeline::{self as order_pipeline, OrderContext};
-use crate::order::rules::Links;
+use crate::order::pipeline as order_pipeline;
 use crate::read::RawRecord;
 use crate::report::rejects::Rejects;
 use crate::validate::pipeline::{self, CheckOptions};
@@ -70,16 +69,8 @@ pub fn write(journal_path: &Path, output: &Path) -> Result<u64, CliError> {
         let (mut input, mapping) = super::orders::open(&source)?;
         let mut out = Rejects::create_staged(output, &input)?;
         let split = super::orders::first_pass(&source, &input, &mapping)?;
-        let (variants, customers) = plan.orders.load()?;
-        let ctx = OrderContext {
-            mapping: &mapping,
-            links: Links {
-                variants: variants.as_ref(),
-                customers: customers.as_ref(),
-            },
-            split: split.as_ref(),
-            strict: plan.strict,
-        };
+        let links = plan.orders.load()?;
+        let ctx = super::orders::order_context(&mapping, &links, split.as_ref(), plan.strict);
         let records = std::mem::replace(&mut input.records, crate::read::Records::empty());
         order_pipeline::run(records, &ctx, |c| {
             let key = c.order.as_ref().and_then(|o| o.journal_key());

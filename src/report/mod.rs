@@ -160,16 +160,20 @@ impl Context {
                 fields
             },
             unmapped: mapping.unmapped.clone(),
-            ignored: mapping
-                .ignored
-                .iter()
-                .map(|(c, why)| IgnoredColumn {
-                    column: c.clone(),
-                    reason: (*why).to_string(),
-                })
-                .collect(),
+            ignored: ignored_columns(&mapping.ignored),
         }
     }
+}
+
+/// Columns left out on purpose, as reports show them.
+fn ignored_columns(ignored: &[(String, &'static str)]) -> Vec<IgnoredColumn> {
+    ignored
+        .iter()
+        .map(|(c, why)| IgnoredColumn {
+            column: c.clone(),
+            reason: (*why).to_string(),
+        })
+        .collect()
 }
 
 impl Context {
@@ -187,14 +191,7 @@ impl Context {
                 .map(|(field, source)| FieldSource { field, source })
                 .collect(),
             unmapped: mapping.unmapped.clone(),
-            ignored: mapping
-                .ignored
-                .iter()
-                .map(|(c, why)| IgnoredColumn {
-                    column: c.clone(),
-                    reason: (*why).to_string(),
-                })
-                .collect(),
+            ignored: ignored_columns(&mapping.ignored),
         }
     }
 }

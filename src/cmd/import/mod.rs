@@ -30,7 +30,8 @@ pub use options::{Args, RunPlan, SendArgs};
 pub use setup::check_base_url;
 pub use summary::Summary;
 
-use reading::{Mapped, ReadItem, open_mapped, order_context, settled_records};
+use super::orders::order_context;
+use reading::{Mapped, ReadItem, open_mapped, settled_records};
 use setup::{sandbox_credentials, spool_stdin};
 use summary::ReadTally;
 

@@ -7,10 +7,8 @@ use crate::error::CliError;
 use crate::journal::{self, RecordState, Stage};
 use crate::mapping::Mapping;
 use crate::model::record_key;
-use crate::order::link::{Customers, Variants};
 use crate::order::mapping::OrderMapping;
-use crate::order::pipeline::{CheckedOrder, OrderContext};
-use crate::order::rules::Links;
+use crate::order::pipeline::CheckedOrder;
 use crate::plan::settled;
 use crate::validate::pipeline::Checked;
 use crate::validate::{Severity, Violation};
@@ -98,24 +96,6 @@ pub(super) fn open_mapped(
     } else {
         let (input, m) = source.open()?;
         Ok((input, Mapped::Customers(m)))
-    }
-}
-
-/// The orders pipeline's context for this run.
-pub(super) fn order_context<'a>(
-    mapping: &'a OrderMapping,
-    links: &'a (Option<Variants>, Option<Customers>),
-    split: Option<&'a std::collections::HashMap<String, Vec<u64>>>,
-    strict: bool,
-) -> OrderContext<'a> {
-    OrderContext {
-        mapping,
-        links: Links {
-            variants: links.0.as_ref(),
-            customers: links.1.as_ref(),
-        },
-        split,
-        strict,
     }
 }
 
