@@ -31,6 +31,19 @@ fn validate_json(args: &[&str], dir: &Path) -> (Option<i32>, Value, String) {
     )
 }
 
+/// `INPUT --to bitbybit --entity orders --variants samples/variants.csv`.
+fn with_variants(input: &str) -> Vec<&str> {
+    vec![
+        input,
+        "--to",
+        "bitbybit",
+        "--entity",
+        "orders",
+        "--variants",
+        VARIANTS,
+    ]
+}
+
 fn rule_lines(report: &Value) -> HashMap<String, Vec<u64>> {
     let mut m: HashMap<String, Vec<u64>> = HashMap::new();
     for v in report["violations"].as_array().into_iter().flatten() {
@@ -46,18 +59,7 @@ fn rule_lines(report: &Value) -> HashMap<String, Vec<u64>> {
 #[test]
 fn the_sample_orders_group_resolve_skus_and_break_one_rule_each() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (code, report, text) = validate_json(
-        &[
-            ORDERS,
-            "--to",
-            "bitbybit",
-            "--entity",
-            "orders",
-            "--variants",
-            VARIANTS,
-        ],
-        dir.path(),
-    );
+    let (code, report, text) = validate_json(&with_variants(ORDERS), dir.path());
     assert_eq!(code, Some(1), "{text}");
     let s = &report["summary"];
     // 20 orders, #1014 in two parts: 21 groups, 15 valid.
@@ -194,18 +196,7 @@ fn generic_orders_link_by_customer_id_by_variant_id_and_inline() {
     ]
     .join("\n");
     std::fs::write(&input, format!("{GENERIC_HEADER}{body}\n")).expect("write");
-    let (code, report, text) = validate_json(
-        &[
-            input.to_str().unwrap(),
-            "--to",
-            "bitbybit",
-            "--entity",
-            "orders",
-            "--variants",
-            VARIANTS,
-        ],
-        dir.path(),
-    );
+    let (code, report, text) = validate_json(&with_variants(input.to_str().unwrap()), dir.path());
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("preset generic-orders (detected"), "{text}");
     let s = &report["summary"];
@@ -267,18 +258,7 @@ fn jsonl_orders_in_the_spec_shape_are_read_one_per_line() {
         ),
     ];
     std::fs::write(&input, lines.join("\n") + "\n").expect("write");
-    let (code, report, text) = validate_json(
-        &[
-            input.to_str().unwrap(),
-            "--to",
-            "bitbybit",
-            "--entity",
-            "orders",
-            "--variants",
-            VARIANTS,
-        ],
-        dir.path(),
-    );
+    let (code, report, text) = validate_json(&with_variants(input.to_str().unwrap()), dir.path());
     assert_eq!(code, Some(1), "{text}");
     let rules = rule_lines(&report);
     assert_eq!(rules.get("line_items.required"), Some(&vec![2]));
