@@ -520,3 +520,33 @@ fn phone_e164_normalises_with_the_record_country_and_leaves_out_what_does_not_pa
         e164[0].findings
     );
 }
+
+#[test]
+fn storeload_mapping_to_a_platform_names_the_mapped_fields_it_never_sends() {
+    let input = format!("{}/samples/customers.csv", env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(bin())
+        .args(["mapping", &input, "--to", "salesive"])
+        .output()
+        .expect("binary runs");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let note = text
+        .lines()
+        .find(|l| l.starts_with("# not sent to Salesive"))
+        .unwrap_or_else(|| panic!("a note on what Salesive never sends: {text}"));
+    assert!(
+        note.contains("address.city") && note.contains("tags"),
+        "{note}"
+    );
+    assert!(!note.contains(" email"), "email is sent: {note}");
+    // The note is a comment: the file still reads back.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("m.toml");
+    std::fs::write(&file, text.as_bytes()).expect("write");
+    let (code, _, _) = validate_json(
+        &[&input, "--mapping", file.to_str().expect("path")],
+        dir.path(),
+        "m.json",
+    );
+    assert_eq!(code, Some(1), "the sample's broken rows are still found");
+}
