@@ -605,6 +605,12 @@ fn ctrl_c_flushes_the_journal_prints_the_resume_command_and_exits_130() {
     let outcomes = journal_outcomes(&journal);
     let created = outcomes.values().filter(|o| *o == "created").count();
     assert_eq!(created, stored);
+    // Requests in flight finished; batches journaled ahead but never sent
+    // are failed (a resume sends them), none is left in doubt.
+    assert!(
+        outcomes.values().all(|o| o != "sent" && o != "in_doubt"),
+        "{outcomes:?}"
+    );
     let out = run(
         &["resume", journal.to_str().unwrap(), "--quiet"],
         &env_for("salesive"),

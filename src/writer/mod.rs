@@ -259,6 +259,17 @@ impl Writer {
         let permits = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
         let size = self.config.batch_size.max(1);
         let mut tasks = tokio::task::JoinSet::new();
+        // Where a resend is safe (emails unique), the `sent` lines of the
+        // batches queued behind this one are made durable in the same sync:
+        // one fdatasync for up to `concurrency` requests instead of one
+        // each. A batch journaled so but never sent (the run stopped first)
+        // is journaled failed, which a resume sends again.
+        let ahead = if self.platform.email_unique() {
+            self.config.concurrency.max(1)
+        } else {
+            1
+        };
+        let mut ready: VecDeque<(Vec<Work>, Option<Journaled>)> = VecDeque::new();
         'feed: loop {
             if self.stop.is_stopping() {
                 break;
@@ -267,34 +278,52 @@ impl Writer {
                 p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
                 _ = self.stop.notify.notified() => break,
             };
-            let first = tokio::select! {
-                w = rx.recv() => match w { Some(w) => w, None => break 'feed },
-                _ = self.stop.notify.notified() => break,
-            };
-            let mut batch = vec![first];
-            // Fill the batch from what is queued, waiting a moment for more
-            // when the reader is behind.
-            while batch.len() < size {
-                match rx.try_recv() {
-                    Ok(w) => batch.push(w),
-                    Err(mpsc::error::TryRecvError::Disconnected) => break,
-                    Err(mpsc::error::TryRecvError::Empty) => {
-                        match tokio::time::timeout(Duration::from_millis(20), rx.recv()).await {
-                            Ok(Some(w)) => batch.push(w),
-                            _ => break,
-                        }
+            if ready.is_empty() {
+                let first = tokio::select! {
+                    w = rx.recv() => match w { Some(w) => w, None => break 'feed },
+                    _ = self.stop.notify.notified() => break,
+                };
+                let mut batches = vec![fill_batch(first, &mut rx, size, true).await];
+                // More batches only from what is already queued: never wait.
+                while batches.len() < ahead {
+                    let Ok(next) = rx.try_recv() else {
+                        break;
+                    };
+                    batches.push(fill_batch(next, &mut rx, size, false).await);
+                }
+                if ahead > 1 {
+                    let mut sents = Vec::new();
+                    for batch in batches {
+                        let id = self.next_batch.fetch_add(1, Ordering::SeqCst);
+                        let at = Utc::now();
+                        sents.push(self.sent_entry(&batch, id));
+                        ready.push_back((batch, Some(Journaled { id, at })));
                     }
+                    if !self.journal(sents).await {
+                        break;
+                    }
+                } else {
+                    ready.extend(batches.into_iter().map(|b| (b, None)));
                 }
             }
+            let Some((batch, journaled)) = ready.pop_front() else {
+                continue;
+            };
             let me = self.clone();
             tasks.spawn(async move {
-                me.send_batch(batch).await;
+                me.send_batch(batch, journaled).await;
                 drop(permit);
             });
             while let Some(r) = tasks.try_join_next() {
                 if let Err(e) = r {
                     tracing::error!(message = "a send task ended abnormally", %e);
                 }
+            }
+        }
+        for (batch, journaled) in ready {
+            if journaled.is_some() {
+                self.finish_unsettled(&batch, false, "not sent: the run stopped before its turn")
+                    .await;
             }
         }
         while let Some(r) = tasks.join_next().await {
@@ -313,7 +342,7 @@ impl Writer {
 
     /// Sends one batch until every record has an outcome, splitting and
     /// resending as the platform's answers require.
-    async fn send_batch(&self, batch: Vec<Work>) {
+    async fn send_batch(&self, batch: Vec<Work>, journaled: Option<Journaled>) {
         // Records an earlier run sent without an answer: where a resend may
         // create a second record, settle them first (DECISIONS.md).
         let (doubtful, fresh): (Vec<Work>, Vec<Work>) = batch
@@ -331,12 +360,31 @@ impl Writer {
                 queue.push_back(unsettled);
             }
         }
+        // A batch journaled ahead holds no doubtful record (those are only
+        // where emails are not unique), so it is the first in the queue.
+        let mut journaled = journaled;
         while let Some(batch) = queue.pop_front() {
             if batch.is_empty() {
                 continue;
             }
-            self.send_one(batch, &mut queue).await;
+            self.send_one(batch, &mut queue, journaled.take()).await;
         }
+    }
+
+    /// The `sent` line of `batch` as batch `id`.
+    fn sent_entry(&self, batch: &[Work], id: u64) -> Entry {
+        Entry::Sent(journal::Sent {
+            batch: id,
+            at: Utc::now(),
+            records: batch
+                .iter()
+                .map(|w| SentRecord {
+                    key: w.key.clone(),
+                    record: w.record,
+                    line: w.line,
+                })
+                .collect(),
+        })
     }
 
     /// Journals outcomes without waiting for their sync (see
@@ -369,32 +417,45 @@ impl Writer {
         }
     }
 
-    async fn send_one(&self, batch: Vec<Work>, queue: &mut VecDeque<Vec<Work>>) {
+    async fn send_one(
+        &self,
+        batch: Vec<Work>,
+        queue: &mut VecDeque<Vec<Work>>,
+        journaled: Option<Journaled>,
+    ) {
         if self.stop.is_stopping() {
-            // Never sent in this run: left out of the journal, so "not sent".
+            if journaled.is_some() {
+                // Its `sent` line is durable but it never went out: failed,
+                // so a resume sends it again rather than doubting it.
+                self.finish_unsettled(&batch, false, "not sent: the run stopped before its turn")
+                    .await;
+            }
+            // Otherwise never sent in this run: left out of the journal, so
+            // "not sent".
             return;
         }
-        let batch_id = self.next_batch.fetch_add(1, Ordering::SeqCst);
-        let sent_at = batch
-            .iter()
-            .filter_map(|w| w.sent_before)
-            .min()
-            .unwrap_or_else(Utc::now);
-        let sent = Entry::Sent(journal::Sent {
-            batch: batch_id,
-            at: Utc::now(),
-            records: batch
-                .iter()
-                .map(|w| SentRecord {
-                    key: w.key.clone(),
-                    record: w.record,
-                    line: w.line,
-                })
-                .collect(),
-        });
-        if !self.journal(vec![sent]).await {
-            return;
-        }
+        let (batch_id, sent_at) = match journaled {
+            Some(j) => (
+                j.id,
+                batch
+                    .iter()
+                    .filter_map(|w| w.sent_before)
+                    .min()
+                    .unwrap_or(j.at),
+            ),
+            None => {
+                let batch_id = self.next_batch.fetch_add(1, Ordering::SeqCst);
+                let sent_at = batch
+                    .iter()
+                    .filter_map(|w| w.sent_before)
+                    .min()
+                    .unwrap_or_else(Utc::now);
+                if !self.journal(vec![self.sent_entry(&batch, batch_id)]).await {
+                    return;
+                }
+                (batch_id, sent_at)
+            }
+        };
         let customers: Vec<&Customer> = batch.iter().filter_map(Work::customer).collect();
         let request = match batch.first().map(|w| &w.payload) {
             Some(Payload::Order(o)) => self.platform.create_order(&self.config.endpoint, &o.body),
@@ -838,6 +899,39 @@ impl Writer {
             }
         }
     }
+}
+
+/// A batch whose `sent` line is already durable: its id and when.
+#[derive(Debug, Clone, Copy)]
+struct Journaled {
+    id: u64,
+    at: DateTime<Utc>,
+}
+
+/// A batch of up to `size` records starting with `first`: what is queued,
+/// and, when `wait`, up to 20 ms more for each missing record while the
+/// reader is behind.
+async fn fill_batch(
+    first: Work,
+    rx: &mut mpsc::Receiver<Work>,
+    size: usize,
+    wait: bool,
+) -> Vec<Work> {
+    let mut batch = vec![first];
+    while batch.len() < size {
+        match rx.try_recv() {
+            Ok(w) => batch.push(w),
+            Err(mpsc::error::TryRecvError::Disconnected) => break,
+            Err(mpsc::error::TryRecvError::Empty) if wait => {
+                match tokio::time::timeout(Duration::from_millis(20), rx.recv()).await {
+                    Ok(Some(w)) => batch.push(w),
+                    _ => break,
+                }
+            }
+            Err(mpsc::error::TryRecvError::Empty) => break,
+        }
+    }
+    batch
 }
 
 /// The lookup hit that is this record: an exact normalised email match, or
