@@ -158,6 +158,11 @@ fn orders_are_refused_for_platforms_without_orders() {
         Some(2),
         "--variants needs --entity orders"
     );
+    // An orders file read as customers is named for what it is.
+    let out = run(&["validate", ORDERS, "--to", "bitbybit"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--entity orders"), "{err}");
 }
 
 #[test]

@@ -88,6 +88,20 @@ impl SourceArgs {
             })?;
             return preset.bind_input(Origin::Preset(preset.name), input);
         }
+        // An orders export read as customers would "validate" order numbers
+        // as names: say what it is instead.
+        if let Some(p) = crate::order::presets::ORDER_PRESETS.iter().find(|p| {
+            p.required
+                .iter()
+                .all(|r| input.columns.iter().any(|c| c == r))
+        }) {
+            return Err(CliError::usage(format!(
+                "{}: this is an orders file (its header fits the orders preset {}: {}), not customers\n\nAdd --entity orders to read it as orders (bitbybit only), or name a customers preset with --preset or a mapping file with --mapping.",
+                input.label,
+                p.name,
+                p.required.join(", ")
+            )));
+        }
         if input.columns.is_empty() {
             // An empty JSONL input: nothing to detect from, nothing to map.
             return presets::GENERIC.bind_input(Origin::Detected("generic"), input);
