@@ -284,8 +284,9 @@ impl Writer {
                     _ = self.stop.notify.notified() => break,
                 };
                 let mut batches = vec![fill_batch(first, &mut rx, size, true).await];
-                // More batches only from what is already queued: never wait.
-                while batches.len() < ahead {
+                // More batches only when a full one is already queued: never
+                // wait, and never spend a request of the quota on a part.
+                while batches.len() < ahead && rx.len() >= size {
                     let Ok(next) = rx.try_recv() else {
                         break;
                     };
