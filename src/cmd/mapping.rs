@@ -31,11 +31,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<Exit, CliError> {
     if args.entity == Entity::Orders {
         if let Some(to) = args.to {
-            super::orders::OrderArgs {
-                entity: Entity::Orders,
-                ..Default::default()
-            }
-            .check(to)?;
+            super::orders::refuse_unless_orders(to)?;
         }
         let (_input, mapping) = super::orders::open(&args.source)?;
         let text = crate::order::file::render(&mapping);

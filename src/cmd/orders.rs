@@ -74,13 +74,7 @@ impl OrderArgs {
             }
             return Ok(());
         }
-        if to != PlatformId::Bitbybit {
-            return Err(CliError::usage(format!(
-                "orders are supported for bitbybit only: {} has no create-order endpoint in the API storeload follows. Import customers there, or use --to bitbybit",
-                to.platform().display_name()
-            )));
-        }
-        Ok(())
+        refuse_unless_orders(to)
     }
 
     /// Loads the variants file and the customers journal, when given.
@@ -93,6 +87,18 @@ impl OrderArgs {
             .transpose()?;
         Ok((variants, customers))
     }
+}
+
+/// Refuses orders for a platform whose API takes none.
+pub fn refuse_unless_orders(to: PlatformId) -> Result<(), CliError> {
+    let platform = to.platform();
+    if platform.takes_orders() {
+        return Ok(());
+    }
+    Err(CliError::usage(format!(
+        "orders are supported for bitbybit only: {} has no create-order endpoint in the API storeload follows. Import customers there, or use --to bitbybit",
+        platform.display_name()
+    )))
 }
 
 /// Opens an orders input and chooses its mapping.

@@ -186,6 +186,10 @@ impl Platform for Bitbybit {
         classify(response, "data.id")
     }
 
+    fn takes_orders(&self) -> bool {
+        true
+    }
+
     /// specs/bitbybit-create-order.openapi.md: `POST /orders`, one order.
     fn create_order(&self, endpoint: &Endpoint, body: &Value) -> Option<Request> {
         Some(Request {

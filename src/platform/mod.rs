@@ -447,6 +447,11 @@ pub trait Platform: Send + Sync {
     /// Reads a create answer into per-record outcomes or a batch verdict.
     fn classify_create(&self, response: &Response<'_>, batch: &[&Customer]) -> Verdict;
 
+    /// Whether the platform's API (as storeload follows it) creates orders.
+    fn takes_orders(&self) -> bool {
+        false
+    }
+
     /// Builds the create-order request for one order body; `None` where
     /// the platform's API (as storeload follows it) takes no orders.
     fn create_order(&self, _endpoint: &Endpoint, _body: &serde_json::Value) -> Option<Request> {
