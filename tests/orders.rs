@@ -589,3 +589,75 @@ fn storeload_mapping_writes_an_orders_mapping_file_that_reads_back_the_same() {
     assert_eq!(preset["summary"], mapped["summary"], "{text}");
     assert_eq!(preset["violations"], mapped["violations"]);
 }
+
+#[test]
+fn an_order_whose_customer_failed_validation_in_the_customers_import_is_refused_too() {
+    let sb = Sandbox::start(SandboxConfig::default());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = sb.base_url("bitbybit");
+    let customers = dir.path().join("customers.csv");
+    // Ivy's address has no street line: bitbybit's rules refuse her before
+    // anything is sent, and the journal keys her by her line.
+    std::fs::write(
+        &customers,
+        "email,first_name,last_name,phone,address1,city,country_code\n\
+         hal@example.com,Hal,Ng,+1 555 0100,1 Main St,Springfield,US\n\
+         ivy@example.com,Ivy,Lo,+1 555 0101,,Springfield,US\n",
+    )
+    .expect("write");
+    let journal = dir.path().join("customers.journal");
+    let out = run(
+        &import_args(
+            customers.to_str().unwrap(),
+            "bitbybit",
+            journal.to_str().unwrap(),
+            &base,
+        ),
+        &env_for("bitbybit"),
+    );
+    assert_eq!(out.status.code(), Some(1), "Ivy is refused");
+    let orders = dir.path().join("orders.csv");
+    std::fs::write(
+        &orders,
+        format!(
+            "{GENERIC_HEADER}H-1,,hal@example.com,Hal,Ng,var_mug,,1,Hal Ng,+1 555,1 Main,Town,IL,62701,US,\n\
+             I-1,,IVY@example.com,Ivy,Lo,var_mug,,1,Ivy Lo,+1 555,1 Main,Town,IL,62701,US,\n"
+        ),
+    )
+    .expect("write");
+    let (code, report, text) = validate_json(
+        &[
+            orders.to_str().unwrap(),
+            "--to",
+            "bitbybit",
+            "--entity",
+            "orders",
+            "--customers-journal",
+            journal.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, Some(1), "{text}");
+    let rules = rule_lines(&report);
+    assert_eq!(rules.get("customer.not_linkable"), Some(&vec![3]), "{text}");
+    let message = report["violations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|v| v["rule"] == "customer.not_linkable")
+        .and_then(|v| v["message"].as_str())
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        message.contains("rejected") && message.contains("address.address1.required"),
+        "{message}"
+    );
+    assert_eq!(
+        report["summary"]["customer_links"]["journal"], 1,
+        "Hal links"
+    );
+    assert!(
+        report["summary"]["customer_links"].get("inline").is_none(),
+        "Ivy is never sent inline: {text}"
+    );
+}

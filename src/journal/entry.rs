@@ -188,6 +188,14 @@ pub struct Rejected {
     pub stage: Stage,
     /// Why.
     pub reasons: Vec<Reason>,
+    /// The record's normalised email, when it had one: a record refused by
+    /// validation is keyed by its line, and an orders import must still
+    /// find it by email (DECISIONS.md "Orders").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The record's phone, when it had one (as `email`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
 }
 
 /// Retryable failure after all retries; a resume sends it again.

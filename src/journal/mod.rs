@@ -484,6 +484,8 @@ pub(crate) mod test_support {
                 key: "carl \"the\" \\ \n key".into(),
                 record: 14,
                 line: 16,
+                email: Some("carl@x.com".into()),
+                phone: None,
                 stage: Stage::Validate,
                 reasons: vec![Reason {
                     field: "email".into(),

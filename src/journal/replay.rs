@@ -51,6 +51,10 @@ pub enum RecordState {
     },
     /// Refused by validation or by the platform (final).
     Rejected {
+        /// The record's email, when the line names it.
+        email: Option<String>,
+        /// The record's phone, when the line names it.
+        phone: Option<String>,
         /// Who refused it.
         stage: Stage,
         /// Why.
@@ -724,6 +728,8 @@ impl LineParser<'_> {
                     }
                 }
                 "rejected" => RecordState::Rejected {
+                    email: owned(raw.email),
+                    phone: owned(raw.phone),
                     stage: need(raw.stage, ty, "stage")?,
                     reasons: need(raw.reasons, ty, "reasons")?,
                     record,
@@ -1559,6 +1565,8 @@ mod tests {
                 Entry::Rejected(x) => (
                     &x.key,
                     RecordState::Rejected {
+                        email: x.email.clone(),
+                        phone: x.phone.clone(),
                         stage: x.stage,
                         reasons: x.reasons.clone(),
                         record: x.record,
@@ -1670,6 +1678,8 @@ mod tests {
             )
                 .prop_map(|(key, record, line, v, reasons)| Entry::Rejected(
                     Rejected {
+                        email: v.then(|| format!("{key}@x.com")),
+                        phone: None,
                         key,
                         record,
                         line,

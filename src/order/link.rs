@@ -89,6 +89,21 @@ impl Variants {
     }
 }
 
+/// Records what the journal says of a customer: an id always wins (a row
+/// refused as a duplicate of a created customer, or refused and then fixed
+/// and created, names a customer that is there); otherwise the first word
+/// stays.
+fn put(map: &mut HashMap<String, Known>, key: String, known: Known) {
+    match known {
+        Known::Id(_) => {
+            map.insert(key, known);
+        }
+        Known::Unusable(_) => {
+            map.entry(key).or_insert(known);
+        }
+    }
+}
+
 /// What a customers journal says of one customer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Known {
@@ -155,22 +170,23 @@ impl Customers {
                 ),
             };
             let (email, phone) = match state {
-                RecordState::Created { email, phone, .. } => (email.clone(), phone.clone()),
+                RecordState::Created { email, phone, .. }
+                | RecordState::Rejected { email, phone, .. } => (email.clone(), phone.clone()),
                 _ => (None, None),
             };
             if let Some(p) = key.strip_prefix("phone:") {
-                out.by_phone.insert(p.to_string(), known.clone());
+                put(&mut out.by_phone, p.to_string(), known.clone());
             } else if !key.starts_with("hash:")
                 && !key.starts_with("invalid:")
                 && !key.starts_with("order:")
             {
-                out.by_email.insert(key.clone(), known.clone());
+                put(&mut out.by_email, key.clone(), known.clone());
             }
             if let Some(e) = email {
-                out.by_email.insert(normalise_email(&e), known.clone());
+                put(&mut out.by_email, normalise_email(&e), known.clone());
             }
             if let Some(p) = phone {
-                out.by_phone.insert(phone_key(&p), known);
+                put(&mut out.by_phone, phone_key(&p), known);
             }
         }
         Ok(out)

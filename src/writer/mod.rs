@@ -877,6 +877,9 @@ impl Writer {
                     key: work.key.clone(),
                     record: work.record,
                     line: work.line,
+                    // The key is the email or phone already.
+                    email: None,
+                    phone: None,
                     stage: Stage::Platform,
                     reasons: reasons
                         .into_iter()

@@ -414,10 +414,13 @@ pub fn execute(
                         rt.invalid.fetch_add(1, Ordering::Relaxed);
                         let key = format!("invalid:{fp_tag}:{}", item.line);
                         if !states.get(&key).is_some_and(RecordState::is_final) {
+                            let (email, phone) = item.contact;
                             rejected.push(Entry::Rejected(journal::Rejected {
                                 key,
                                 record: item.number,
                                 line: item.line,
+                                email,
+                                phone,
                                 stage: Stage::Validate,
                                 reasons,
                             }));

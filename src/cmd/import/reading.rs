@@ -106,14 +106,22 @@ pub(super) struct ReadItem {
     pub(super) line: u64,
     pub(super) rejected: Option<Vec<journal::Reason>>,
     pub(super) work: Option<(String, Payload)>,
+    /// A refused customer's email and phone, journaled with the refusal so
+    /// an orders import finds it (its key is its line).
+    pub(super) contact: (Option<String>, Option<String>),
 }
 
 impl ReadItem {
     pub(super) fn customer(c: Checked) -> ReadItem {
         let valid = c.is_valid();
+        let contact = match &c.customer {
+            Some(customer) if !valid => (customer.email.clone(), customer.phone.clone()),
+            _ => (None, None),
+        };
         ReadItem {
             number: c.raw.number,
             line: c.raw.line,
+            contact,
             rejected: (!valid).then(|| reasons(&c.findings)),
             work: c
                 .customer
@@ -136,6 +144,7 @@ impl ReadItem {
             _ => None,
         };
         ReadItem {
+            contact: (None, None),
             number: o.raw.number,
             line: o.raw.line(),
             rejected: (!valid).then(|| reasons(&o.findings)),
