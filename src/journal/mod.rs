@@ -329,6 +329,35 @@ impl Journal {
         Ok(())
     }
 
+    /// Hands what is buffered to the operating system without syncing: it
+    /// survives the process (a crash, `kill -9`), not yet the machine.
+    pub fn flush(&mut self) -> Result<(), JournalError> {
+        let Some(out) = self.out.as_mut() else {
+            return Err(self.poisoned_error());
+        };
+        if let Err(e) = out.flush() {
+            return Err(self.poison("write", e));
+        }
+        Ok(())
+    }
+
+    /// A second handle on the file, so that another thread can sync what was
+    /// flushed while appends go on (`fdatasync` covers every write before it).
+    pub(crate) fn sync_handle(&self) -> Result<File, JournalError> {
+        let Some(out) = self.out.as_ref() else {
+            return Err(self.poisoned_error());
+        };
+        out.get_ref()
+            .try_clone()
+            .map_err(|e| JournalError::io(&self.path, "open a second handle on", e))
+    }
+
+    /// Poisons the journal after a sync through [`sync_handle`](Self::sync_handle)
+    /// failed, and returns the error every waiter gets.
+    pub(crate) fn sync_failed(&mut self, e: io::Error) -> JournalError {
+        self.poison("sync", e)
+    }
+
     /// Records the first error and drops the unwritten buffer, so nothing
     /// (not even `Drop`) writes after a failure and leaves a gap mid-file.
     fn poison(&mut self, action: &'static str, e: io::Error) -> JournalError {

@@ -1,35 +1,31 @@
-//! Group commit for async callers: one background thread owns the
-//! [`Journal`]; callers send entries and wait until they are durable. Whatever
-//! is queued while a sync runs is written together and shares the next sync.
+//! Group commit for async callers. Appends happen on the caller's thread,
+//! under a short lock: an entry is in the file (the operating system holds
+//! it) as soon as the call returns, so a crash of the process loses nothing
+//! written. Syncs (`fdatasync`) run on a background thread on a second
+//! handle of the file, without the lock: whatever is written while one runs
+//! shares the next. Callers that need an entry durable (on disk, safe from a
+//! crash of the machine) wait for the sync that covers it; everything else
+//! is synced within [`SYNC_EVERY`] and at close.
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc};
+use std::time::{Duration, Instant};
 
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use super::{Entry, Journal, JournalError};
 
-/// A request to the writer thread.
-enum Msg {
-    /// Append these entries; answer once they are durable (`ack`), or,
-    /// without `ack`, let the next sync make them durable.
-    Write {
-        entries: Vec<Entry>,
-        ack: Option<oneshot::Sender<Result<(), JournalError>>>,
-    },
-    /// Commit, stop, and hand the journal back.
-    Close {
-        ack: oneshot::Sender<Result<Journal, JournalError>>,
-    },
-}
+/// Longest time an entry written without waiting stays unsynced.
+pub const SYNC_EVERY: Duration = Duration::from_millis(100);
 
-/// A handle to the background journal writer; clones share the one writer.
+/// A handle to the journal's writer; clones share the one journal.
 #[derive(Clone)]
 pub struct JournalWriter {
-    tx: mpsc::Sender<Msg>,
+    shared: Arc<Shared>,
+    /// Dropped with the last handle: the sync thread then syncs and ends.
+    _last: Arc<LastHandle>,
     path: Arc<PathBuf>,
-    /// Why the writer thread could not start, if it could not.
-    start_error: Option<JournalError>,
 }
 
 impl std::fmt::Debug for JournalWriter {
@@ -40,32 +36,105 @@ impl std::fmt::Debug for JournalWriter {
     }
 }
 
+/// What the handles and the sync thread share.
+struct Shared {
+    state: Mutex<State>,
+    /// Wakes the sync thread: a sync is wanted, a close, or the last handle went.
+    wake: Condvar,
+    /// The highest write made durable, or the error that stopped syncing.
+    synced: watch::Sender<Synced>,
+}
+
+/// The journal and the bookkeeping of writes and syncs.
+struct State {
+    /// `None` once closed (or the sync thread has ended).
+    journal: Option<Journal>,
+    /// Why the sync thread could not start, if it could not.
+    start_error: Option<JournalError>,
+    /// Writes so far; each `write` gets the next number.
+    written: u64,
+    /// The highest write a caller waits to see durable.
+    wanted: u64,
+    /// When the oldest unsynced entry was appended.
+    dirty_since: Option<Instant>,
+    /// A close asked for, with where to answer.
+    close: Option<oneshot::Sender<Result<Journal, JournalError>>>,
+    /// Every handle is gone.
+    abandoned: bool,
+}
+
+/// The sync thread's published progress.
+#[derive(Clone, Default)]
+struct Synced {
+    /// Writes up to this number are durable.
+    upto: u64,
+    /// The sync error that poisoned the journal, if one did.
+    error: Option<JournalError>,
+}
+
+/// Tells the sync thread when the last handle is dropped.
+struct LastHandle(Arc<Shared>);
+
+impl Drop for LastHandle {
+    fn drop(&mut self) {
+        self.0.lock().abandoned = true;
+        self.0.wake.notify_all();
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves the journal as consistent as
+        // any crash would: keep going with what is there.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 impl JournalWriter {
-    /// Starts the writer thread, which owns `journal` from now on.
+    /// Starts the sync thread; the journal is shared with it from now on.
     pub fn spawn(journal: Journal) -> JournalWriter {
         Self::start(journal, None)
     }
 
     fn start(journal: Journal, gate: Option<mpsc::Receiver<()>>) -> JournalWriter {
-        let (tx, rx) = mpsc::channel();
         let path = Arc::new(journal.path().to_path_buf());
-        let started = std::thread::Builder::new()
-            .name("storeload-journal".into())
-            .spawn(move || {
-                if let Some(gate) = gate {
-                    let _ = gate.recv();
-                }
-                run(journal, rx)
-            });
-        // If the thread cannot start, the journal is dropped with the closure
-        // and every write reports why.
-        let start_error = started
-            .err()
-            .map(|e| JournalError::io(&path, "start the writer thread for", e));
+        let handle = journal.sync_handle();
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                journal: Some(journal),
+                start_error: None,
+                written: 0,
+                wanted: 0,
+                dirty_since: None,
+                close: None,
+                abandoned: false,
+            }),
+            wake: Condvar::new(),
+            synced: watch::Sender::new(Synced::default()),
+        });
+        let started = handle.and_then(|file| {
+            let for_thread = shared.clone();
+            std::thread::Builder::new()
+                .name("storeload-journal".into())
+                .spawn(move || {
+                    if let Some(gate) = gate {
+                        let _ = gate.recv();
+                    }
+                    run(&for_thread, file)
+                })
+                .map(drop)
+                .map_err(|e| JournalError::io(&path, "start the sync thread for", e))
+        });
+        if let Err(e) = started {
+            // Nothing can be made durable: every write reports why.
+            let mut st = shared.lock();
+            st.journal = None;
+            st.start_error = Some(e);
+        }
         JournalWriter {
-            tx,
+            _last: Arc::new(LastHandle(shared.clone())),
+            shared,
             path,
-            start_error,
         }
     }
 
@@ -78,115 +147,213 @@ impl JournalWriter {
     /// durable; an error if they may not be. An empty list waits for
     /// everything written before it.
     pub async fn write(&self, entries: Vec<Entry>) -> Result<(), JournalError> {
-        let done = self.submit(entries)?;
-        done.await.unwrap_or_else(|_| Err(self.stopped()))
+        let seq = self.submit(&entries)?;
+        self.durable(seq).await
     }
 
-    /// Queues entries without waiting; the receiver answers once durable.
-    fn submit(
-        &self,
-        entries: Vec<Entry>,
-    ) -> Result<oneshot::Receiver<Result<(), JournalError>>, JournalError> {
-        let (ack, done) = oneshot::channel();
-        self.tx
-            .send(Msg::Write {
-                entries,
-                ack: Some(ack),
-            })
-            .map_err(|_| self.stopped())?;
-        Ok(done)
+    /// Appends and flushes `entries` and asks for a sync; the number to
+    /// wait for with [`durable`](Self::durable).
+    fn submit(&self, entries: &[Entry]) -> Result<u64, JournalError> {
+        let seq = {
+            let mut st = self.shared.lock();
+            let seq = self.append(&mut st, entries, true)?;
+            st.wanted = st.wanted.max(seq);
+            seq
+        };
+        self.shared.wake.notify_all();
+        Ok(seq)
     }
 
-    /// Appends `entries` without waiting: they become durable with the next
-    /// sync (the next durable write, or close). For outcomes: one lost in a
-    /// crash leaves its record `sent`, in doubt, which resume settles — the
-    /// `sent` line before a request is always written with [`write`](Self::write).
-    /// An error shows at the next durable write, which then fails.
+    /// Resolves once write `seq` is durable.
+    async fn durable(&self, seq: u64) -> Result<(), JournalError> {
+        let mut rx = self.shared.synced.subscribe();
+        let seen = rx
+            .wait_for(|s| s.upto >= seq || s.error.is_some())
+            .await
+            .map(|s| s.clone());
+        match seen {
+            Ok(s) if s.upto >= seq => Ok(()),
+            Ok(s) => Err(s.error.unwrap_or_else(|| self.stopped(None))),
+            Err(_) => Err(self.stopped(None)),
+        }
+    }
+
+    /// Appends `entries` and hands them to the operating system before it
+    /// returns, without waiting for a sync: they survive a crash of the
+    /// process at once, and one of the machine within [`SYNC_EVERY`]. For
+    /// `sent` lines where a resend is safe (emails unique, DECISIONS.md): a
+    /// line lost with the machine leaves its record "not sent", and the
+    /// resend answers "already there".
+    pub fn write_unsynced(&self, entries: Vec<Entry>) -> Result<(), JournalError> {
+        self.write_quietly(&entries, true)
+    }
+
+    /// Appends `entries` without waiting: they reach the file with the next
+    /// write or sync, and are durable within [`SYNC_EVERY`]. For outcomes:
+    /// one lost in a crash leaves its record `sent`, in doubt, which resume
+    /// settles — the `sent` line before a request is always written first.
+    /// An error shows at the next write, which then fails.
     pub fn write_lazy(&self, entries: Vec<Entry>) -> Result<(), JournalError> {
         if entries.is_empty() {
             return Ok(());
         }
-        self.tx
-            .send(Msg::Write { entries, ack: None })
-            .map_err(|_| self.stopped())
+        self.write_quietly(&entries, false)
     }
 
-    /// Writes and syncs everything queued before it, stops the writer and
-    /// returns the journal. Later writes through other clones fail.
+    /// Appends without asking for a sync; wakes the sync thread only when
+    /// these are the first unsynced entries (it then syncs within the period).
+    fn write_quietly(&self, entries: &[Entry], flush: bool) -> Result<(), JournalError> {
+        let first = {
+            let mut st = self.shared.lock();
+            let was_clean = st.dirty_since.is_none();
+            self.append(&mut st, entries, flush)?;
+            was_clean && st.dirty_since.is_some()
+        };
+        if first {
+            self.shared.wake.notify_all();
+        }
+        Ok(())
+    }
+
+    /// Appends under the lock; with `flush`, also writes the buffer to the
+    /// file. Returns this write's number.
+    fn append(&self, st: &mut State, entries: &[Entry], flush: bool) -> Result<u64, JournalError> {
+        if let Some(e) = &self.shared.synced.borrow().error {
+            return Err(e.clone());
+        }
+        let Some(journal) = st.journal.as_mut() else {
+            return Err(self.stopped(st.start_error.clone()));
+        };
+        entries.iter().try_for_each(|e| journal.append(e))?;
+        if flush {
+            journal.flush()?;
+        }
+        if !entries.is_empty() && st.dirty_since.is_none() {
+            st.dirty_since = Some(Instant::now());
+        }
+        st.written += 1;
+        Ok(st.written)
+    }
+
+    /// Writes and syncs everything written before it, stops the sync thread
+    /// and returns the journal. Later writes through other clones fail.
     pub async fn close(self) -> Result<Journal, JournalError> {
         let (ack, done) = oneshot::channel();
-        self.tx
-            .send(Msg::Close { ack })
-            .map_err(|_| self.stopped())?;
-        done.await.unwrap_or_else(|_| Err(self.stopped()))
+        {
+            let mut st = self.shared.lock();
+            if st.journal.is_none() {
+                return Err(self.stopped(st.start_error.clone()));
+            }
+            st.close = Some(ack);
+        }
+        self.shared.wake.notify_all();
+        done.await.unwrap_or_else(|_| Err(self.stopped(None)))
     }
 
-    fn stopped(&self) -> JournalError {
-        self.start_error
-            .clone()
-            .unwrap_or_else(|| JournalError::WriterStopped {
-                path: self.path.to_path_buf(),
-            })
+    fn stopped(&self, start_error: Option<JournalError>) -> JournalError {
+        start_error.unwrap_or_else(|| JournalError::WriterStopped {
+            path: self.path.to_path_buf(),
+        })
     }
 }
 
-/// The writer thread: take everything queued, append it all, sync once,
-/// answer every waiter with the sync's result.
-fn run(mut journal: Journal, rx: mpsc::Receiver<Msg>) {
-    let mut waiters: Vec<oneshot::Sender<Result<(), JournalError>>> = Vec::new();
+/// The sync thread: waits until a sync is wanted (or [`SYNC_EVERY`] has
+/// passed since an unsynced append), flushes under the lock, syncs without
+/// it, and publishes how far the journal is durable. At close, or when
+/// every handle is gone, syncs what is left and ends.
+fn run(shared: &Shared, file: File) {
+    let mut st = shared.lock();
     loop {
-        let Ok(first) = rx.recv() else {
-            // Every handle dropped without close: keep what was appended.
-            let _ = journal.commit();
-            return;
-        };
-        let mut close = None;
-        for msg in std::iter::once(first).chain(rx.try_iter()) {
-            match msg {
-                Msg::Write { entries, ack } => {
-                    if close.is_some() {
-                        if let Some(ack) = ack {
-                            let _ = ack.send(Err(JournalError::WriterStopped {
-                                path: journal.path().to_path_buf(),
-                            }));
-                        }
-                        continue;
-                    }
-                    // A failed append poisons the journal: the next sync
-                    // (and every durable write after) reports it.
-                    let appended = entries.iter().try_for_each(|e| journal.append(e));
-                    match (appended, ack) {
-                        (Ok(()), Some(ack)) => waiters.push(ack),
-                        (Err(e), Some(ack)) => {
-                            let _ = ack.send(Err(e));
-                        }
-                        (_, None) => {}
-                    }
-                }
-                Msg::Close { ack } => match close {
-                    None => close = Some(ack),
-                    Some(_) => {
-                        let _ = ack.send(Err(JournalError::WriterStopped {
-                            path: journal.path().to_path_buf(),
-                        }));
-                    }
-                },
-            }
+        if st.close.is_some() || st.abandoned {
+            break;
         }
-        if waiters.is_empty() && close.is_none() {
-            // Only lazy entries: they wait in the buffer for the next sync.
+        let (synced, failed) = {
+            let s = shared.synced.borrow();
+            (s.upto, s.error.is_some())
+        };
+        if failed {
+            // Poisoned: nothing more is synced; wait for the close.
+            st = shared.wake.wait(st).unwrap_or_else(|e| e.into_inner());
             continue;
         }
-        let result = journal.commit();
-        for ack in waiters.drain(..) {
-            // A waiter that gave up (dropped its future) needs no answer.
-            let _ = ack.send(result.clone());
+        let due = match st.dirty_since {
+            _ if st.wanted > synced => true,
+            Some(t) => t.elapsed() >= SYNC_EVERY,
+            None => false,
+        };
+        if !due {
+            st = match st.dirty_since {
+                Some(t) => {
+                    let left = SYNC_EVERY.saturating_sub(t.elapsed());
+                    shared
+                        .wake
+                        .wait_timeout(st, left)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+                None => shared.wake.wait(st).unwrap_or_else(|e| e.into_inner()),
+            };
+            continue;
         }
-        if let Some(ack) = close {
-            let _ = ack.send(result.map(|()| journal));
-            return;
+        let upto = st.written;
+        st.dirty_since = None;
+        let Some(journal) = st.journal.as_mut() else {
+            break;
+        };
+        if let Err(e) = journal.flush() {
+            publish_error(shared, e);
+            continue;
+        }
+        drop(st);
+        let result = file.sync_data();
+        st = shared.lock();
+        match result {
+            Ok(()) => {
+                let quiet = st.written == upto;
+                if let Some(j) = st.journal.as_mut() {
+                    j.commits += 1;
+                    // Nothing written since the flush: the close need not sync again.
+                    j.dirty &= !quiet;
+                }
+                shared.synced.send_modify(|s| s.upto = s.upto.max(upto));
+            }
+            Err(e) => {
+                let err = match st.journal.as_mut() {
+                    Some(j) => j.sync_failed(e),
+                    None => JournalError::io(&PathBuf::new(), "sync", e),
+                };
+                publish_error(shared, err);
+            }
         }
     }
+    // Close or abandon: the last sync, then the journal goes back (or is
+    // dropped, which releases its lock) and the second handle is closed.
+    drop(file);
+    let close = st.close.take();
+    let journal = st.journal.take();
+    let upto = st.written;
+    drop(st);
+    let result = match journal {
+        Some(mut j) => j.commit().map(|()| j),
+        None => Err(JournalError::WriterStopped {
+            path: PathBuf::new(),
+        }),
+    };
+    match &result {
+        Ok(_) => shared.synced.send_modify(|s| s.upto = s.upto.max(upto)),
+        Err(e) => publish_error(shared, e.clone()),
+    }
+    if let Some(ack) = close {
+        let _ = ack.send(result);
+    }
+}
+
+fn publish_error(shared: &Shared, e: JournalError) {
+    shared.synced.send_modify(|s| {
+        if s.error.is_none() {
+            s.error = Some(e);
+        }
+    });
 }
 
 #[cfg(test)]
@@ -268,11 +435,11 @@ mod tests {
         let (open, gate) = mpsc::channel();
         let w = JournalWriter::start(j, Some(gate));
         let pending: Vec<_> = (0..50u64)
-            .map(|n| w.submit(vec![created(&format!("k{n}"), n, "1")]).unwrap())
+            .map(|n| w.submit(&[created(&format!("k{n}"), n, "1")]).unwrap())
             .collect();
         open.send(()).unwrap();
         for p in pending {
-            p.await.unwrap().unwrap();
+            w.durable(p).await.unwrap();
         }
         let j = w.close().await.unwrap();
         assert_eq!(j.commits, 2, "the header's sync, then one for all fifty");
@@ -326,26 +493,19 @@ mod tests {
 
     #[cfg(target_os = "linux")]
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_write_error_reaches_every_waiter_and_later_writes_fail() {
+    async fn a_write_error_fails_that_write_and_every_later_one() {
         use std::fs::OpenOptions;
         let full = OpenOptions::new().write(true).open("/dev/full").unwrap();
         let j = Journal::from_file(Path::new("/dev/full"), full, true);
-        let (open, gate) = mpsc::channel();
-        let w = JournalWriter::start(j, Some(gate));
-        let pending: Vec<_> = (0..10u64)
-            .map(|n| w.submit(vec![created(&format!("k{n}"), n, "1")]).unwrap())
-            .collect();
-        open.send(()).unwrap();
-        for p in pending {
-            let err = p.await.unwrap().unwrap_err();
-            assert!(
-                matches!(err, JournalError::Io { .. }),
-                "every waiter gets the I/O error: {err}"
-            );
-            assert!(err.to_string().contains("/dev/full"), "{err}");
-        }
+        let w = JournalWriter::spawn(j);
+        // Writes reach the file before the call returns: the first one
+        // meets the full disk itself.
+        let err = w.write(vec![created("k0", 0, "1")]).await.unwrap_err();
+        assert!(matches!(err, JournalError::Io { .. }), "{err}");
+        assert!(err.to_string().contains("/dev/full"), "{err}");
         let later = w.write(vec![created("z", 99, "1")]).await.unwrap_err();
         assert!(matches!(later, JournalError::Poisoned { .. }), "{later}");
+        assert!(w.write_unsynced(vec![created("y", 98, "1")]).is_err());
         let barrier = w.write(Vec::new()).await.unwrap_err();
         assert!(
             matches!(barrier, JournalError::Poisoned { .. }),
@@ -355,13 +515,41 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn unsynced_writes_are_in_the_file_at_once_and_durable_within_the_period() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, j) = new_journal(&dir);
+        let w = JournalWriter::spawn(j);
+        w.write_unsynced(vec![sent(1, 1_700_000_000_000, &["a@x.com"], 1)])
+            .unwrap();
+        // In the file before any sync: a crash of the process keeps it.
+        let r = replay(&path).unwrap();
+        assert!(matches!(r.records["a@x.com"], RecordState::Sent { .. }));
+        let mut rx = w.shared.synced.subscribe();
+        // (The watch's guard is dropped at once: holding it would block the
+        // sync thread's next publication.)
+        let waited = tokio::time::timeout(SYNC_EVERY * 20, async {
+            rx.wait_for(|s| s.upto >= 1).await.map(|s| s.upto)
+        })
+        .await;
+        assert!(
+            matches!(waited, Ok(Ok(1))),
+            "the sync thread syncs within its period"
+        );
+        w.close().await.unwrap();
+    }
+
+    #[tokio::test]
     async fn dropping_every_handle_still_commits_what_was_queued() {
         let dir = tempfile::tempdir().unwrap();
         let (path, j) = new_journal(&dir);
         let w = JournalWriter::spawn(j);
-        let pending = w.submit(vec![created("a", 1, "1")]).unwrap();
+        let pending = w.submit(&[created("a", 1, "1")]).unwrap();
+        let waiter = w.clone();
+        let w2 = w.clone();
         drop(w);
-        pending.await.unwrap().unwrap();
+        drop(w2);
+        waiter.durable(pending).await.unwrap();
+        drop(waiter);
         // The thread exits after answering; the file lock goes with it.
         let mut tries = 0;
         let r = loop {

@@ -1,16 +1,17 @@
 //! BigCommerce customers v3 (`specs/bigcommerce-create-customers.txt`,
 //! FACTS.md): rules, batch size, request shape, response classification.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::time::Duration;
 
 use reqwest::Method;
 use reqwest::header::HeaderMap;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::{
     Credentials, Endpoint, Found, LookupFields, Outcome, Platform, PlatformId, QuotaHint, Rate,
-    Reason, Request, Response, Verdict, excerpt, header_num, parse_found, put, required_env,
+    Reason, Request, Response, Verdict, excerpt, header_num, parse_found, required_env,
     server_trouble,
 };
 use crate::error::CliError;
@@ -292,15 +293,15 @@ impl Platform for BigCommerce {
     }
 
     fn create_customers(&self, endpoint: &Endpoint, batch: &[&Customer]) -> Request {
-        let body: Vec<Value> = batch
+        let body: Vec<CustomerBody<'_>> = batch
             .iter()
-            .map(|c| Self::customer_json(c, endpoint.notify))
+            .map(|c| CustomerBody::new(c, endpoint.notify))
             .collect();
         Request {
             method: Method::POST,
             url: format!("{}/customers", endpoint.base_url),
             headers: auth(endpoint),
-            body: Some(serde_json::to_vec(&body).unwrap_or_default()),
+            body: Some(to_body(&body, batch.len())),
         }
     }
 
@@ -397,60 +398,165 @@ pub const DEFAULT_RATE: Rate = Rate {
     window: Duration::from_secs(30),
 };
 
-impl BigCommerce {
-    fn customer_json(c: &Customer, notify: bool) -> Value {
-        let mut m = Map::new();
-        put(&mut m, "email", &c.email);
-        put(&mut m, "first_name", &c.first_name);
-        put(&mut m, "last_name", &c.last_name);
-        put(&mut m, "company", &c.company);
-        put(&mut m, "phone", &c.phone);
-        put(&mut m, "notes", &c.notes);
-        put(&mut m, "tax_exempt_category", &c.tax_exempt_category);
-        if let Some(id) = c.customer_group_id {
-            m.insert("customer_group_id".into(), id.into());
-        }
-        if let Some(id) = c.origin_channel_id {
-            m.insert("origin_channel_id".into(), id.into());
-        }
-        if let Some(ids) = &c.channel_ids {
-            m.insert("channel_ids".into(), json!(ids));
-        }
-        if c.addresses.iter().any(sends_address) {
-            let addrs: Vec<Value> = c
+/// Bytes reserved per customer for a request body, so a typical batch is
+/// written without growing the buffer.
+const BODY_BYTES_PER_CUSTOMER: usize = 512;
+
+/// Serialises a request body into one buffer sized for `customers` records.
+fn to_body<T: Serialize + ?Sized>(body: &T, customers: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(BODY_BYTES_PER_CUSTOMER * customers.max(1));
+    serde_json::to_writer(&mut out, body).expect(
+        "serialising a request body cannot fail: it writes to a Vec, its keys are struct fields and its values strings, integers and bools",
+    );
+    out
+}
+
+/// One customer of a create request, borrowed from the model.
+#[derive(Serialize)]
+struct CustomerBody<'a> {
+    /// Email.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    /// Given name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_name: Option<&'a str>,
+    /// Family name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_name: Option<&'a str>,
+    /// Company name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    company: Option<&'a str>,
+    /// Phone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phone: Option<&'a str>,
+    /// Notes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notes: Option<&'a str>,
+    /// Tax exempt category code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tax_exempt_category: Option<&'a str>,
+    /// Customer group id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customer_group_id: Option<i64>,
+    /// Channel the customer was created in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    origin_channel_id: Option<i64>,
+    /// Channels the customer can access (an empty list is sent as given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    channel_ids: Option<&'a [i64]>,
+    /// The addresses with a street line (`sends_address`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    addresses: Vec<AddressBody<'a>>,
+    /// Attributes; a missing id or value is sent as `null`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attributes: Vec<AttributeBody<'a>>,
+    /// Whether BigCommerce mails a welcome: always sent (`--notify`).
+    trigger_account_created_notification: bool,
+}
+
+/// One address of a create request, borrowed from the model.
+#[derive(Serialize)]
+struct AddressBody<'a> {
+    /// Recipient's given name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_name: Option<&'a str>,
+    /// Recipient's family name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_name: Option<&'a str>,
+    /// Company at this address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    company: Option<&'a str>,
+    /// First street line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address1: Option<&'a str>,
+    /// Second street line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address2: Option<&'a str>,
+    /// City.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    city: Option<&'a str>,
+    /// The state spelled out (`spelled_out_state`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state_or_province: Option<&'a str>,
+    /// Postal code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    postal_code: Option<&'a str>,
+    /// ISO 3166-1 alpha-2 country code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    country_code: Option<&'a str>,
+    /// Phone at this address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phone: Option<&'a str>,
+}
+
+/// One attribute of a create request: both keys always sent, `null` when absent.
+#[derive(Serialize)]
+struct AttributeBody<'a> {
+    /// The attribute's id in the store.
+    attribute_id: Option<i64>,
+    /// The value.
+    attribute_value: Option<&'a str>,
+}
+
+impl<'a> CustomerBody<'a> {
+    /// The request body of one customer; `notify` sends the welcome email.
+    fn new(c: &'a Customer, notify: bool) -> Self {
+        CustomerBody {
+            email: c.email.as_deref(),
+            first_name: c.first_name.as_deref(),
+            last_name: c.last_name.as_deref(),
+            company: c.company.as_deref(),
+            phone: c.phone.as_deref(),
+            notes: c.notes.as_deref(),
+            tax_exempt_category: c.tax_exempt_category.as_deref(),
+            customer_group_id: c.customer_group_id,
+            origin_channel_id: c.origin_channel_id,
+            channel_ids: c.channel_ids.as_deref(),
+            addresses: c
                 .addresses
                 .iter()
                 .filter(|a| sends_address(a))
-                .map(|a| {
-                    let mut o = Map::new();
-                    put(&mut o, "first_name", &a.first_name);
-                    put(&mut o, "last_name", &a.last_name);
-                    put(&mut o, "company", &a.company);
-                    put(&mut o, "address1", &a.address1);
-                    put(&mut o, "address2", &a.address2);
-                    put(&mut o, "city", &a.city);
-                    // BigCommerce wants the state spelled out (FACTS.md).
-                    let state = spelled_out_state(a);
-                    put(&mut o, "state_or_province", &state);
-                    put(&mut o, "postal_code", &a.zip);
-                    put(&mut o, "country_code", &a.country_code);
-                    put(&mut o, "phone", &a.phone);
-                    Value::Object(o)
-                })
-                .collect();
-            m.insert("addresses".into(), Value::Array(addrs));
-        }
-        if !c.attributes.is_empty() {
-            let attrs: Vec<Value> = c
+                .map(AddressBody::new)
+                .collect(),
+            attributes: c
                 .attributes
                 .iter()
-                .map(|a| json!({"attribute_id": a.attribute_id, "attribute_value": a.attribute_value}))
-                .collect();
-            m.insert("attributes".into(), Value::Array(attrs));
+                .map(|a| AttributeBody {
+                    attribute_id: a.attribute_id,
+                    attribute_value: a.attribute_value.as_deref(),
+                })
+                .collect(),
+            // A migration must not mail every customer a welcome (DECISIONS.md).
+            trigger_account_created_notification: notify,
         }
-        // A migration must not mail every customer a welcome (DECISIONS.md).
-        m.insert("trigger_account_created_notification".into(), notify.into());
-        Value::Object(m)
+    }
+}
+
+impl<'a> AddressBody<'a> {
+    /// The request body of one address.
+    fn new(a: &'a crate::model::Address) -> Self {
+        AddressBody {
+            first_name: a.first_name.as_deref(),
+            last_name: a.last_name.as_deref(),
+            company: a.company.as_deref(),
+            address1: a.address1.as_deref(),
+            address2: a.address2.as_deref(),
+            city: a.city.as_deref(),
+            // BigCommerce wants the state spelled out (FACTS.md).
+            state_or_province: spelled_out_state(a),
+            postal_code: a.zip.as_deref(),
+            country_code: a.country_code.as_deref(),
+            phone: a.phone.as_deref(),
+        }
+    }
+}
+
+#[cfg(test)]
+impl BigCommerce {
+    /// One customer's body exactly as `create_customers` writes it, read back.
+    fn customer_json(c: &Customer, notify: bool) -> Value {
+        let bytes = to_body(&CustomerBody::new(c, notify), 1);
+        serde_json::from_slice(&bytes).expect("the body just written is JSON")
     }
 }
 
@@ -464,18 +570,13 @@ fn sends_address(a: &crate::model::Address) -> bool {
 /// The state as BigCommerce wants it: spelled out ("California", not
 /// "CA"), from the province column, or its code, through ISO 3166-2; a value
 /// that is no known code for the country is sent as written.
-fn spelled_out_state(a: &crate::model::Address) -> Option<String> {
-    let named = |code: &str| {
-        a.country_code
-            .as_deref()
-            .and_then(|cc| province_name(cc, code))
-            .map(str::to_string)
-    };
-    match (&a.province, &a.province_code) {
-        (Some(p), _) => Some(named(p).unwrap_or_else(|| p.clone())),
-        (None, Some(code)) => Some(named(code).unwrap_or_else(|| code.clone())),
-        (None, None) => None,
-    }
+fn spelled_out_state(a: &crate::model::Address) -> Option<&str> {
+    let written = a.province.as_deref().or(a.province_code.as_deref())?;
+    let named = a
+        .country_code
+        .as_deref()
+        .and_then(|cc| province_name(cc, written));
+    Some(named.unwrap_or(written))
 }
 
 /// Finds which batch member an ".customer_create" message names by email.
@@ -603,24 +704,8 @@ impl BigCommerce {
 
     fn classify_200(body: &[u8], batch: &[&Customer]) -> Verdict {
         // Only the id and email of each created customer matter: read just
-        // those (a whole `Value` tree of up to ten customers cost more CPU
-        // than building the request).
-        #[derive(serde::Deserialize)]
-        struct Answer {
-            data: Vec<Created>,
-        }
-        #[derive(serde::Deserialize)]
-        struct Created {
-            id: Option<IdValue>,
-            email: Option<String>,
-        }
-        #[derive(serde::Deserialize)]
-        #[serde(untagged)]
-        enum IdValue {
-            Number(serde_json::Number),
-            Text(String),
-        }
-        let Ok(answer) = serde_json::from_slice::<Answer>(body) else {
+        // those, borrowed from the body where JSON escapes allow.
+        let Ok(answer) = serde_json::from_slice::<Answer<'_>>(body) else {
             return Verdict::Retry {
                 reason: format!(
                     "200 with a body that is not {{\"data\":[…]}}: {}",
@@ -630,32 +715,77 @@ impl BigCommerce {
                 in_doubt: true,
             };
         };
-        let mut ids: HashMap<String, String> = HashMap::new();
+        // (normalised email, id); a batch is at most ten records, so a
+        // linear search is cheaper than hashing.
+        let mut ids: Vec<(String, Cow<'_, str>)> = Vec::with_capacity(answer.data.len());
         for item in answer.data {
             let id = match item.id {
-                Some(IdValue::Number(n)) => n.to_string(),
+                Some(IdValue::Number(n)) => Cow::Owned(n.to_string()),
                 Some(IdValue::Text(s)) => s,
                 None => continue,
             };
-            if let Some(email) = item.email {
-                ids.insert(normalise_email(&email), id);
+            if let Some(Text(email)) = item.email {
+                ids.push((normalise_email(&email), id));
             }
         }
         Verdict::Outcomes(
             batch
                 .iter()
-                .map(|c| match c.email.as_deref().and_then(|e| ids.get(e)) {
-                    Some(id) => Outcome::Created { id: id.clone() },
-                    // Not in the answer: it may or may not be stored.
-                    None => Outcome::Resend {
-                        in_doubt: true,
-                        reason: "not in the 200 answer's data".into(),
-                    },
+                .map(|c| {
+                    // The last entry for an email wins, as a map insert would.
+                    let found = c
+                        .email
+                        .as_deref()
+                        .and_then(|e| ids.iter().rev().find(|(k, _)| k == e));
+                    match found {
+                        Some((_, id)) => Outcome::Created {
+                            id: id.clone().into_owned(),
+                        },
+                        // Not in the answer: it may or may not be stored.
+                        None => Outcome::Resend {
+                            in_doubt: true,
+                            reason: "not in the 200 answer's data".into(),
+                        },
+                    }
                 })
                 .collect(),
         )
     }
 }
+
+/// A 200 create answer, `{"data":[…]}`: only what `classify_200` reads.
+#[derive(Deserialize)]
+struct Answer<'a> {
+    /// The created customers.
+    #[serde(borrow)]
+    data: Vec<Created<'a>>,
+}
+
+/// One created customer of a 200 answer.
+#[derive(Deserialize)]
+struct Created<'a> {
+    /// Its id, a number or a string.
+    #[serde(borrow)]
+    id: Option<IdValue<'a>>,
+    /// Its email as the platform wrote it.
+    #[serde(borrow)]
+    email: Option<Text<'a>>,
+}
+
+/// A customer id in an answer: a number or a string.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum IdValue<'a> {
+    /// A numeric id, kept as written.
+    Number(serde_json::Number),
+    /// A textual id.
+    Text(#[serde(borrow)] Cow<'a, str>),
+}
+
+/// A string borrowed from the body unless it holds escapes (serde borrows a
+/// `Cow` only when it is a field itself, not inside an `Option`).
+#[derive(Deserialize)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
 
 fn auth(endpoint: &Endpoint) -> Vec<(String, String)> {
     vec![
@@ -917,5 +1047,227 @@ mod tests {
             classify(200, "not json", &[]),
             Verdict::Retry { in_doubt: true, .. }
         ));
+    }
+
+    /// Every field of a customer set, with three addresses: one with a
+    /// province code, one without a street line, one with a state as text.
+    fn full_customer() -> Customer {
+        Customer {
+            email: Some("ann@example.com".into()),
+            phone: Some("+1 555 0100".into()),
+            first_name: Some("Ann".into()),
+            last_name: Some("Lee".into()),
+            name: Some("Ann L.".into()),
+            company: Some("Acme \"Quoted\" Co".into()),
+            notes: Some("line one\nline two".into()),
+            tags: vec!["vip".into(), "wholesale".into()],
+            accepts_marketing: Some(true),
+            addresses: vec![
+                crate::model::Address {
+                    first_name: Some("Ann".into()),
+                    last_name: Some("Lee".into()),
+                    company: Some("Acme".into()),
+                    phone: Some("+1 555 0101".into()),
+                    address1: Some("1 Main St".into()),
+                    address2: Some("Suite 2".into()),
+                    city: Some("Los Angeles".into()),
+                    province: None,
+                    province_code: Some("CA".into()),
+                    country: Some("United States".into()),
+                    country_code: Some("US".into()),
+                    zip: Some("90001".into()),
+                    default: true,
+                    line: Some(3),
+                },
+                crate::model::Address {
+                    city: Some("Nowhere".into()),
+                    country_code: Some("US".into()),
+                    zip: Some("00000".into()),
+                    ..Default::default()
+                },
+                crate::model::Address {
+                    address1: Some("Hauptstr. 5".into()),
+                    city: Some("München".into()),
+                    province: Some("Oberbayern".into()),
+                    province_code: Some("BY".into()),
+                    country: Some("Germany".into()),
+                    country_code: Some("DE".into()),
+                    zip: Some("80331".into()),
+                    ..Default::default()
+                },
+            ],
+            customer_group_id: Some(4),
+            channel_ids: Some(vec![1, 2]),
+            attributes: vec![
+                crate::model::Attribute {
+                    attribute_id: Some(11),
+                    attribute_value: Some("gold".into()),
+                },
+                crate::model::Attribute {
+                    attribute_id: None,
+                    attribute_value: None,
+                },
+            ],
+            tax_exempt_category: Some("A".into()),
+            origin_channel_id: Some(1),
+            active: Some(true),
+            image_url: Some("https://example.com/a.png".into()),
+        }
+    }
+
+    /// A customer with nothing but an email.
+    fn minimal_customer() -> Customer {
+        Customer {
+            email: Some("min@example.com".into()),
+            ..Customer::default()
+        }
+    }
+
+    /// An endpoint for request tests.
+    fn endpoint(notify: bool) -> Endpoint {
+        Endpoint {
+            base_url: "https://api.bigcommerce.com/stores/abc/v3".into(),
+            credentials: Credentials {
+                secret: "tok".into(),
+                store_hash: Some("abc".into()),
+            },
+            key_header: "x".into(),
+            notify,
+        }
+    }
+
+    #[test]
+    fn bigcommerce_request_body_is_exactly_what_it_was() {
+        let (full, minimal) = (full_customer(), minimal_customer());
+        let full_json = |notify: bool| {
+            serde_json::json!({
+                "addresses": [
+                    {
+                        "address1": "1 Main St",
+                        "address2": "Suite 2",
+                        "city": "Los Angeles",
+                        "company": "Acme",
+                        "country_code": "US",
+                        "first_name": "Ann",
+                        "last_name": "Lee",
+                        "phone": "+1 555 0101",
+                        "postal_code": "90001",
+                        "state_or_province": "California"
+                    },
+                    {
+                        "address1": "Hauptstr. 5",
+                        "city": "München",
+                        "country_code": "DE",
+                        "postal_code": "80331",
+                        "state_or_province": "Oberbayern"
+                    }
+                ],
+                "attributes": [
+                    {"attribute_id": 11, "attribute_value": "gold"},
+                    {"attribute_id": null, "attribute_value": null}
+                ],
+                "channel_ids": [1, 2],
+                "company": "Acme \"Quoted\" Co",
+                "customer_group_id": 4,
+                "email": "ann@example.com",
+                "first_name": "Ann",
+                "last_name": "Lee",
+                "notes": "line one\nline two",
+                "origin_channel_id": 1,
+                "phone": "+1 555 0100",
+                "tax_exempt_category": "A",
+                "trigger_account_created_notification": notify
+            })
+        };
+        for notify in [false, true] {
+            let req = BigCommerce.create_customers(&endpoint(notify), &[&full, &minimal]);
+            let body: Value =
+                serde_json::from_slice(req.body.as_deref().unwrap_or_default()).expect("json");
+            assert_eq!(
+                body,
+                serde_json::json!([
+                    full_json(notify),
+                    {
+                        "email": "min@example.com",
+                        "trigger_account_created_notification": notify
+                    }
+                ])
+            );
+        }
+        let req = BigCommerce.create_customers(&endpoint(false), &[]);
+        assert_eq!(req.body.as_deref(), Some(&b"[]"[..]));
+    }
+
+    #[test]
+    fn bigcommerce_200_reads_ids_as_before() {
+        let (a, b, c, d) = (
+            customer("a@x.com"),
+            customer("b@x.com"),
+            customer("c@x.com"),
+            customer("e@x.com"),
+        );
+        let mut none = customer("x");
+        none.email = None;
+        let v = classify(
+            200,
+            r#"{"data":[{"id":"s1","email":" A\u0040X.com "},{"id":7,"email":"b@x.com"},{"id":8,"email":"B@x.com"},{"email":"c@x.com"},{"id":9,"email":null},{"id":7.5,"email":"e@x.com","extra":{"k":[1]}}],"meta":{}}"#,
+            &[&a, &b, &c, &none, &d],
+        );
+        let doubt = || Outcome::Resend {
+            in_doubt: true,
+            reason: "not in the 200 answer's data".into(),
+        };
+        assert_eq!(
+            v,
+            Verdict::Outcomes(vec![
+                Outcome::Created { id: "s1".into() },
+                Outcome::Created { id: "8".into() },
+                doubt(),
+                doubt(),
+                Outcome::Created { id: "7.5".into() },
+            ])
+        );
+        for body in [
+            r#"{"data":{}}"#,
+            r#"{"data":[{"id":true,"email":"a@x.com"}]}"#,
+            r#"{"data":[{"id":1,"email":5}]}"#,
+            r#"{"meta":{}}"#,
+            r#"[]"#,
+        ] {
+            assert!(
+                matches!(
+                    classify(200, body, &[&a]),
+                    Verdict::Retry { in_doubt: true, .. }
+                ),
+                "{body}"
+            );
+        }
+        assert_eq!(
+            classify(201, r#"{"data":[]}"#, &[&a]),
+            Verdict::Outcomes(vec![doubt()])
+        );
+    }
+
+    #[test]
+    fn bigcommerce_200_answer_borrows_its_strings_from_the_body() {
+        let body =
+            br#"{"data":[{"id":"s1","email":"a@x.com"},{"id":"s\u0032","email":"b\u0040x.com"}]}"#;
+        let answer: Answer<'_> = serde_json::from_slice(body).expect("answer");
+        let borrowed = |id: &Option<IdValue<'_>>, email: &Option<Text<'_>>| {
+            (
+                matches!(id, Some(IdValue::Text(Cow::Borrowed(_)))),
+                matches!(email, Some(Text(Cow::Borrowed(_)))),
+            )
+        };
+        assert_eq!(
+            borrowed(&answer.data[0].id, &answer.data[0].email),
+            (true, true)
+        );
+        // Escapes need an owned string; they are still read.
+        assert_eq!(
+            borrowed(&answer.data[1].id, &answer.data[1].email),
+            (false, false)
+        );
+        assert!(matches!(&answer.data[1].email, Some(Text(e)) if e == "b@x.com"));
     }
 }

@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use reqwest::Method;
 use reqwest::header::HeaderMap;
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::{
     Credentials, Endpoint, Found, LookupFields, Outcome, Platform, PlatformId, QuotaHint, Rate,
-    Reason, Request, Response, Verdict, excerpt, header_num, parse_found, put, required_env,
+    Reason, Request, Response, Verdict, excerpt, header_num, parse_found, required_env,
     retry_after, server_trouble,
 };
 use crate::error::CliError;
@@ -134,51 +135,16 @@ impl Platform for Bitbybit {
     }
 
     fn create_customers(&self, endpoint: &Endpoint, batch: &[&Customer]) -> Request {
-        let c = batch.first().copied().cloned().unwrap_or_default();
-        let mut m = Map::new();
-        put(&mut m, "email", &c.email);
-        put(&mut m, "phoneNumber", &c.phone);
-        put(&mut m, "firstName", &c.first_name);
-        put(&mut m, "lastName", &c.last_name);
-        put(&mut m, "imageUrl", &c.image_url);
-        if !c.tags.is_empty() {
-            m.insert("tags".into(), json!(c.tags));
-        }
-        if !c.addresses.is_empty() {
-            let addrs: Vec<Value> = c
-                .addresses
-                .iter()
-                .map(|a| {
-                    let mut o = Map::new();
-                    put(&mut o, "address1", &a.address1);
-                    put(&mut o, "firstName", &a.first_name);
-                    put(&mut o, "lastName", &a.last_name);
-                    put(&mut o, "phone", &a.phone);
-                    put(&mut o, "address2", &a.address2);
-                    put(&mut o, "city", &a.city);
-                    put(
-                        &mut o,
-                        "province",
-                        &a.province.clone().or_else(|| a.province_code.clone()),
-                    );
-                    // Free text: the user's value, trimmed (DECISIONS.md).
-                    put(
-                        &mut o,
-                        "country",
-                        &a.country.clone().or_else(|| a.country_code.clone()),
-                    );
-                    put(&mut o, "zip", &a.zip);
-                    o.insert("mainAddress".into(), a.default.into());
-                    Value::Object(o)
-                })
-                .collect();
-            m.insert("addresses".into(), Value::Array(addrs));
-        }
+        // One customer per request; an empty batch sends `{}`.
+        let body = batch
+            .first()
+            .map(|c| CustomerBody::new(c))
+            .unwrap_or_default();
         Request {
             method: Method::POST,
             url: format!("{}/customers", endpoint.base_url),
             headers: auth(endpoint),
-            body: Some(serde_json::to_vec(&Value::Object(m)).unwrap_or_default()),
+            body: Some(to_body(&body)),
         }
     }
 
@@ -282,6 +248,114 @@ fn classify(response: &Response<'_>, _what: &str) -> Verdict {
                 }],
             }])
         }),
+    }
+}
+
+/// Bytes reserved for a request body: a customer and an address or two.
+const BODY_BYTES: usize = 512;
+
+/// Serialises a create-customer body into one buffer.
+fn to_body(body: &CustomerBody<'_>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(BODY_BYTES);
+    serde_json::to_writer(&mut out, body).expect(
+        "serialising a request body cannot fail: it writes to a Vec, its keys are struct fields and its values strings and bools",
+    );
+    out
+}
+
+/// The create-customer body (`CustomerInput`), borrowed from the model.
+#[derive(Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CustomerBody<'a> {
+    /// Email.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    /// Phone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phone_number: Option<&'a str>,
+    /// Given name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_name: Option<&'a str>,
+    /// Family name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_name: Option<&'a str>,
+    /// Avatar image URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image_url: Option<&'a str>,
+    /// Tags.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    tags: &'a [String],
+    /// Addresses, every one (an address without address1 is refused by validation).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    addresses: Vec<AddressBody<'a>>,
+}
+
+/// One address of the body (`AddressInput`), borrowed from the model.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AddressBody<'a> {
+    /// First street line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address1: Option<&'a str>,
+    /// Recipient's given name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_name: Option<&'a str>,
+    /// Recipient's family name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_name: Option<&'a str>,
+    /// Phone at this address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phone: Option<&'a str>,
+    /// Second street line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address2: Option<&'a str>,
+    /// City.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    city: Option<&'a str>,
+    /// Province as written, else its code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    province: Option<&'a str>,
+    /// Country as written, else its code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    country: Option<&'a str>,
+    /// Postal code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    zip: Option<&'a str>,
+    /// Whether this is the default address: always sent.
+    main_address: bool,
+}
+
+impl<'a> CustomerBody<'a> {
+    /// The body for one customer.
+    fn new(c: &'a Customer) -> Self {
+        CustomerBody {
+            email: c.email.as_deref(),
+            phone_number: c.phone.as_deref(),
+            first_name: c.first_name.as_deref(),
+            last_name: c.last_name.as_deref(),
+            image_url: c.image_url.as_deref(),
+            tags: &c.tags,
+            addresses: c.addresses.iter().map(AddressBody::new).collect(),
+        }
+    }
+}
+
+impl<'a> AddressBody<'a> {
+    /// The body for one address.
+    fn new(a: &'a crate::model::Address) -> Self {
+        AddressBody {
+            address1: a.address1.as_deref(),
+            first_name: a.first_name.as_deref(),
+            last_name: a.last_name.as_deref(),
+            phone: a.phone.as_deref(),
+            address2: a.address2.as_deref(),
+            city: a.city.as_deref(),
+            province: a.province.as_deref().or(a.province_code.as_deref()),
+            // Free text: the user's value, trimmed (DECISIONS.md).
+            country: a.country.as_deref().or(a.country_code.as_deref()),
+            zip: a.zip.as_deref(),
+            main_address: a.default,
+        }
     }
 }
 
@@ -391,5 +465,143 @@ mod tests {
             serde_json::from_slice(req.body.as_deref().unwrap_or_default()).expect("json");
         assert_eq!(body["phoneNumber"], "+15550100");
         assert_eq!(body["addresses"][0]["country"], "United States");
+    }
+
+    /// Every field of a customer set, with two addresses: one with province
+    /// and country as text, one with only their codes.
+    fn full_customer() -> Customer {
+        Customer {
+            email: Some("ann@example.com".into()),
+            phone: Some("+1 555 0100".into()),
+            first_name: Some("Ann".into()),
+            last_name: Some("Lee".into()),
+            name: Some("Ann L.".into()),
+            company: Some("Acme".into()),
+            notes: Some("n".into()),
+            tags: vec!["vip".into(), "wholesale \"A\"".into()],
+            accepts_marketing: Some(true),
+            addresses: vec![
+                crate::model::Address {
+                    first_name: Some("Ann".into()),
+                    last_name: Some("Lee".into()),
+                    company: Some("Acme".into()),
+                    phone: Some("+1 555 0101".into()),
+                    address1: Some("1 Main St".into()),
+                    address2: Some("Suite 2".into()),
+                    city: Some("Los Angeles".into()),
+                    province: Some("California".into()),
+                    province_code: Some("CA".into()),
+                    country: Some("United States".into()),
+                    country_code: Some("US".into()),
+                    zip: Some("90001".into()),
+                    default: true,
+                    line: Some(3),
+                },
+                crate::model::Address {
+                    address1: Some("Hauptstr. 5".into()),
+                    city: Some("München".into()),
+                    province_code: Some("BY".into()),
+                    country_code: Some("DE".into()),
+                    ..Default::default()
+                },
+            ],
+            customer_group_id: Some(4),
+            channel_ids: Some(vec![1]),
+            attributes: vec![crate::model::Attribute {
+                attribute_id: Some(1),
+                attribute_value: Some("x".into()),
+            }],
+            tax_exempt_category: Some("A".into()),
+            origin_channel_id: Some(1),
+            active: Some(true),
+            image_url: Some("https://example.com/a.png".into()),
+        }
+    }
+
+    /// A customer with nothing but an email.
+    fn minimal_customer() -> Customer {
+        Customer {
+            email: Some("min@example.com".into()),
+            ..Customer::default()
+        }
+    }
+
+    /// An endpoint for request tests.
+    fn endpoint() -> Endpoint {
+        Endpoint {
+            base_url: "https://api.bitbybit.studio/customer/api/open/v1".into(),
+            credentials: Credentials {
+                secret: "bbb_test_x".into(),
+                store_hash: None,
+            },
+            key_header: "x-api-key".into(),
+            notify: false,
+        }
+    }
+
+    #[test]
+    fn bitbybit_request_body_is_exactly_what_it_was() {
+        let body = |batch: &[&Customer]| -> Value {
+            let req = Bitbybit.create_customers(&endpoint(), batch);
+            serde_json::from_slice(req.body.as_deref().unwrap_or_default()).expect("json")
+        };
+        assert_eq!(
+            body(&[&full_customer()]),
+            serde_json::json!({
+                "addresses": [
+                    {
+                        "address1": "1 Main St",
+                        "address2": "Suite 2",
+                        "city": "Los Angeles",
+                        "country": "United States",
+                        "firstName": "Ann",
+                        "lastName": "Lee",
+                        "mainAddress": true,
+                        "phone": "+1 555 0101",
+                        "province": "California",
+                        "zip": "90001"
+                    },
+                    {
+                        "address1": "Hauptstr. 5",
+                        "city": "München",
+                        "country": "DE",
+                        "mainAddress": false,
+                        "province": "BY"
+                    }
+                ],
+                "email": "ann@example.com",
+                "firstName": "Ann",
+                "imageUrl": "https://example.com/a.png",
+                "lastName": "Lee",
+                "phoneNumber": "+1 555 0100",
+                "tags": ["vip", "wholesale \"A\""]
+            })
+        );
+        assert_eq!(
+            body(&[&minimal_customer()]),
+            serde_json::json!({"email": "min@example.com"})
+        );
+        assert_eq!(body(&[]), serde_json::json!({}));
+    }
+
+    #[test]
+    fn bitbybit_order_body_is_sent_as_given() {
+        let order =
+            serde_json::json!({"customerId": "c_1", "lineItems": [{"name": "x", "quantity": 1}]});
+        let req = Bitbybit
+            .create_order(&endpoint(), &order)
+            .expect("bitbybit takes orders");
+        assert_eq!(req.method, Method::POST);
+        assert_eq!(
+            req.url,
+            "https://api.bitbybit.studio/customer/api/open/v1/orders"
+        );
+        assert!(
+            req.headers
+                .contains(&("x-api-key".into(), "bbb_test_x".into()))
+        );
+        let body: Value =
+            serde_json::from_slice(req.body.as_deref().unwrap_or_default()).expect("json");
+        assert_eq!(body, order);
     }
 }

@@ -1,11 +1,13 @@
 //! Salesive Apps API, create customer (`specs/salesive-create-customer.openapi.md`,
 //! FACTS.md): rules, request shape, response classification.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use reqwest::Method;
 use reqwest::header::HeaderMap;
-use serde_json::{Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::{
     Credentials, Endpoint, Found, LookupFields, Outcome, Platform, PlatformId, QuotaHint, Rate,
@@ -110,25 +112,16 @@ impl Platform for Salesive {
 
     fn create_customers(&self, endpoint: &Endpoint, batch: &[&Customer]) -> Request {
         // Salesive creates one customer per request; the writer batches by 1.
-        let c = batch.first().copied().cloned().unwrap_or_default();
-        let mut m = Map::new();
-        if let Some(name) = c.display_name() {
-            m.insert("name".into(), name.into());
-        }
-        if let Some(email) = &c.email {
-            m.insert("email".into(), email.clone().into());
-        }
-        if let Some(phone) = &c.phone {
-            m.insert("phone".into(), phone.clone().into());
-        }
-        if let Some(active) = c.active {
-            m.insert("active".into(), active.into());
-        }
+        // An empty batch sends `{}`, as for a customer with no fields.
+        let body = batch
+            .first()
+            .map(|c| CustomerBody::new(c))
+            .unwrap_or_default();
         Request {
             method: Method::POST,
             url: format!("{}/customers", endpoint.base_url),
             headers: auth(endpoint),
-            body: Some(serde_json::to_vec(&Value::Object(m)).unwrap_or_default()),
+            body: Some(to_body(&body)),
         }
     }
 
@@ -240,6 +233,51 @@ impl Platform for Salesive {
     }
 }
 
+/// Bytes reserved for a request body: one customer's four short fields.
+const BODY_BYTES: usize = 256;
+
+/// Serialises a request body into one buffer.
+fn to_body(body: &CustomerBody<'_>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(BODY_BYTES);
+    serde_json::to_writer(&mut out, body).expect(
+        "serialising a request body cannot fail: it writes to a Vec, its keys are struct fields and its values strings and bools",
+    );
+    out
+}
+
+/// The create-customer body (`CustomerCreate`), borrowed from the model.
+#[derive(Default, Serialize)]
+struct CustomerBody<'a> {
+    /// Display name: `name`, else first and last joined.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<Cow<'a, str>>,
+    /// Email.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    /// Phone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phone: Option<&'a str>,
+    /// Whether the customer is active.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    active: Option<bool>,
+}
+
+impl<'a> CustomerBody<'a> {
+    /// The body for one customer.
+    fn new(c: &'a Customer) -> Self {
+        CustomerBody {
+            // `display_name` joins first and last; a given name is borrowed.
+            name: match &c.name {
+                Some(name) => Some(Cow::Borrowed(name.as_str())),
+                None => c.display_name().map(Cow::Owned),
+            },
+            email: c.email.as_deref(),
+            phone: c.phone.as_deref(),
+            active: c.active,
+        }
+    }
+}
+
 fn auth(endpoint: &Endpoint) -> Vec<(String, String)> {
     vec![
         (
@@ -331,5 +369,97 @@ mod tests {
             req.headers
                 .contains(&("Authorization".into(), "Bearer app_x".into()))
         );
+    }
+
+    /// Every field of a customer set (most of which Salesive does not send).
+    fn full_customer() -> Customer {
+        Customer {
+            email: Some("ann@example.com".into()),
+            phone: Some("+1 555 0100".into()),
+            first_name: Some("Ann".into()),
+            last_name: Some("Lee".into()),
+            name: Some("Ann \"Annie\" Lee".into()),
+            company: Some("Acme".into()),
+            notes: Some("n".into()),
+            tags: vec!["vip".into()],
+            accepts_marketing: Some(true),
+            addresses: vec![
+                crate::model::Address {
+                    address1: Some("1 Main St".into()),
+                    country_code: Some("US".into()),
+                    default: true,
+                    ..Default::default()
+                },
+                crate::model::Address {
+                    city: Some("Nowhere".into()),
+                    ..Default::default()
+                },
+            ],
+            customer_group_id: Some(4),
+            channel_ids: Some(vec![1]),
+            attributes: vec![crate::model::Attribute {
+                attribute_id: Some(1),
+                attribute_value: Some("x".into()),
+            }],
+            tax_exempt_category: Some("A".into()),
+            origin_channel_id: Some(1),
+            active: Some(false),
+            image_url: Some("https://example.com/a.png".into()),
+        }
+    }
+
+    /// A customer with nothing but an email.
+    fn minimal_customer() -> Customer {
+        Customer {
+            email: Some("min@example.com".into()),
+            ..Customer::default()
+        }
+    }
+
+    /// An endpoint for request tests.
+    fn endpoint() -> Endpoint {
+        Endpoint {
+            base_url: "https://api.salesive.com/api/v1".into(),
+            credentials: Credentials {
+                secret: "app_x".into(),
+                store_hash: None,
+            },
+            key_header: String::new(),
+            notify: false,
+        }
+    }
+
+    #[test]
+    fn salesive_request_body_is_exactly_what_it_was() {
+        let body = |batch: &[&Customer]| -> Value {
+            let req = Salesive.create_customers(&endpoint(), batch);
+            serde_json::from_slice(req.body.as_deref().unwrap_or_default()).expect("json")
+        };
+        let full = full_customer();
+        assert_eq!(
+            body(&[&full]),
+            serde_json::json!({
+                "active": false,
+                "email": "ann@example.com",
+                "name": "Ann \"Annie\" Lee",
+                "phone": "+1 555 0100"
+            })
+        );
+        let mut no_name = full_customer();
+        no_name.name = None;
+        assert_eq!(
+            body(&[&no_name]),
+            serde_json::json!({
+                "active": false,
+                "email": "ann@example.com",
+                "name": "Ann Lee",
+                "phone": "+1 555 0100"
+            })
+        );
+        assert_eq!(
+            body(&[&minimal_customer()]),
+            serde_json::json!({"email": "min@example.com"})
+        );
+        assert_eq!(body(&[]), serde_json::json!({}));
     }
 }

@@ -259,18 +259,7 @@ impl Writer {
         let permits = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
         let size = self.config.batch_size.max(1);
         let mut tasks = tokio::task::JoinSet::new();
-        // Where a resend is safe (emails unique), the `sent` lines of the
-        // batches queued behind this one are made durable in the same sync:
-        // one fdatasync for up to `concurrency` requests instead of one
-        // each. A batch journaled so but never sent (the run stopped first)
-        // is journaled failed, which a resume sends again.
-        let ahead = if self.platform.email_unique() {
-            self.config.concurrency.max(1)
-        } else {
-            1
-        };
-        let mut ready: VecDeque<(Vec<Work>, Option<Journaled>)> = VecDeque::new();
-        'feed: loop {
+        loop {
             if self.stop.is_stopping() {
                 break;
             }
@@ -278,53 +267,20 @@ impl Writer {
                 p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
                 _ = self.stop.notify.notified() => break,
             };
-            if ready.is_empty() {
-                let first = tokio::select! {
-                    w = rx.recv() => match w { Some(w) => w, None => break 'feed },
-                    _ = self.stop.notify.notified() => break,
-                };
-                let mut batches = vec![fill_batch(first, &mut rx, size, true).await];
-                // More batches only when a full one is already queued: never
-                // wait, and never spend a request of the quota on a part.
-                while batches.len() < ahead && rx.len() >= size {
-                    let Ok(next) = rx.try_recv() else {
-                        break;
-                    };
-                    batches.push(fill_batch(next, &mut rx, size, false).await);
-                }
-                if ahead > 1 {
-                    let mut sents = Vec::new();
-                    for batch in batches {
-                        let id = self.next_batch.fetch_add(1, Ordering::SeqCst);
-                        let at = Utc::now();
-                        sents.push(self.sent_entry(&batch, id));
-                        ready.push_back((batch, Some(Journaled { id, at })));
-                    }
-                    if !self.journal(sents).await {
-                        break;
-                    }
-                } else {
-                    ready.extend(batches.into_iter().map(|b| (b, None)));
-                }
-            }
-            let Some((batch, journaled)) = ready.pop_front() else {
-                continue;
+            let first = tokio::select! {
+                w = rx.recv() => match w { Some(w) => w, None => break },
+                _ = self.stop.notify.notified() => break,
             };
+            let batch = fill_batch(first, &mut rx, size).await;
             let me = self.clone();
             tasks.spawn(async move {
-                me.send_batch(batch, journaled).await;
+                me.send_batch(batch).await;
                 drop(permit);
             });
             while let Some(r) = tasks.try_join_next() {
                 if let Err(e) = r {
                     tracing::error!(message = "a send task ended abnormally", %e);
                 }
-            }
-        }
-        for (batch, journaled) in ready {
-            if journaled.is_some() {
-                self.finish_unsettled(&batch, false, "not sent: the run stopped before its turn")
-                    .await;
             }
         }
         while let Some(r) = tasks.join_next().await {
@@ -343,7 +299,7 @@ impl Writer {
 
     /// Sends one batch until every record has an outcome, splitting and
     /// resending as the platform's answers require.
-    async fn send_batch(&self, batch: Vec<Work>, journaled: Option<Journaled>) {
+    async fn send_batch(&self, batch: Vec<Work>) {
         // Records an earlier run sent without an answer: where a resend may
         // create a second record, settle them first (DECISIONS.md).
         let (doubtful, fresh): (Vec<Work>, Vec<Work>) = batch
@@ -361,14 +317,11 @@ impl Writer {
                 queue.push_back(unsettled);
             }
         }
-        // A batch journaled ahead holds no doubtful record (those are only
-        // where emails are not unique), so it is the first in the queue.
-        let mut journaled = journaled;
         while let Some(batch) = queue.pop_front() {
             if batch.is_empty() {
                 continue;
             }
-            self.send_one(batch, &mut queue, journaled.take()).await;
+            self.send_one(batch, &mut queue).await;
         }
     }
 
@@ -403,6 +356,26 @@ impl Writer {
         }
     }
 
+    /// Journals a batch's `sent` line before its request goes out. Where a
+    /// resend is safe (emails unique) the line is in the file when this
+    /// returns and durable within the journal's sync period: lost with the
+    /// machine, its records read "not sent" and their resend answers
+    /// "already there". Elsewhere it is durable before the request.
+    async fn journal_sent(&self, sent: Entry) -> bool {
+        if !self.platform.email_unique() {
+            return self.journal(vec![sent]).await;
+        }
+        match self.journal.write_unsynced(vec![sent]) {
+            Ok(()) => true,
+            Err(e) => {
+                self.stop.fatal(format!(
+                    "the journal cannot be written ({e}); stopped so that no record is sent without a trace"
+                ));
+                false
+            }
+        }
+    }
+
     async fn journal(&self, entries: Vec<Entry>) -> bool {
         if entries.is_empty() {
             return true;
@@ -418,45 +391,20 @@ impl Writer {
         }
     }
 
-    async fn send_one(
-        &self,
-        batch: Vec<Work>,
-        queue: &mut VecDeque<Vec<Work>>,
-        journaled: Option<Journaled>,
-    ) {
+    async fn send_one(&self, batch: Vec<Work>, queue: &mut VecDeque<Vec<Work>>) {
         if self.stop.is_stopping() {
-            if journaled.is_some() {
-                // Its `sent` line is durable but it never went out: failed,
-                // so a resume sends it again rather than doubting it.
-                self.finish_unsettled(&batch, false, "not sent: the run stopped before its turn")
-                    .await;
-            }
-            // Otherwise never sent in this run: left out of the journal, so
-            // "not sent".
+            // Never sent in this run: left out of the journal, so "not sent".
             return;
         }
-        let (batch_id, sent_at) = match journaled {
-            Some(j) => (
-                j.id,
-                batch
-                    .iter()
-                    .filter_map(|w| w.sent_before)
-                    .min()
-                    .unwrap_or(j.at),
-            ),
-            None => {
-                let batch_id = self.next_batch.fetch_add(1, Ordering::SeqCst);
-                let sent_at = batch
-                    .iter()
-                    .filter_map(|w| w.sent_before)
-                    .min()
-                    .unwrap_or_else(Utc::now);
-                if !self.journal(vec![self.sent_entry(&batch, batch_id)]).await {
-                    return;
-                }
-                (batch_id, sent_at)
-            }
-        };
+        let batch_id = self.next_batch.fetch_add(1, Ordering::SeqCst);
+        let sent_at = batch
+            .iter()
+            .filter_map(|w| w.sent_before)
+            .min()
+            .unwrap_or_else(Utc::now);
+        if !self.journal_sent(self.sent_entry(&batch, batch_id)).await {
+            return;
+        }
         let customers: Vec<&Customer> = batch.iter().filter_map(Work::customer).collect();
         let request = match batch.first().map(|w| &w.payload) {
             Some(Payload::Order(o)) => self.platform.create_order(&self.config.endpoint, &o.body),
@@ -905,34 +853,21 @@ impl Writer {
     }
 }
 
-/// A batch whose `sent` line is already durable: its id and when.
-#[derive(Debug, Clone, Copy)]
-struct Journaled {
-    id: u64,
-    at: DateTime<Utc>,
-}
-
 /// A batch of up to `size` records starting with `first`: what is queued,
-/// and, when `wait`, up to 20 ms more for each missing record while the
-/// reader is behind.
-async fn fill_batch(
-    first: Work,
-    rx: &mut mpsc::Receiver<Work>,
-    size: usize,
-    wait: bool,
-) -> Vec<Work> {
-    let mut batch = vec![first];
+/// and up to 20 ms more for each missing record while the reader is behind.
+async fn fill_batch(first: Work, rx: &mut mpsc::Receiver<Work>, size: usize) -> Vec<Work> {
+    let mut batch = Vec::with_capacity(size);
+    batch.push(first);
     while batch.len() < size {
         match rx.try_recv() {
             Ok(w) => batch.push(w),
             Err(mpsc::error::TryRecvError::Disconnected) => break,
-            Err(mpsc::error::TryRecvError::Empty) if wait => {
+            Err(mpsc::error::TryRecvError::Empty) => {
                 match tokio::time::timeout(Duration::from_millis(20), rx.recv()).await {
                     Ok(Some(w)) => batch.push(w),
                     _ => break,
                 }
             }
-            Err(mpsc::error::TryRecvError::Empty) => break,
         }
     }
     batch

@@ -105,8 +105,11 @@ pub fn execute(
         ));
     }
     let links = plan.orders.load()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread sends, parses answers and journals: requests wait on the
+    // network, and a hand-off between threads per request cost more CPU
+    // than the work itself (issue 6). Reading and checking run beside it,
+    // on a blocking thread and rayon.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| CliError::usage(format!("cannot start the async runtime: {e}")))?;
