@@ -6,9 +6,9 @@ use crate::cmd::common::SourceArgs;
 use crate::error::CliError;
 use crate::journal::RecordState;
 use crate::model::record_key;
-use crate::order::pipeline::OrderContext;
+use crate::order::pipeline::{CheckedOrder, OrderContext};
 use crate::platform::{Platform, QuotaHint, Rate};
-use crate::validate::pipeline::{self, CheckOptions};
+use crate::validate::pipeline::{self, CheckOptions, Checked};
 
 /// The rate the plan assumes: `--rate`, else the quota the platform
 /// reported at the check, else its default; times `--max-quota-share`.
@@ -98,12 +98,15 @@ fn human_duration(seconds: f64) -> String {
 
 /// Reads, maps and validates the whole input once, counting what an import
 /// would send given what the journal already settled.
+/// Each checked record goes on to `keep` once counted (the import keeps
+/// them for its run while they fit in memory).
 pub fn dry_pass(
     source: &SourceArgs,
     platform: &'static dyn Platform,
     strict: bool,
     states: &crate::journal::States,
     unchanged: bool,
+    mut keep: impl FnMut(Checked),
 ) -> Result<PlanFigures, CliError> {
     let (mut input, mapping) = source.open()?;
     let records = std::mem::replace(&mut input.records, crate::read::Records::empty());
@@ -136,6 +139,7 @@ pub fn dry_pass(
                 }
                 _ => f.invalid += 1,
             }
+            keep(c);
             true
         },
     );
@@ -143,12 +147,13 @@ pub fn dry_pass(
 }
 
 /// The orders' dry pass: counts what an import would send, one order per
-/// request.
+/// request; each checked order goes on to `keep` once counted.
 pub fn dry_pass_orders(
     records: impl Iterator<Item = crate::read::RawRecord> + Send,
     ctx: &OrderContext<'_>,
     states: &crate::journal::States,
     unchanged: bool,
+    mut keep: impl FnMut(CheckedOrder),
 ) -> PlanFigures {
     let mut f = PlanFigures {
         batch_size: 1,
@@ -167,6 +172,7 @@ pub fn dry_pass_orders(
             }
             _ => f.invalid += 1,
         }
+        keep(c);
         true
     });
     f

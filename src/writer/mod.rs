@@ -6,6 +6,7 @@
 //!
 //! Layers, outermost first: concurrency → rate limit → retry → timeout → send.
 
+pub mod feed;
 pub mod http;
 pub mod limit;
 pub mod progress;
@@ -18,7 +19,8 @@ use std::time::Duration;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio::sync::mpsc::error::TryRecvError;
+use tokio::sync::{Notify, Semaphore};
 use tokio::time::Instant;
 
 use crate::journal::{self, Entry, JournalWriter, SentRecord, Stage};
@@ -26,6 +28,7 @@ use crate::model::Customer;
 use crate::platform::{Endpoint, Found, Outcome, Platform, Response, Verdict};
 use crate::values::{normalise_email, phone_key};
 
+use self::feed::Feed;
 use self::http::{Answer, SendError};
 use self::limit::Limiter;
 
@@ -255,7 +258,7 @@ impl Writer {
 
     /// Sends everything `rx` yields, then waits for requests in flight.
     /// Returns the journal writer, to be closed by the caller.
-    pub async fn run(self: Arc<Self>, mut rx: mpsc::Receiver<Work>) -> JournalWriter {
+    pub async fn run(self: Arc<Self>, mut rx: Feed) -> JournalWriter {
         let permits = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
         let size = self.config.batch_size.max(1);
         let mut tasks = tokio::task::JoinSet::new();
@@ -855,14 +858,14 @@ impl Writer {
 
 /// A batch of up to `size` records starting with `first`: what is queued,
 /// and up to 20 ms more for each missing record while the reader is behind.
-async fn fill_batch(first: Work, rx: &mut mpsc::Receiver<Work>, size: usize) -> Vec<Work> {
+async fn fill_batch(first: Work, rx: &mut Feed, size: usize) -> Vec<Work> {
     let mut batch = Vec::with_capacity(size);
     batch.push(first);
     while batch.len() < size {
         match rx.try_recv() {
             Ok(w) => batch.push(w),
-            Err(mpsc::error::TryRecvError::Disconnected) => break,
-            Err(mpsc::error::TryRecvError::Empty) => {
+            Err(TryRecvError::Disconnected) => break,
+            Err(TryRecvError::Empty) => {
                 match tokio::time::timeout(Duration::from_millis(20), rx.recv()).await {
                     Ok(Some(w)) => batch.push(w),
                     _ => break,

@@ -7,8 +7,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc;
-
 use super::orders::Entity;
 use crate::error::{CliError, Exit};
 use crate::journal::{self, Entry, Header, Journal, JournalWriter, RecordState, Stage};
@@ -31,7 +29,7 @@ pub use setup::check_base_url;
 pub use summary::Summary;
 
 use super::orders::order_context;
-use reading::{Mapped, ReadItem, open_mapped, settled_records};
+use reading::{Kept, Mapped, ReadItem, open_mapped, settled_records};
 use setup::{sandbox_credentials, spool_stdin};
 use summary::ReadTally;
 
@@ -245,14 +243,27 @@ pub fn execute(
     // The plan: a fast dry run over the whole input before the first write.
     // A resume of an unchanged input reuses it (DECISIONS.md: no second
     // full validation before the first new request).
+    // Its checked records are kept for the run while they fit in memory, so
+    // that an import of up to tens of thousands of rows reads, maps and
+    // checks its input once.
+    let mut kept = None;
     if !(matches!(mode, Mode::Resume { .. }) && unchanged) {
+        let keep = kept.insert(Kept::new());
         let figures = match &mapping {
-            Mapped::Customers(_) => dry_pass(&source, platform, plan.strict, &states, unchanged)?,
+            Mapped::Customers(_) => {
+                dry_pass(&source, platform, plan.strict, &states, unchanged, |c| {
+                    let bytes = Kept::weigh(std::iter::once(&c.raw));
+                    keep.offer(bytes, || ReadItem::customer(c))
+                })?
+            }
             Mapped::Orders(m) => {
                 let (mut again, _) = super::orders::open(&source)?;
                 let records = std::mem::replace(&mut again.records, crate::read::Records::empty());
                 let ctx = order_context(m, &links, split.as_ref(), plan.strict);
-                dry_pass_orders(records, &ctx, &states, unchanged)
+                dry_pass_orders(records, &ctx, &states, unchanged, |o| {
+                    let bytes = Kept::weigh(&o.raw.rows);
+                    keep.offer(bytes, || ReadItem::order(o))
+                })
             }
         };
         let text = figures.render(platform, rate, plan.send.limit);
@@ -349,7 +360,7 @@ pub fn execute(
         )
         .map_err(CliError::usage)?;
         let writer = Arc::new(writer);
-        let (tx, rx) = mpsc::channel::<Work>(4096);
+        let (mut tx, rx) = crate::writer::feed::channel();
         let progress = Progress::start(tally.clone(), quiet);
         {
             let stop = stop.clone();
@@ -402,6 +413,7 @@ pub fn execute(
             let handle = tokio::runtime::Handle::current();
             let strict = plan.strict;
             let limit = plan.send.limit;
+            let kept = kept.and_then(Kept::into_items);
             tokio::task::spawn_blocking(move || {
                 let mut rejected: Vec<Entry> = Vec::new();
                 let flush = |rejected: &mut Vec<Entry>| -> bool {
@@ -461,13 +473,20 @@ pub fn execute(
                         payload,
                         sent_before,
                     };
-                    if tx.blocking_send(work).is_err() {
+                    if !tx.push(work) {
                         return false;
                     }
                     !stop.is_stopping()
                 };
-                match &mapping {
-                    Mapped::Customers(m) => {
+                match (kept, &mapping) {
+                    (Some(items), _) => {
+                        for item in items {
+                            if !take(item) {
+                                break;
+                            }
+                        }
+                    }
+                    (None, Mapped::Customers(m)) => {
                         pipeline::run(records, m, platform, CheckOptions {
                 strict,
                 lean: false,
@@ -476,12 +495,14 @@ pub fn execute(
                             take(ReadItem::customer(c))
                         });
                     }
-                    Mapped::Orders(m) => {
+                    (None, Mapped::Orders(m)) => {
                         let ctx = order_context(m, &links, split.as_ref(), strict);
                         order_pipeline::run(records, &ctx, |o| take(ReadItem::order(o)));
                     }
                 }
-                flush(&mut rejected)
+                // The last part chunk; after a stop it stays unsent.
+                let sent = stop.is_stopping() || tx.flush();
+                flush(&mut rejected) && sent
             })
         };
         let read_ok = reader.await.unwrap_or(false);

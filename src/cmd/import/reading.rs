@@ -10,6 +10,7 @@ use crate::model::record_key;
 use crate::order::mapping::OrderMapping;
 use crate::order::pipeline::CheckedOrder;
 use crate::plan::settled;
+use crate::read::{RawBody, RawRecord};
 use crate::validate::pipeline::Checked;
 use crate::validate::{Severity, Violation};
 use crate::writer::{OrderWork, Payload};
@@ -164,4 +165,111 @@ fn reasons(findings: &[Violation]) -> Vec<journal::Reason> {
             message: v.message.clone(),
         })
         .collect()
+}
+
+/// Estimated memory the dry pass may keep for the run: an import whose
+/// checked records fit reads, maps and checks its input once; a larger one
+/// (about 60,000 Shopify-layout rows and up) reads it again for the run.
+pub(super) const KEEP_BUDGET: usize = 32 << 20;
+
+/// The dry pass's checked records, kept for the run while they fit in
+/// [`KEEP_BUDGET`]; dropped, all of them, once they do not.
+pub(super) struct Kept {
+    items: Vec<ReadItem>,
+    bytes: usize,
+    overflowed: bool,
+}
+
+impl Kept {
+    /// Nothing kept yet.
+    pub(super) fn new() -> Kept {
+        Kept {
+            items: Vec::new(),
+            bytes: 0,
+            overflowed: false,
+        }
+    }
+
+    /// The estimated memory of a kept record whose rows were `raw`: the
+    /// mapped record owns about what its rows held, in many small
+    /// allocations, besides the structs themselves.
+    pub(super) fn weigh<'a>(raw: impl IntoIterator<Item = &'a RawRecord>) -> usize {
+        2 * raw.into_iter().map(raw_bytes).sum::<usize>() + FIXED_BYTES
+    }
+
+    /// Keeps `item` (built only while under budget), weighing `bytes`.
+    pub(super) fn offer(&mut self, bytes: usize, item: impl FnOnce() -> ReadItem) {
+        if self.overflowed {
+            return;
+        }
+        self.bytes += bytes;
+        if self.bytes > KEEP_BUDGET {
+            self.overflowed = true;
+            self.items = Vec::new();
+            return;
+        }
+        self.items.push(item());
+    }
+
+    /// The records, in input order, unless they outgrew the budget.
+    pub(super) fn into_items(self) -> Option<Vec<ReadItem>> {
+        (!self.overflowed).then_some(self.items)
+    }
+}
+
+/// Memory of a kept record besides its strings: the item, its customer and
+/// a share of the vector.
+const FIXED_BYTES: usize =
+    std::mem::size_of::<ReadItem>() + std::mem::size_of::<crate::model::Customer>() + 64;
+
+/// Bytes of a row as read, continuation rows included.
+fn raw_bytes(r: &RawRecord) -> usize {
+    let own = match &r.body {
+        RawBody::Csv(b) => b.as_slice().len() + 8 * b.len(),
+        RawBody::JsonLine(l) => l.len(),
+        RawBody::Broken {
+            fields, message, ..
+        } => message.len() + fields.iter().map(String::len).sum::<usize>(),
+    };
+    own + r.continued.iter().map(raw_bytes).sum::<usize>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(number: u64) -> ReadItem {
+        ReadItem {
+            number,
+            line: number + 1,
+            rejected: None,
+            work: None,
+            contact: (None, None),
+        }
+    }
+
+    #[test]
+    fn kept_records_come_back_in_order_while_under_budget() {
+        let mut kept = Kept::new();
+        for n in 1..=100 {
+            kept.offer(1000, || item(n));
+        }
+        let items = kept.into_items().expect("100 kB is under budget");
+        let numbers: Vec<u64> = items.iter().map(|i| i.number).collect();
+        assert_eq!(numbers, (1..=100).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn past_the_budget_nothing_is_kept_so_the_run_reads_again() {
+        let mut kept = Kept::new();
+        let mut built = 0;
+        for n in 1..=10 {
+            kept.offer(KEEP_BUDGET / 4 + 1, || {
+                built += 1;
+                item(n)
+            });
+        }
+        assert!(kept.into_items().is_none());
+        assert_eq!(built, 3, "items past the budget are not even built");
+    }
 }
