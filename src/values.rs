@@ -238,13 +238,20 @@ pub fn country_alpha2(value: &str) -> Option<&'static str> {
 /// The full name of a province code for a country ("US", "CA" →
 /// "California"), through ISO 3166-2; `None` when the code is unknown.
 pub fn province_name(country_code: &str, code: &str) -> Option<&'static str> {
-    let code = code.trim().to_ascii_uppercase();
-    let code = code
-        .strip_prefix(&format!("{}-", country_code.to_ascii_uppercase()))
-        .unwrap_or(&code)
-        .to_string();
-    rust_iso3166::iso3166_2::from_code(&format!("{}-{code}", country_code.to_ascii_uppercase()))
-        .map(|s| s.name)
+    // One small buffer: this runs for every address of every request.
+    let code = code.trim();
+    let mut key = String::with_capacity(country_code.len() + 1 + code.len());
+    key.push_str(country_code);
+    key.push('-');
+    key.make_ascii_uppercase();
+    // A code given as "US-CA" already names its country.
+    let bare = match code.get(..key.len()) {
+        Some(head) if head.eq_ignore_ascii_case(&key) => &code[key.len()..],
+        _ => code,
+    };
+    key.push_str(bare);
+    key.make_ascii_uppercase();
+    rust_iso3166::iso3166_2::from_code(&key).map(|s| s.name)
 }
 
 /// Words that start a family name and stay with it when a full name is
