@@ -96,6 +96,9 @@ pub fn check_one(
             checked.raw.body = RawBody::JsonLine(Vec::new());
             checked.raw.continued = Vec::new();
         }
+        if let (Some(id), Some(c)) = (checked.identity.as_mut(), checked.customer.as_mut()) {
+            id.keep_value(c);
+        }
         checked.customer = checked.customer.map(|_| Customer::default());
     }
     checked
@@ -106,7 +109,7 @@ fn check_unique(seen: &mut SeenKeys, chunk: &mut [Checked]) {
     for c in chunk {
         if let Some(key) = &c.identity {
             let mut f = Findings::new(c.raw.number, c.raw.line);
-            seen.check_key(key, &mut f);
+            seen.check_key(key, key.value(c.customer.as_ref()), &mut f);
             c.findings.extend(f.items);
         }
     }

@@ -3,7 +3,7 @@
 //! key, whatever the size of the rows.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
 use crate::model::Customer;
 use crate::platform::Platform;
@@ -24,19 +24,51 @@ pub struct SeenKeys {
 /// parallel), so the in-order stage only looks the hash up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
-    /// SipHash of the field and its normalised value.
+    /// 64-bit hash of the field and its normalised value.
     pub hash: u64,
     /// Keyed by email (else by phone).
     pub by_email: bool,
-    /// The value as the duplicate message shows it.
-    pub shown: String,
+    /// The value as the duplicate message shows it, once the customer it
+    /// came from is gone (a lean check moves it here); otherwise it is read
+    /// from the customer, so no row pays for a copy.
+    pub shown: Option<String>,
+}
+
+impl Identity {
+    /// The value as the duplicate message shows it: the kept one, else the
+    /// customer's email (or phone).
+    pub fn value<'a>(&'a self, customer: Option<&'a Customer>) -> &'a str {
+        let field = |c: &'a Customer| {
+            if self.by_email {
+                c.email.as_deref()
+            } else {
+                c.phone.as_deref()
+            }
+        };
+        self.shown
+            .as_deref()
+            .or_else(|| customer.and_then(field))
+            .unwrap_or_default()
+    }
+
+    /// Keeps the shown value, moved out of `customer`, which is about to go.
+    pub fn keep_value(&mut self, customer: &mut Customer) {
+        let value = if self.by_email {
+            customer.email.take()
+        } else {
+            customer.phone.take()
+        };
+        self.shown = value;
+    }
 }
 
 /// The identity key of `customer` on `platform`: its email (lower-cased by
 /// mapping, so compared case-insensitively); on bitbybit without an email,
 /// its normalised phone; `None` when it has neither that counts.
 pub fn identity(platform: &dyn Platform, customer: &Customer) -> Option<Identity> {
-    let hasher = BuildHasherDefault::<DefaultHasher>::default();
+    // foldhash's quality variant: a well-mixed 64-bit hash at a fraction of
+    // SipHash's cost (no DoS to resist: the keys are the user's own file).
+    let hasher = foldhash::quality::FixedState::default();
     if let Some(email) = &customer.email {
         if email.is_empty() {
             return None;
@@ -44,7 +76,7 @@ pub fn identity(platform: &dyn Platform, customer: &Customer) -> Option<Identity
         return Some(Identity {
             hash: hasher.hash_one(("email", email.as_str())),
             by_email: true,
-            shown: email.clone(),
+            shown: None,
         });
     }
     if !platform.phone_identifies() {
@@ -58,11 +90,11 @@ pub fn identity(platform: &dyn Platform, customer: &Customer) -> Option<Identity
     Some(Identity {
         hash: hasher.hash_one(("phone", key.as_str())),
         by_email: false,
-        shown: phone.clone(),
+        shown: None,
     })
 }
 
-/// The map's keys are already SipHash values: hashing them again with
+/// The map's keys are already 64-bit hashes: hashing them again with
 /// SipHash (the `HashMap` default) only doubled the cost of every lookup.
 #[derive(Default)]
 struct KeyIsHash(u64);
@@ -94,13 +126,14 @@ impl SeenKeys {
     /// earlier record already had it, naming that record's line.
     pub fn check(&mut self, platform: &dyn Platform, customer: &Customer, f: &mut Findings) {
         if let Some(key) = identity(platform, customer) {
-            self.check_key(&key, f);
+            self.check_key(&key, key.value(Some(customer)), f);
         }
     }
 
     /// Records an identity key found by [`identity`] (on any thread) and
-    /// reports a violation when an earlier record already had it.
-    pub fn check_key(&mut self, key: &Identity, f: &mut Findings) {
+    /// reports a violation, showing `shown`, when an earlier record already
+    /// had it.
+    pub fn check_key(&mut self, key: &Identity, shown: &str, f: &mut Findings) {
         match self.first_line.get(&key.hash) {
             Some(&first) => {
                 let (field, rule) = if key.by_email {
@@ -108,7 +141,6 @@ impl SeenKeys {
                 } else {
                     ("phone", "phone.duplicate_in_file")
                 };
-                let shown = &key.shown;
                 f.violation(
                     field,
                     rule,
