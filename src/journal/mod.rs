@@ -1,13 +1,15 @@
 //! The journal owns an import's append-only checkpoint log: one JSON object
-//! per line (`header`, `sent`, one outcome per record, `end`), written and
-//! fsynced before it counts, replayed on resume into the last known state of
-//! every record key, and the source of the key → platform id map.
+//! per line (`header`, `sent`, one outcome per record, `end`), written
+//! before the request it records goes out and synced by group commit (what
+//! waits for its sync is the writer's choice: see [`writer`]), replayed on
+//! resume into the last known state of every record key, and the source of
+//! the key → platform id map.
 //!
 //! - [`entry`]: the line types and the input fingerprint.
 //! - [`Journal`] (here): the synchronous single writer.
 //! - [`replay`](mod@replay): reading a journal back, tolerant of a torn last line.
-//! - [`writer`]: [`JournalWriter`], the background group-commit writer for
-//!   async callers.
+//! - [`writer`]: [`JournalWriter`], appends on the caller's thread and
+//!   group-commit syncs on a background one, for async callers.
 
 pub mod entry;
 pub mod replay;
