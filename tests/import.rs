@@ -71,28 +71,14 @@ fn import_happy_path_for_each_platform_stores_every_valid_record_once() {
 
 #[test]
 fn all_valid_input_exits_0_and_status_reports_created() {
-    let sb = Sandbox::start(SandboxConfig::default());
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("in.csv");
-    let journal = dir.path().join("run.journal");
-    write_customers(&input, 12, 0, "ok");
-    let base = sb.base_url("bigcommerce");
-    let out = run(
-        &import_args(
-            input.to_str().unwrap(),
-            "bigcommerce",
-            journal.to_str().unwrap(),
-            &base,
-        ),
-        &env_for("bigcommerce"),
-    );
-    assert_eq!(out.status.code(), Some(0));
-    let status = run(&["status", journal.to_str().unwrap(), "--json"], &[]);
+    let rig = Rig::new("bigcommerce", 12, "ok");
+    assert_eq!(rig.import().status.code(), Some(0));
+    let status = run(&["status", rig.journal(), "--json"], &[]);
     let v: Value = serde_json::from_slice(&status.stdout).expect("status --json is JSON");
     assert_eq!(v["counts"]["created"], 12);
     assert_eq!(v["counts"]["in_doubt"], 0);
     // BigCommerce: no welcome email unless --notify (DECISIONS).
-    for c in sb.customers("bigcommerce") {
+    for c in rig.sb.customers("bigcommerce") {
         let flag = c
             .pointer("/_request/trigger_account_created_notification")
             .or_else(|| c.get("trigger_account_created_notification"));
@@ -150,18 +136,9 @@ fn bigcommerce_duplicate_in_store_is_exists_and_the_rest_of_the_batch_is_created
 
 #[test]
 fn bad_token_fails_the_preflight_with_exit_3_before_anything_is_sent() {
-    let sb = Sandbox::start(SandboxConfig::default());
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("in.csv");
-    let journal = dir.path().join("run.journal");
-    let emails = write_customers(&input, 15, 0, "auth");
-    let base = sb.base_url("salesive");
-    let args = import_args(
-        input.to_str().unwrap(),
-        "salesive",
-        journal.to_str().unwrap(),
-        &base,
-    );
+    let rig = Rig::new("salesive", 15, "auth");
+    let (sb, emails) = (&rig.sb, &rig.emails);
+    let args = rig.args();
     let bad = vec![("SALESIVE_APP_TOKEN", "app_wrong_token".to_string())];
     let out = run(&args, &bad);
     assert_eq!(out.status.code(), Some(3));
@@ -192,12 +169,8 @@ fn bad_token_fails_the_preflight_with_exit_3_before_anything_is_sent() {
 
 #[test]
 fn a_403_mid_run_stops_with_exit_3_and_resume_completes_the_run() {
-    let sb = Sandbox::start(SandboxConfig::default());
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("in.csv");
-    let journal = dir.path().join("run.journal");
-    let emails = write_customers(&input, 35, 0, "midrun");
-    let base = sb.base_url("bigcommerce");
+    let rig = Rig::new("bigcommerce", 35, "midrun");
+    let (sb, emails) = (&rig.sb, &rig.emails);
     // A read-only BigCommerce token passes the read check; the first write
     // is refused with 403.
     let ro = vec![
@@ -210,15 +183,7 @@ fn a_403_mid_run_stops_with_exit_3_and_resume_completes_the_run() {
             sandbox::BIGCOMMERCE_READONLY_TOKEN.to_string(),
         ),
     ];
-    let out = run(
-        &import_args(
-            input.to_str().unwrap(),
-            "bigcommerce",
-            journal.to_str().unwrap(),
-            &base,
-        ),
-        &ro,
-    );
+    let out = run(&rig.args(), &ro);
     assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -230,11 +195,7 @@ fn a_403_mid_run_stops_with_exit_3_and_resume_completes_the_run() {
         "prints the resume command: {stderr}"
     );
     assert!(sb.customers("bigcommerce").is_empty());
-    let out = run(
-        &["resume", journal.to_str().unwrap(), "--quiet"],
-        &env_for("bigcommerce"),
-    );
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(rig.resume(&[]).status.code(), Some(0));
     let stored = sb.email_counts("bigcommerce");
     assert_eq!(stored.len(), emails.len());
     assert!(stored.values().all(|n| *n == 1));
@@ -284,35 +245,14 @@ fn plain_http_to_a_non_loopback_host_is_refused() {
 
 #[test]
 fn resume_refuses_a_changed_input_unless_forced() {
-    let sb = Sandbox::start(SandboxConfig::default());
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("in.csv");
-    let journal = dir.path().join("run.journal");
-    write_customers(&input, 3, 0, "chg");
-    let base = sb.base_url("bigcommerce");
-    let out = run(
-        &import_args(
-            input.to_str().unwrap(),
-            "bigcommerce",
-            journal.to_str().unwrap(),
-            &base,
-        ),
-        &env_for("bigcommerce"),
-    );
-    assert_eq!(out.status.code(), Some(0));
-    write_customers(&input, 4, 0, "chg");
-    let out = run(
-        &["resume", journal.to_str().unwrap(), "--quiet"],
-        &env_for("bigcommerce"),
-    );
+    let rig = Rig::new("bigcommerce", 3, "chg");
+    assert_eq!(rig.import().status.code(), Some(0));
+    write_customers(&rig.input, 4, 0, "chg");
+    let out = rig.resume(&[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("changed"));
-    let out = run(
-        &["resume", journal.to_str().unwrap(), "--quiet", "--force"],
-        &env_for("bigcommerce"),
-    );
-    assert_eq!(out.status.code(), Some(0));
-    assert_eq!(sb.email_counts("bigcommerce").len(), 4);
+    assert_eq!(rig.resume(&["--force"]).status.code(), Some(0));
+    assert_eq!(rig.sb.email_counts("bigcommerce").len(), 4);
 }
 
 /// Faults on the two email-unique platforms: every valid record is stored
@@ -628,25 +568,11 @@ fn sent_lines_lost_with_the_machine_are_resent_and_answered_already_there() {
     // lose the journal's tail after the customers were created. Resume must
     // then resend them, hear "already there", and journal each `exists`
     // with its id, creating none twice.
-    let sb = Sandbox::start(SandboxConfig::default());
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("in.csv");
-    let journal = dir.path().join("run.journal");
-    let emails = write_customers(&input, 30, 0, "tail");
-    let base = sb.base_url("bigcommerce");
-    let env = env_for("bigcommerce");
-    let out = run(
-        &import_args(
-            input.to_str().unwrap(),
-            "bigcommerce",
-            journal.to_str().unwrap(),
-            &base,
-        ),
-        &env,
-    );
-    assert_eq!(out.status.code(), Some(0));
+    let rig = Rig::new("bigcommerce", 30, "tail");
+    let (journal, emails) = (&rig.journal, &rig.emails);
+    assert_eq!(rig.import().status.code(), Some(0));
     // The machine "loses" everything from the second `sent` line on.
-    let text = std::fs::read_to_string(&journal).expect("journal");
+    let text = std::fs::read_to_string(journal).expect("journal");
     let mut kept = String::new();
     let mut sents = 0;
     for line in text.lines() {
@@ -660,9 +586,9 @@ fn sent_lines_lost_with_the_machine_are_resent_and_answered_already_there() {
         kept.push('\n');
     }
     assert_eq!(sents, 2, "three batches of ten: {text}");
-    std::fs::write(&journal, kept).expect("cut the journal");
+    std::fs::write(journal, kept).expect("cut the journal");
     // Without a trace (or with only a `sent` line: in doubt) after the cut.
-    let outcomes = journal_outcomes(&journal);
+    let outcomes = journal_outcomes(journal);
     let lost = emails
         .iter()
         .filter(|e| !matches!(outcomes.get(*e).map(String::as_str), Some("created")))
@@ -672,18 +598,18 @@ fn sent_lines_lost_with_the_machine_are_resent_and_answered_already_there() {
         "at least two batches lost their outcomes ({lost})"
     );
 
-    let out = run(&["resume", journal.to_str().unwrap(), "--quiet"], &env);
+    let out = rig.resume(&[]);
     assert_eq!(
         out.status.code(),
         Some(0),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    sb.assert_each_stored_once("bigcommerce", &emails);
-    assert_journal_agrees(&journal, &emails);
+    rig.sb.assert_each_stored_once("bigcommerce", emails);
+    assert_journal_agrees(journal, emails);
     // The last `exists` line of each record holds the id a lookup found.
     let mut exists = std::collections::HashMap::new();
-    for v in journal_lines(&journal) {
+    for v in journal_lines(journal) {
         if v["type"] == "exists" {
             exists.insert(v["key"].as_str().unwrap_or("").to_string(), v);
         }

@@ -215,3 +215,70 @@ pub fn assert_journal_agrees(journal: &Path, emails: &[String]) {
         );
     }
 }
+
+/// One test's import: a sandbox, a scratch directory holding an input of
+/// valid customers and the journal's path, and the platform to load.
+pub struct Rig {
+    pub sb: Sandbox,
+    pub dir: tempfile::TempDir,
+    pub input: PathBuf,
+    pub journal: PathBuf,
+    pub emails: Vec<String>,
+    pub platform: &'static str,
+    pub base: String,
+}
+
+impl Rig {
+    /// `n` valid customers (emails `{tag}{i}@example.com`) for `platform`,
+    /// on a sandbox with the default configuration.
+    pub fn new(platform: &'static str, n: usize, tag: &str) -> Rig {
+        Rig::with(SandboxConfig::default(), platform, n, tag)
+    }
+
+    /// The same, on a sandbox started with `config`.
+    pub fn with(config: SandboxConfig, platform: &'static str, n: usize, tag: &str) -> Rig {
+        let sb = Sandbox::start(config);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let input = dir.path().join("in.csv");
+        let journal = dir.path().join("run.journal");
+        let emails = write_customers(&input, n, 0, tag);
+        let base = sb.base_url(platform);
+        Rig {
+            sb,
+            dir,
+            input,
+            journal,
+            emails,
+            platform,
+            base,
+        }
+    }
+
+    /// The input's path, as an argument.
+    pub fn input(&self) -> &str {
+        self.input.to_str().expect("a UTF-8 temporary path")
+    }
+
+    /// The journal's path, as an argument.
+    pub fn journal(&self) -> &str {
+        self.journal.to_str().expect("a UTF-8 temporary path")
+    }
+
+    /// The arguments of the import (see [`import_args`]).
+    pub fn args(&self) -> Vec<&str> {
+        import_args(self.input(), self.platform, self.journal(), &self.base)
+    }
+
+    /// Runs the import with the platform's credentials.
+    pub fn import(&self) -> Output {
+        run(&self.args(), &env_for(self.platform))
+    }
+
+    /// Runs `storeload resume JOURNAL --quiet`, then `extra`, with the
+    /// platform's credentials.
+    pub fn resume(&self, extra: &[&str]) -> Output {
+        let mut args = vec!["resume", self.journal(), "--quiet"];
+        args.extend_from_slice(extra);
+        run(&args, &env_for(self.platform))
+    }
+}
