@@ -141,21 +141,13 @@ fn planned_requests(text: &str) -> u64 {
 
 #[test]
 fn plan_sends_nothing_and_its_request_count_and_time_match_the_run() {
-    let sb = Sandbox::start(SandboxConfig {
+    let config = SandboxConfig {
         quota: Some("100/10s".parse().expect("quota")),
         ..SandboxConfig::default()
-    });
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("in.csv");
-    let journal = dir.path().join("run.journal");
-    write_customers(&input, 43, 3, "plan");
-    let base = sb.base_url("bigcommerce");
-    let mut args = import_args(
-        input.to_str().unwrap(),
-        "bigcommerce",
-        journal.to_str().unwrap(),
-        &base,
-    );
+    };
+    let rig = Rig::with(config, "bigcommerce", (43, 3), "plan");
+    let (sb, journal) = (&rig.sb, &rig.journal);
+    let mut args = rig.args();
     args.retain(|a| *a != "--quiet");
     let rate = args.iter().position(|a| *a == "--rate").expect("rate flag");
     args.drain(rate..rate + 2);
@@ -185,33 +177,17 @@ fn plan_sends_nothing_and_its_request_count_and_time_match_the_run() {
 
 #[test]
 fn max_quota_share_keeps_every_window_at_half_the_quota() {
-    let sb = Sandbox::start(SandboxConfig {
+    let config = SandboxConfig {
         quota: Some("20/2s".parse().expect("quota")),
         ..SandboxConfig::default()
-    });
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("in.csv");
-    let journal = dir.path().join("run.journal");
-    write_customers(&input, 24, 0, "share");
-    let base = sb.base_url("salesive");
-    let out = run(
-        &[
-            "import",
-            input.to_str().unwrap(),
-            "--to",
-            "salesive",
-            "--journal",
-            journal.to_str().unwrap(),
-            "--base-url",
-            &base,
-            "--quiet",
-            "--rate",
-            "20/2s",
-            "--max-quota-share",
-            "0.5",
-        ],
-        &env_for("salesive"),
-    );
+    };
+    let rig = Rig::with(config, "salesive", (24, 0), "share");
+    let sb = &rig.sb;
+    let mut args = rig.args();
+    let rate = args.iter().position(|a| *a == "--rate").expect("rate flag");
+    args[rate + 1] = "20/2s";
+    args.extend(["--max-quota-share", "0.5"]);
+    let out = run(&args, &env_for("salesive"));
     assert_eq!(code(&out), Some(0));
     assert_eq!(sb.customers("salesive").len(), 24);
     let stats = sb.handle().stats();
@@ -231,30 +207,17 @@ fn max_quota_share_keeps_every_window_at_half_the_quota() {
 
 #[test]
 fn max_invalid_pct_refuses_to_send_anything() {
-    let sb = Sandbox::start(SandboxConfig::default());
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("in.csv");
-    let journal = dir.path().join("run.journal");
-    write_customers(&input, 8, 2, "pct"); // 20% invalid
-    let base = sb.base_url("bitbybit");
-    let mut args = import_args(
-        input.to_str().unwrap(),
-        "bitbybit",
-        journal.to_str().unwrap(),
-        &base,
-    );
+    // 20% invalid.
+    let rig = Rig::with(SandboxConfig::default(), "bitbybit", (8, 2), "pct");
+    let sb = &rig.sb;
+    let mut args = rig.args();
     args.extend(["--max-invalid-pct", "10"]);
     let out = run(&args, &env_for("bitbybit"));
     assert_eq!(code(&out), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--max-invalid-pct"));
     assert!(sb.customers("bitbybit").is_empty());
     // Under the limit, it goes.
-    let mut args = import_args(
-        input.to_str().unwrap(),
-        "bitbybit",
-        journal.to_str().unwrap(),
-        &base,
-    );
+    let mut args = rig.args();
     args.extend(["--max-invalid-pct", "25"]);
     let out = run(&args, &env_for("bitbybit"));
     assert_eq!(code(&out), Some(1));
@@ -263,32 +226,14 @@ fn max_invalid_pct_refuses_to_send_anything() {
 
 #[test]
 fn limit_sends_only_the_first_n_and_the_next_run_sends_the_rest() {
-    let sb = Sandbox::start(SandboxConfig::default());
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("in.csv");
-    let journal = dir.path().join("run.journal");
-    write_customers(&input, 12, 0, "canary");
-    let base = sb.base_url("salesive");
-    let mut args = import_args(
-        input.to_str().unwrap(),
-        "salesive",
-        journal.to_str().unwrap(),
-        &base,
-    );
+    let rig = Rig::new("salesive", 12, "canary");
+    let sb = &rig.sb;
+    let mut args = rig.args();
     args.extend(["--limit", "3"]);
     let out = run(&args, &env_for("salesive"));
     assert_eq!(code(&out), Some(1), "9 records not sent");
     assert_eq!(sb.customers("salesive").len(), 3);
-    let out = run(
-        &import_args(
-            input.to_str().unwrap(),
-            "salesive",
-            journal.to_str().unwrap(),
-            &base,
-        ),
-        &env_for("salesive"),
-    );
-    assert_eq!(code(&out), Some(0));
+    assert_eq!(code(&rig.import()), Some(0));
     assert_eq!(sb.email_counts("salesive").len(), 12);
     assert!(sb.email_counts("salesive").values().all(|n| *n == 1));
 }
@@ -296,23 +241,15 @@ fn limit_sends_only_the_first_n_and_the_next_run_sends_the_rest() {
 #[test]
 fn bitbybit_crash_and_resume_with_lost_answers_stores_every_customer_once() {
     let faults: FaultSpec = "lost=0.1".parse().expect("faults");
-    let sb = Sandbox::start(SandboxConfig {
+    let config = SandboxConfig {
         faults,
         seed: 5,
         ..SandboxConfig::default()
-    });
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("in.csv");
-    let journal = dir.path().join("run.journal");
-    let emails = write_customers(&input, 60, 0, "bbcrash");
-    let base = sb.base_url("bitbybit");
+    };
+    let rig = Rig::with(config, "bitbybit", (60, 0), "bbcrash");
+    let (sb, journal, emails) = (&rig.sb, &rig.journal, &rig.emails);
     let env = env_for("bitbybit");
-    let mut first = import_args(
-        input.to_str().unwrap(),
-        "bitbybit",
-        journal.to_str().unwrap(),
-        &base,
-    );
+    let mut first = rig.args();
     let rate = first.iter().position(|a| *a == "1000/1s").expect("rate");
     first[rate] = "30/1s";
     let mut kills = 0;
@@ -337,29 +274,21 @@ fn bitbybit_crash_and_resume_with_lost_answers_stores_every_customer_once() {
     assert!(kills >= 3, "killed {kills} times");
     let out = run(&["resume", journal.to_str().unwrap(), "--quiet"], &env);
     assert_eq!(code(&out), Some(0));
-    sb.assert_each_stored_once("bitbybit", &emails);
+    sb.assert_each_stored_once("bitbybit", emails);
 }
 
 #[test]
 fn reconcile_settles_records_left_in_doubt_by_lookup() {
     let faults: FaultSpec = "lost=0.3".parse().expect("faults");
-    let sb = Sandbox::start(SandboxConfig {
+    let config = SandboxConfig {
         faults,
         seed: 9,
         ..SandboxConfig::default()
-    });
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("in.csv");
-    let journal = dir.path().join("run.journal");
-    write_customers(&input, 20, 0, "recon");
-    let base = sb.base_url("bitbybit");
+    };
+    let rig = Rig::with(config, "bitbybit", (20, 0), "recon");
+    let (sb, journal) = (&rig.sb, &rig.journal);
     // --in-doubt skip: lost answers stay in doubt, listed.
-    let mut args = import_args(
-        input.to_str().unwrap(),
-        "bitbybit",
-        journal.to_str().unwrap(),
-        &base,
-    );
+    let mut args = rig.args();
     args.extend(["--in-doubt", "skip"]);
     let out = run(&args, &env_for("bitbybit"));
     assert_eq!(code(&out), Some(1), "some records are in doubt");

@@ -232,16 +232,22 @@ impl Rig {
     /// `n` valid customers (emails `{tag}{i}@example.com`) for `platform`,
     /// on a sandbox with the default configuration.
     pub fn new(platform: &'static str, n: usize, tag: &str) -> Rig {
-        Rig::with(SandboxConfig::default(), platform, n, tag)
+        Rig::with(SandboxConfig::default(), platform, (n, 0), tag)
     }
 
-    /// The same, on a sandbox started with `config`.
-    pub fn with(config: SandboxConfig, platform: &'static str, n: usize, tag: &str) -> Rig {
+    /// `valid` then `invalid` customers (see [`write_customers`]), on a
+    /// sandbox started with `config`.
+    pub fn with(
+        config: SandboxConfig,
+        platform: &'static str,
+        (valid, invalid): (usize, usize),
+        tag: &str,
+    ) -> Rig {
         let sb = Sandbox::start(config);
         let dir = tempfile::tempdir().expect("tempdir");
         let input = dir.path().join("in.csv");
         let journal = dir.path().join("run.journal");
-        let emails = write_customers(&input, n, 0, tag);
+        let emails = write_customers(&input, valid, invalid, tag);
         let base = sb.base_url(platform);
         Rig {
             sb,
