@@ -527,8 +527,11 @@ impl BigCommerce {
 
     fn classify_200(body: &[u8], batch: &[&Customer]) -> Verdict {
         // Only the id and email of each created customer matter: read just
-        // those, borrowed from the body where JSON escapes allow.
-        let Ok(answer) = serde_json::from_slice::<Answer<'_>>(body) else {
+        // those, borrowed from the body where JSON escapes allow. The body
+        // is checked for UTF-8 once, in one pass, rather than string by
+        // string (`from_str` trusts its input).
+        let text = std::str::from_utf8(body);
+        let Ok(Ok(answer)) = text.map(serde_json::from_str::<Answer<'_>>) else {
             return Verdict::Retry {
                 reason: format!(
                     "200 with a body that is not {{\"data\":[…]}}: {}",
@@ -542,10 +545,8 @@ impl BigCommerce {
         // linear search is cheaper than hashing.
         let mut ids: Vec<(String, Cow<'_, str>)> = Vec::with_capacity(answer.data.len());
         for item in answer.data {
-            let id = match item.id {
-                Some(IdValue::Number(n)) => Cow::Owned(n.to_string()),
-                Some(IdValue::Text(s)) => s,
-                None => continue,
+            let Some(IdValue(id)) = item.id else {
+                continue;
             };
             if let Some(Text(email)) = item.email {
                 ids.push((normalise_email(&email), id));
@@ -595,14 +596,43 @@ struct Created<'a> {
     email: Option<Text<'a>>,
 }
 
-/// A customer id in an answer: a number or a string.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum IdValue<'a> {
-    /// A numeric id, kept as written.
-    Number(serde_json::Number),
-    /// A textual id.
-    Text(#[serde(borrow)] Cow<'a, str>),
+/// A customer id in an answer, a number or a string, as text. Read by a
+/// visitor of its own: `#[serde(untagged)]` buffered every id before
+/// trying each variant, which cost as much as the rest of the answer.
+struct IdValue<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for IdValue<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = IdValue<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a customer id (a number or a string)")
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(IdValue(Cow::Owned(v.to_string())))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(IdValue(Cow::Owned(v.to_string())))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                // Written as serde_json writes the number back.
+                serde_json::Number::from_f64(v)
+                    .map(|n| IdValue(Cow::Owned(n.to_string())))
+                    .ok_or_else(|| E::custom("a customer id that is not a finite number"))
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(IdValue(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(IdValue(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(IdValue(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
 }
 
 /// A string borrowed from the body unless it holds escapes (serde borrows a
@@ -1078,7 +1108,7 @@ mod tests {
         let answer: Answer<'_> = serde_json::from_slice(body).expect("answer");
         let borrowed = |id: &Option<IdValue<'_>>, email: &Option<Text<'_>>| {
             (
-                matches!(id, Some(IdValue::Text(Cow::Borrowed(_)))),
+                matches!(id, Some(IdValue(Cow::Borrowed(_)))),
                 matches!(email, Some(Text(Cow::Borrowed(_)))),
             )
         };
