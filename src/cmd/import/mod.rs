@@ -248,7 +248,7 @@ pub fn execute(
     // checks its input once.
     let mut kept = None;
     if !(matches!(mode, Mode::Resume { .. }) && unchanged) {
-        let keep = kept.insert(Kept::new());
+        let keep = kept.insert(Kept::new(fp.size));
         let figures = match &mapping {
             Mapped::Customers(_) => {
                 dry_pass(&source, platform, plan.strict, &states, unchanged, |c| {

@@ -182,12 +182,15 @@ pub(super) struct Kept {
 }
 
 impl Kept {
-    /// Nothing kept yet.
-    pub(super) fn new() -> Kept {
+    /// Nothing kept yet, for an input of `input_bytes` (as stored: a
+    /// gzip file's compressed size). An input whose rows alone would fill
+    /// the budget twice over is not even tried: its dry pass keeps nothing.
+    pub(super) fn new(input_bytes: u64) -> Kept {
+        let hopeless = usize::try_from(input_bytes).map_or(true, |b| b > KEEP_BUDGET / 2);
         Kept {
             items: Vec::new(),
             bytes: 0,
-            overflowed: false,
+            overflowed: hopeless,
         }
     }
 
@@ -251,7 +254,7 @@ mod tests {
 
     #[test]
     fn kept_records_come_back_in_order_while_under_budget() {
-        let mut kept = Kept::new();
+        let mut kept = Kept::new(100_000);
         for n in 1..=100 {
             kept.offer(1000, || item(n));
         }
@@ -262,7 +265,7 @@ mod tests {
 
     #[test]
     fn past_the_budget_nothing_is_kept_so_the_run_reads_again() {
-        let mut kept = Kept::new();
+        let mut kept = Kept::new(1000);
         let mut built = 0;
         for n in 1..=10 {
             kept.offer(KEEP_BUDGET / 4 + 1, || {
@@ -272,5 +275,17 @@ mod tests {
         }
         assert!(kept.into_items().is_none());
         assert_eq!(built, 3, "items past the budget are not even built");
+    }
+
+    #[test]
+    fn an_input_too_large_to_fit_is_not_even_tried() {
+        let mut kept = Kept::new(KEEP_BUDGET as u64);
+        let mut built = 0;
+        kept.offer(100, || {
+            built += 1;
+            item(1)
+        });
+        assert!(kept.into_items().is_none());
+        assert_eq!(built, 0);
     }
 }
