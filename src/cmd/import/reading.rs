@@ -183,8 +183,9 @@ pub(super) struct Kept {
 
 impl Kept {
     /// Nothing kept yet, for an input of `input_bytes` (as stored: a
-    /// gzip file's compressed size). An input whose rows alone would fill
-    /// the budget twice over is not even tried: its dry pass keeps nothing.
+    /// gzip file's compressed size). A record kept weighs at least twice
+    /// its row, so an input over half the budget cannot fit and is not even
+    /// tried: its dry pass keeps nothing.
     pub(super) fn new(input_bytes: u64) -> Kept {
         let hopeless = usize::try_from(input_bytes).map_or(true, |b| b > KEEP_BUDGET / 2);
         Kept {
