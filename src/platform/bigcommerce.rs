@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::{
     Credentials, Endpoint, Found, LookupFields, Outcome, Platform, PlatformId, QuotaHint, Rate,
-    Reason, Request, Response, Verdict, excerpt, header_num, parse_found, required_env,
+    Reason, Request, Response, Verdict, excerpt, header_num, json_body, parse_found, required_env,
     server_trouble,
 };
 use crate::error::CliError;
@@ -22,7 +22,7 @@ use crate::values::{is_valid_email, normalise_email, province_name};
 
 mod body;
 
-use body::{CustomerBody, sends_address, to_body};
+use body::{BODY_BYTES_PER_CUSTOMER, CustomerBody, sends_address};
 
 /// Customers per create request: "Create up to 10 customers in one call."
 pub const BATCH_SIZE: usize = 10;
@@ -305,7 +305,10 @@ impl Platform for BigCommerce {
             method: Method::POST,
             url: format!("{}/customers", endpoint.base_url),
             headers: auth(endpoint),
-            body: Some(to_body(&body, batch.len())),
+            body: Some(json_body(
+                &body,
+                BODY_BYTES_PER_CUSTOMER * batch.len().max(1),
+            )),
         }
     }
 
@@ -651,6 +654,7 @@ fn auth(endpoint: &Endpoint) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platform::test_support::{body_json, minimal_customer};
 
     fn customer(email: &str) -> Customer {
         Customer {
@@ -681,23 +685,14 @@ mod tests {
     #[test]
     fn bigcommerce_request_is_an_array_without_welcome_email() {
         let a = customer("a@x.com");
-        let endpoint = Endpoint {
-            base_url: "https://api.bigcommerce.com/stores/abc/v3".into(),
-            credentials: Credentials {
-                secret: "tok".into(),
-                store_hash: Some("abc".into()),
-            },
-            key_header: "x".into(),
-            notify: false,
-        };
+        let endpoint = endpoint(false);
         let req = BigCommerce.create_customers(&endpoint, &[&a]);
         assert_eq!(
             req.url,
             "https://api.bigcommerce.com/stores/abc/v3/customers"
         );
         assert!(req.headers.contains(&("X-Auth-Token".into(), "tok".into())));
-        let body: Value =
-            serde_json::from_slice(req.body.as_deref().unwrap_or_default()).expect("json");
+        let body = body_json(&req);
         assert_eq!(body[0]["email"], "a@x.com");
         assert_eq!(body[0]["trigger_account_created_notification"], false);
         assert!(
@@ -968,14 +963,6 @@ mod tests {
         }
     }
 
-    /// A customer with nothing but an email.
-    fn minimal_customer() -> Customer {
-        Customer {
-            email: Some("min@example.com".into()),
-            ..Customer::default()
-        }
-    }
-
     /// An endpoint for request tests.
     fn endpoint(notify: bool) -> Endpoint {
         Endpoint {
@@ -1034,8 +1021,7 @@ mod tests {
         };
         for notify in [false, true] {
             let req = BigCommerce.create_customers(&endpoint(notify), &[&full, &minimal]);
-            let body: Value =
-                serde_json::from_slice(req.body.as_deref().unwrap_or_default()).expect("json");
+            let body = body_json(&req);
             assert_eq!(
                 body,
                 serde_json::json!([

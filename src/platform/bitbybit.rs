@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::{
     Credentials, Endpoint, Found, LookupFields, Outcome, Platform, PlatformId, QuotaHint, Rate,
-    Reason, Request, Response, Verdict, excerpt, header_num, parse_found, required_env,
+    Reason, Request, Response, Verdict, excerpt, header_num, json_body, parse_found, required_env,
     retry_after, server_trouble,
 };
 use crate::error::CliError;
@@ -144,7 +144,7 @@ impl Platform for Bitbybit {
             method: Method::POST,
             url: format!("{}/customers", endpoint.base_url),
             headers: auth(endpoint),
-            body: Some(to_body(&body)),
+            body: Some(json_body(&body, BODY_BYTES)),
         }
     }
 
@@ -253,15 +253,6 @@ fn classify(response: &Response<'_>, _what: &str) -> Verdict {
 
 /// Bytes reserved for a request body: a customer and an address or two.
 const BODY_BYTES: usize = 512;
-
-/// Serialises a create-customer body into one buffer.
-fn to_body(body: &CustomerBody<'_>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(BODY_BYTES);
-    serde_json::to_writer(&mut out, body).expect(
-        "serialising a request body cannot fail: it writes to a Vec, its keys are struct fields and its values strings and bools",
-    );
-    out
-}
 
 /// The create-customer body (`CustomerInput`), borrowed from the model.
 #[derive(Default, Serialize)]
@@ -390,6 +381,7 @@ fn auth(endpoint: &Endpoint) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platform::test_support::{body_json, minimal_customer};
 
     fn verdict(status: u16, body: &str) -> Verdict {
         Bitbybit.classify_create(
@@ -448,21 +440,15 @@ mod tests {
             ..Customer::default()
         };
         let endpoint = Endpoint {
-            base_url: "https://api.bitbybit.studio/customer/api/open/v1".into(),
-            credentials: Credentials {
-                secret: "bbb_test_x".into(),
-                store_hash: None,
-            },
             key_header: "x-bitbybit-key".into(),
-            notify: false,
+            ..endpoint()
         };
         let req = Bitbybit.create_customers(&endpoint, &[&c]);
         assert!(
             req.headers
                 .contains(&("x-bitbybit-key".into(), "bbb_test_x".into()))
         );
-        let body: Value =
-            serde_json::from_slice(req.body.as_deref().unwrap_or_default()).expect("json");
+        let body = body_json(&req);
         assert_eq!(body["phoneNumber"], "+15550100");
         assert_eq!(body["addresses"][0]["country"], "United States");
     }
@@ -518,14 +504,6 @@ mod tests {
         }
     }
 
-    /// A customer with nothing but an email.
-    fn minimal_customer() -> Customer {
-        Customer {
-            email: Some("min@example.com".into()),
-            ..Customer::default()
-        }
-    }
-
     /// An endpoint for request tests.
     fn endpoint() -> Endpoint {
         Endpoint {
@@ -543,7 +521,7 @@ mod tests {
     fn bitbybit_request_body_is_exactly_what_it_was() {
         let body = |batch: &[&Customer]| -> Value {
             let req = Bitbybit.create_customers(&endpoint(), batch);
-            serde_json::from_slice(req.body.as_deref().unwrap_or_default()).expect("json")
+            body_json(&req)
         };
         assert_eq!(
             body(&[&full_customer()]),
@@ -600,8 +578,7 @@ mod tests {
             req.headers
                 .contains(&("x-api-key".into(), "bbb_test_x".into()))
         );
-        let body: Value =
-            serde_json::from_slice(req.body.as_deref().unwrap_or_default()).expect("json");
+        let body = body_json(&req);
         assert_eq!(body, order);
     }
 }

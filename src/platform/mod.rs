@@ -386,6 +386,17 @@ pub fn parse_found(response: &Response<'_>, fields: LookupFields) -> Result<Vec<
     Ok(found)
 }
 
+/// A request body written as JSON into one buffer of `capacity` bytes, so
+/// a typical body is written without growing it. For the platforms' body
+/// structs, which borrow from the model.
+pub fn json_body<T: serde::Serialize + ?Sized>(body: &T, capacity: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(capacity);
+    serde_json::to_writer(&mut out, body).expect(
+        "serialising a request body cannot fail: it writes to a Vec, its keys are struct fields and its values strings, integers and bools",
+    );
+    out
+}
+
 /// Puts a text field into a JSON body when it has a value.
 pub fn put(m: &mut serde_json::Map<String, serde_json::Value>, key: &str, v: &Option<String>) {
     if let Some(v) = v {
@@ -506,5 +517,25 @@ pub fn get(endpoint: &Endpoint, path_and_query: &str, headers: Vec<(String, Stri
         url: format!("{}/{path_and_query}", endpoint.base_url),
         headers,
         body: None,
+    }
+}
+
+/// Fixtures the platforms' request tests share.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::Request;
+    use crate::model::Customer;
+
+    /// A customer with nothing but an email.
+    pub(crate) fn minimal_customer() -> Customer {
+        Customer {
+            email: Some("min@example.com".into()),
+            ..Customer::default()
+        }
+    }
+
+    /// A request's JSON body, read back.
+    pub(crate) fn body_json(req: &Request) -> serde_json::Value {
+        serde_json::from_slice(req.body.as_deref().unwrap_or_default()).expect("json")
     }
 }

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::{
     Credentials, Endpoint, Found, LookupFields, Outcome, Platform, PlatformId, QuotaHint, Rate,
-    Reason, Request, Response, Verdict, excerpt, parse_found, required_env, retry_after,
+    Reason, Request, Response, Verdict, excerpt, json_body, parse_found, required_env, retry_after,
     server_trouble,
 };
 use crate::error::CliError;
@@ -121,7 +121,7 @@ impl Platform for Salesive {
             method: Method::POST,
             url: format!("{}/customers", endpoint.base_url),
             headers: auth(endpoint),
-            body: Some(to_body(&body)),
+            body: Some(json_body(&body, BODY_BYTES)),
         }
     }
 
@@ -236,15 +236,6 @@ impl Platform for Salesive {
 /// Bytes reserved for a request body: one customer's four short fields.
 const BODY_BYTES: usize = 256;
 
-/// Serialises a request body into one buffer.
-fn to_body(body: &CustomerBody<'_>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(BODY_BYTES);
-    serde_json::to_writer(&mut out, body).expect(
-        "serialising a request body cannot fail: it writes to a Vec, its keys are struct fields and its values strings and bools",
-    );
-    out
-}
-
 /// The create-customer body (`CustomerCreate`), borrowed from the model.
 #[derive(Default, Serialize)]
 struct CustomerBody<'a> {
@@ -292,6 +283,7 @@ fn auth(endpoint: &Endpoint) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platform::test_support::{body_json, minimal_customer};
 
     fn classify(status: u16, body: &str) -> Verdict {
         let c = Customer {
@@ -352,18 +344,9 @@ mod tests {
             last_name: Some("Obi".into()),
             ..Customer::default()
         };
-        let endpoint = Endpoint {
-            base_url: "https://api.salesive.com/api/v1".into(),
-            credentials: Credentials {
-                secret: "app_x".into(),
-                store_hash: None,
-            },
-            key_header: String::new(),
-            notify: false,
-        };
+        let endpoint = endpoint();
         let req = Salesive.create_customers(&endpoint, &[&c]);
-        let body: Value =
-            serde_json::from_slice(req.body.as_deref().unwrap_or_default()).expect("json");
+        let body = body_json(&req);
         assert_eq!(body["name"], "Ada Obi");
         assert!(
             req.headers
@@ -408,14 +391,6 @@ mod tests {
         }
     }
 
-    /// A customer with nothing but an email.
-    fn minimal_customer() -> Customer {
-        Customer {
-            email: Some("min@example.com".into()),
-            ..Customer::default()
-        }
-    }
-
     /// An endpoint for request tests.
     fn endpoint() -> Endpoint {
         Endpoint {
@@ -433,7 +408,7 @@ mod tests {
     fn salesive_request_body_is_exactly_what_it_was() {
         let body = |batch: &[&Customer]| -> Value {
             let req = Salesive.create_customers(&endpoint(), batch);
-            serde_json::from_slice(req.body.as_deref().unwrap_or_default()).expect("json")
+            body_json(&req)
         };
         let full = full_customer();
         assert_eq!(

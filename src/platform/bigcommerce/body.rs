@@ -5,20 +5,13 @@
 use serde::Serialize;
 
 use crate::model::Customer;
+#[cfg(test)]
+use crate::platform::json_body;
 use crate::values::province_name;
 
 /// Bytes reserved per customer for a request body, so a typical batch is
 /// written without growing the buffer.
-const BODY_BYTES_PER_CUSTOMER: usize = 512;
-
-/// Serialises a request body into one buffer sized for `customers` records.
-pub(super) fn to_body<T: Serialize + ?Sized>(body: &T, customers: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(BODY_BYTES_PER_CUSTOMER * customers.max(1));
-    serde_json::to_writer(&mut out, body).expect(
-        "serialising a request body cannot fail: it writes to a Vec, its keys are struct fields and its values strings, integers and bools",
-    );
-    out
-}
+pub(super) const BODY_BYTES_PER_CUSTOMER: usize = 512;
 
 /// One customer of a create request, borrowed from the model.
 #[derive(Serialize)]
@@ -164,7 +157,7 @@ impl<'a> AddressBody<'a> {
 impl super::BigCommerce {
     /// One customer's body exactly as `create_customers` writes it, read back.
     pub(super) fn customer_json(c: &Customer, notify: bool) -> serde_json::Value {
-        let bytes = to_body(&CustomerBody::new(c, notify), 1);
+        let bytes = json_body(&CustomerBody::new(c, notify), BODY_BYTES_PER_CUSTOMER);
         serde_json::from_slice(&bytes).expect("the body just written is JSON")
     }
 }
