@@ -25,19 +25,20 @@ pub struct JournalWriter {
     shared: Arc<Shared>,
     /// Dropped with the last handle: the sync thread then syncs and ends.
     _last: Arc<LastHandle>,
-    path: Arc<PathBuf>,
 }
 
 impl std::fmt::Debug for JournalWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JournalWriter")
-            .field("path", &self.path)
+            .field("path", &self.shared.path)
             .finish_non_exhaustive()
     }
 }
 
 /// What the handles and the sync thread share.
 struct Shared {
+    /// The journal's path, for every error the handles or the thread report.
+    path: PathBuf,
     state: Mutex<State>,
     /// Wakes the sync thread: a sync is wanted, a close, or the last handle went.
     wake: Condvar,
@@ -83,6 +84,13 @@ impl Drop for LastHandle {
 }
 
 impl Shared {
+    /// The error of a write after the journal was closed or its thread ended.
+    fn stopped(&self) -> JournalError {
+        JournalError::WriterStopped {
+            path: self.path.clone(),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock leaves the journal as consistent as
         // any crash would: keep going with what is there.
@@ -97,9 +105,9 @@ impl JournalWriter {
     }
 
     fn start(journal: Journal, gate: Option<mpsc::Receiver<()>>) -> JournalWriter {
-        let path = Arc::new(journal.path().to_path_buf());
         let handle = journal.sync_handle();
         let shared = Arc::new(Shared {
+            path: journal.path().to_path_buf(),
             state: Mutex::new(State {
                 journal: Some(journal),
                 start_error: None,
@@ -123,7 +131,7 @@ impl JournalWriter {
                     run(&for_thread, file)
                 })
                 .map(drop)
-                .map_err(|e| JournalError::io(&path, "start the sync thread for", e))
+                .map_err(|e| JournalError::io(&shared.path, "start the sync thread for", e))
         });
         if let Err(e) = started {
             // Nothing can be made durable: every write reports why.
@@ -134,13 +142,12 @@ impl JournalWriter {
         JournalWriter {
             _last: Arc::new(LastHandle(shared.clone())),
             shared,
-            path,
         }
     }
 
     /// The journal's path.
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.shared.path
     }
 
     /// Appends `entries` (in order, contiguous) and resolves once they are
@@ -251,9 +258,7 @@ impl JournalWriter {
     }
 
     fn stopped(&self, start_error: Option<JournalError>) -> JournalError {
-        start_error.unwrap_or_else(|| JournalError::WriterStopped {
-            path: self.path.to_path_buf(),
-        })
+        start_error.unwrap_or_else(|| self.shared.stopped())
     }
 }
 
@@ -320,7 +325,7 @@ fn run(shared: &Shared, file: File) {
             Err(e) => {
                 let err = match st.journal.as_mut() {
                     Some(j) => j.sync_failed(e),
-                    None => JournalError::io(&PathBuf::new(), "sync", e),
+                    None => JournalError::io(&shared.path, "sync", e),
                 };
                 publish_error(shared, err);
             }
@@ -335,9 +340,7 @@ fn run(shared: &Shared, file: File) {
     drop(st);
     let result = match journal {
         Some(mut j) => j.commit().map(|()| j),
-        None => Err(JournalError::WriterStopped {
-            path: PathBuf::new(),
-        }),
+        None => Err(shared.stopped()),
     };
     match &result {
         Ok(_) => shared.synced.send_modify(|s| s.upto = s.upto.max(upto)),
