@@ -252,18 +252,14 @@ pub fn execute(
         let figures = match &mapping {
             Mapped::Customers(_) => {
                 dry_pass(&source, platform, plan.strict, &states, unchanged, |c| {
-                    let bytes = Kept::weigh(std::iter::once(&c.raw));
-                    keep.offer(bytes, || ReadItem::customer(c))
+                    keep.customer(c)
                 })?
             }
             Mapped::Orders(m) => {
                 let (mut again, _) = super::orders::open(&source)?;
                 let records = std::mem::replace(&mut again.records, crate::read::Records::empty());
                 let ctx = order_context(m, &links, split.as_ref(), plan.strict);
-                dry_pass_orders(records, &ctx, &states, unchanged, |o| {
-                    let bytes = Kept::weigh(&o.raw.rows);
-                    keep.offer(bytes, || ReadItem::order(o))
-                })
+                dry_pass_orders(records, &ctx, &states, unchanged, |o| keep.order(o))
             }
         };
         let text = figures.render(platform, rate, plan.send.limit);

@@ -195,31 +195,46 @@ impl Kept {
         }
     }
 
-    /// The estimated memory of a kept record whose rows were `raw`: the
-    /// mapped record owns about what its rows held, in many small
-    /// allocations, besides the structs themselves.
-    pub(super) fn weigh<'a>(raw: impl IntoIterator<Item = &'a RawRecord>) -> usize {
-        2 * raw.into_iter().map(raw_bytes).sum::<usize>() + FIXED_BYTES
+    /// Keeps a checked customer while the budget holds.
+    pub(super) fn customer(&mut self, c: Checked) {
+        if self.room(|| weigh(std::iter::once(&c.raw))) {
+            self.items.push(ReadItem::customer(c));
+        }
     }
 
-    /// Keeps `item` (built only while under budget), weighing `bytes`.
-    pub(super) fn offer(&mut self, bytes: usize, item: impl FnOnce() -> ReadItem) {
-        if self.overflowed {
-            return;
+    /// Keeps a checked order while the budget holds.
+    pub(super) fn order(&mut self, o: CheckedOrder) {
+        if self.room(|| weigh(&o.raw.rows)) {
+            self.items.push(ReadItem::order(o));
         }
-        self.bytes += bytes;
+    }
+
+    /// Whether one more record, weighing `bytes()`, fits; the first that
+    /// does not drops everything kept. Nothing is weighed once over.
+    fn room(&mut self, bytes: impl FnOnce() -> usize) -> bool {
+        if self.overflowed {
+            return false;
+        }
+        self.bytes += bytes();
         if self.bytes > KEEP_BUDGET {
             self.overflowed = true;
             self.items = Vec::new();
-            return;
+            return false;
         }
-        self.items.push(item());
+        true
     }
 
     /// The records, in input order, unless they outgrew the budget.
     pub(super) fn into_items(self) -> Option<Vec<ReadItem>> {
         (!self.overflowed).then_some(self.items)
     }
+}
+
+/// The estimated memory of a kept record whose rows were `raw`: the mapped
+/// record owns about what its rows held, in many small allocations, besides
+/// the structs themselves.
+fn weigh<'a>(raw: impl IntoIterator<Item = &'a RawRecord>) -> usize {
+    2 * raw.into_iter().map(raw_bytes).sum::<usize>() + FIXED_BYTES
 }
 
 /// Memory of a kept record besides its strings: the item (its customer
@@ -257,7 +272,9 @@ mod tests {
     fn kept_records_come_back_in_order_while_under_budget() {
         let mut kept = Kept::new(100_000);
         for n in 1..=100 {
-            kept.offer(1000, || item(n));
+            if kept.room(|| 1000) {
+                kept.items.push(item(n));
+            }
         }
         let items = kept.into_items().expect("100 kB is under budget");
         let numbers: Vec<u64> = items.iter().map(|i| i.number).collect();
@@ -268,25 +285,32 @@ mod tests {
     fn past_the_budget_nothing_is_kept_so_the_run_reads_again() {
         let mut kept = Kept::new(1000);
         let mut built = 0;
+        let mut weighed = 0;
         for n in 1..=10 {
-            kept.offer(KEEP_BUDGET / 4 + 1, || {
-                built += 1;
-                item(n)
+            let fits = kept.room(|| {
+                weighed += 1;
+                KEEP_BUDGET / 4 + 1
             });
+            if fits {
+                built += 1;
+                kept.items.push(item(n));
+            }
         }
         assert!(kept.into_items().is_none());
         assert_eq!(built, 3, "items past the budget are not even built");
+        assert_eq!(weighed, 4, "nor weighed, once one did not fit");
     }
 
     #[test]
     fn an_input_too_large_to_fit_is_not_even_tried() {
         let mut kept = Kept::new(KEEP_BUDGET as u64);
-        let mut built = 0;
-        kept.offer(100, || {
-            built += 1;
-            item(1)
+        let mut weighed = 0;
+        let fits = kept.room(|| {
+            weighed += 1;
+            100
         });
+        assert!(!fits);
         assert!(kept.into_items().is_none());
-        assert_eq!(built, 0);
+        assert_eq!(weighed, 0);
     }
 }
