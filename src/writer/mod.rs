@@ -23,7 +23,7 @@ use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{Notify, Semaphore};
 use tokio::time::Instant;
 
-use crate::journal::{self, Entry, JournalWriter, SentRecord, Stage};
+use crate::journal::{self, Entry, JournalError, JournalWriter, SentRecord, Stage};
 use crate::model::Customer;
 use crate::platform::{Endpoint, Found, Outcome, Platform, Response, Verdict};
 use crate::values::{normalise_email, phone_key};
@@ -344,11 +344,10 @@ impl Writer {
         })
     }
 
-    /// Journals outcomes without waiting for their sync (see
-    /// `JournalWriter::write_lazy`); false (and the run stopped) when the
-    /// journal is gone.
-    fn journal_outcomes(&self, entries: Vec<Entry>) -> bool {
-        match self.journal.write_lazy(entries) {
+    /// True when a journal write went through; otherwise stops the run (a
+    /// record must never be sent without a trace) and false.
+    fn written(&self, result: Result<(), JournalError>) -> bool {
+        match result {
             Ok(()) => true,
             Err(e) => {
                 self.stop.fatal(format!(
@@ -357,6 +356,13 @@ impl Writer {
                 false
             }
         }
+    }
+
+    /// Journals outcomes without waiting for their sync (see
+    /// `JournalWriter::write_lazy`); false (and the run stopped) when the
+    /// journal is gone.
+    fn journal_outcomes(&self, entries: Vec<Entry>) -> bool {
+        self.written(self.journal.write_lazy(entries))
     }
 
     /// Journals a batch's `sent` line before its request goes out. Where a
@@ -368,30 +374,14 @@ impl Writer {
         if !self.platform.email_unique() {
             return self.journal(vec![sent]).await;
         }
-        match self.journal.write_unsynced(vec![sent]) {
-            Ok(()) => true,
-            Err(e) => {
-                self.stop.fatal(format!(
-                    "the journal cannot be written ({e}); stopped so that no record is sent without a trace"
-                ));
-                false
-            }
-        }
+        self.written(self.journal.write_unsynced(vec![sent]))
     }
 
     async fn journal(&self, entries: Vec<Entry>) -> bool {
         if entries.is_empty() {
             return true;
         }
-        match self.journal.write(entries).await {
-            Ok(()) => true,
-            Err(e) => {
-                self.stop.fatal(format!(
-                    "the journal cannot be written ({e}); stopped so that no record is sent without a trace"
-                ));
-                false
-            }
-        }
+        self.written(self.journal.write(entries).await)
     }
 
     async fn send_one(&self, batch: Vec<Work>, queue: &mut VecDeque<Vec<Work>>) {
