@@ -88,7 +88,7 @@ fn run(input: &str, base_url: &str, concurrency: usize, secret: String) -> Resul
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let client = reqwest::Client::builder()
+    let client = http::client_builder()
         .connect_timeout(Duration::from_secs(10))
         .pool_max_idle_per_host(concurrency)
         .build()

@@ -1,6 +1,7 @@
 //! The one error type a command returns, and the exit code each kind maps to
 //! (see DECISIONS.md: 0 ok, 1 some records not valid/created, 2 usage or
-//! unreadable input, 3 credentials or a whole-run stop, 130 interrupted).
+//! unreadable input, 3 credentials or a whole-run stop, 130 interrupted,
+//! 143 stopped by SIGTERM, 129 by SIGHUP).
 
 use std::fmt;
 
@@ -17,6 +18,10 @@ pub enum Exit {
     Stopped = 3,
     /// Interrupted by Ctrl-C: journal flushed, resumable.
     Interrupted = 130,
+    /// Stopped by SIGTERM (128 + 15): journal flushed, resumable.
+    Terminated = 143,
+    /// Stopped by SIGHUP (128 + 1): journal flushed, resumable.
+    HungUp = 129,
 }
 
 /// An error that ends a command: a sentence for a person and an exit code.

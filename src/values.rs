@@ -19,6 +19,95 @@ pub fn is_valid_email(email: &str) -> bool {
     plainly_valid(email) || email.validate_email()
 }
 
+/// Why `email` is not a valid address, in words a person can act on;
+/// `None` when it is valid. The verdict is always [`is_valid_email`]'s (one
+/// email check for the rules and the sandbox, DECISIONS.md): this only
+/// finds the likeliest reason for an address it refused.
+pub fn email_problem(email: &str) -> Option<String> {
+    if is_valid_email(email) {
+        return None;
+    }
+    Some(email_reason(email))
+}
+
+/// The likeliest reason `validator` refused `email`, the commonest mistakes
+/// first.
+fn email_reason(email: &str) -> String {
+    let ats = email.matches('@').count();
+    let lower = email.to_lowercase();
+    if ats == 0 && (lower.contains(" at ") || lower.contains("(at)") || lower.contains("[at]")) {
+        return "it has \" at \" where \"@\" belongs; write name@example.com".into();
+    }
+    if ats == 0 {
+        return "it has no \"@\"; an address is name@example.com".into();
+    }
+    if ats > 1 {
+        return format!(
+            "it has {ats} \"@\"; an address has exactly one (two addresses in one cell? keep one)"
+        );
+    }
+    if email.chars().any(char::is_whitespace) {
+        return "it contains a space; remove it (two addresses in one cell? keep one)".into();
+    }
+    let (user, domain) = email.split_once('@').unwrap_or((email, ""));
+    let foreign: String = user.chars().filter(|c| !c.is_ascii()).take(3).collect();
+    if !foreign.is_empty() {
+        return format!(
+            "the part before \"@\" has non-ASCII characters (\"{foreign}\"), which the platforms do not accept there; spell it in ASCII (e.g. e for é)"
+        );
+    }
+    if user.is_empty() {
+        return "nothing comes before \"@\"".into();
+    }
+    if domain.is_empty() {
+        return "nothing comes after \"@\"; add the domain, e.g. example.com".into();
+    }
+    if user.chars().count() > 64 {
+        return format!(
+            "the part before \"@\" is {} characters; the limit is 64",
+            user.chars().count()
+        );
+    }
+    if domain.chars().count() > 255 {
+        return format!(
+            "the domain is {} characters; the limit is 255",
+            domain.chars().count()
+        );
+    }
+    let user_ok = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c);
+    if let Some(bad) = user.chars().find(|c| !user_ok(*c)) {
+        return format!(
+            "the part before \"@\" has the character '{bad}', which an address cannot hold there"
+        );
+    }
+    if !domain.contains('.') {
+        return format!("the domain \"{domain}\" has no dot; write it in full, e.g. example.com");
+    }
+    if let Some(bad) = domain
+        .chars()
+        .find(|c| c.is_ascii() && !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-')))
+    {
+        return format!(
+            "the domain \"{domain}\" has the character '{bad}'; a domain holds letters, digits, '-' and '.'"
+        );
+    }
+    if domain.split('.').any(str::is_empty) {
+        return format!(
+            "the domain \"{domain}\" has an empty part (two dots in a row, or a dot at either end)"
+        );
+    }
+    if domain
+        .split('.')
+        .any(|l| l.starts_with('-') || l.ends_with('-'))
+    {
+        return format!("a part of the domain \"{domain}\" starts or ends with '-'");
+    }
+    if domain.split('.').any(|l| l.chars().count() > 63) {
+        return format!("a part of the domain \"{domain}\" is longer than 63 characters");
+    }
+    "it is not in the form name@example.com".into()
+}
+
 /// True only for an address `validator` accepts: ASCII, one `@`, a local
 /// part of 1..=64 characters from its `EMAIL_USER_RE` set, and a domain of
 /// at most 255 characters whose dot-separated labels each match one label of
@@ -120,11 +209,15 @@ pub fn strip_spreadsheet_quote(value: &str) -> &str {
 /// (alias, alpha-2).
 const COUNTRY_ALIASES: &[(&str, &str)] = &[
     ("usa", "US"),
+    ("u.s", "US"),
     ("u.s.", "US"),
+    ("u.s.a", "US"),
     ("u.s.a.", "US"),
     ("united states", "US"),
+    ("united states of america", "US"),
     ("america", "US"),
     ("uk", "GB"),
+    ("u.k", "GB"),
     ("u.k.", "GB"),
     ("united kingdom", "GB"),
     ("great britain", "GB"),
@@ -147,6 +240,7 @@ const COUNTRY_ALIASES: &[(&str, &str)] = &[
     ("the netherlands", "NL"),
     ("netherlands", "NL"),
     ("czech republic", "CZ"),
+    ("czechia", "CZ"),
     ("slovak republic", "SK"),
     ("slovakia (slovak republic)", "SK"),
     ("swaziland", "SZ"),
@@ -154,8 +248,12 @@ const COUNTRY_ALIASES: &[(&str, &str)] = &[
     ("south korea", "KR"),
     ("korea", "KR"),
     ("republic of korea", "KR"),
+    ("korea, republic of", "KR"),
+    ("korea, south", "KR"),
     ("north korea", "KP"),
+    ("korea, democratic people's republic of", "KP"),
     ("vietnam", "VN"),
+    ("viet nam", "VN"),
     ("iran", "IR"),
     ("syria", "SY"),
     ("laos", "LA"),
@@ -170,6 +268,7 @@ const COUNTRY_ALIASES: &[(&str, &str)] = &[
     ("burma", "MM"),
     ("ivory coast", "CI"),
     ("cote d'ivoire", "CI"),
+    ("côte d'ivoire", "CI"),
     ("cape verde", "CV"),
     ("brunei", "BN"),
     ("micronesia", "FM"),
@@ -232,7 +331,29 @@ pub fn country_alpha2(value: &str) -> Option<&'static str> {
             return Some(c.alpha2);
         }
     }
-    country_index().get(&v.to_lowercase()).copied()
+    let lower = v.to_lowercase();
+    if let Some(code) = country_index().get(&lower) {
+        return Some(code);
+    }
+    // "U. S. A", "Korea,  Republic of": dots and extra spaces are how the
+    // same name is written differently; try once without them.
+    let plain: String = lower
+        .split(|c: char| c.is_whitespace() || c == '.')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let squeezed: String = plain.split(' ').collect();
+    [plain.as_str(), squeezed.as_str()]
+        .into_iter()
+        .filter(|k| *k != lower)
+        .find_map(|k| {
+            country_index().get(k).copied().or_else(|| {
+                (k.len() == 2)
+                    .then(|| rust_iso3166::from_alpha2(&k.to_ascii_uppercase()))
+                    .flatten()
+                    .map(|c| c.alpha2)
+            })
+        })
 }
 
 /// The full name of a province code for a country ("US", "CA" →
@@ -252,6 +373,22 @@ pub fn province_name(country_code: &str, code: &str) -> Option<&'static str> {
     key.push_str(bare);
     key.make_ascii_uppercase();
     rust_iso3166::iso3166_2::from_code(&key).map(|s| s.name)
+}
+
+/// True when `name` is the full name of a state or province of
+/// `country_code` (ISO 3166-2), compared without regard to case or the
+/// spaces around it ("california" is California, "CA" is not).
+pub fn is_state_name(country_code: &str, name: &str) -> bool {
+    let name = name.trim();
+    let Some(country) = rust_iso3166::from_alpha2(&country_code.to_ascii_uppercase()) else {
+        return false;
+    };
+    let lower = name.to_lowercase();
+    country
+        .subdivisions()
+        .unwrap_or(&[])
+        .iter()
+        .any(|s| s.name.eq_ignore_ascii_case(name) || s.name.to_lowercase() == lower)
 }
 
 /// Words that start a family name and stay with it when a full name is
@@ -358,6 +495,79 @@ mod tests {
         }
         assert_eq!(country_alpha2("Atlantis"), None);
         assert_eq!(country_alpha2(""), None);
+    }
+
+    /// Issue 14: the spellings real files use, each with its code.
+    #[test]
+    fn country_spellings_real_files_use_resolve() {
+        for (input, want) in [
+            ("U.S", "US"),
+            ("U.S.", "US"),
+            ("U.S.A.", "US"),
+            ("U.S.A", "US"),
+            ("USA", "US"),
+            ("United States of America", "US"),
+            ("UNITED STATES", "US"),
+            ("UK", "GB"),
+            ("U.K.", "GB"),
+            ("U.K", "GB"),
+            ("Great Britain", "GB"),
+            ("England", "GB"),
+            ("Scotland", "GB"),
+            ("Wales", "GB"),
+            ("Holland", "NL"),
+            ("Czechia", "CZ"),
+            ("Czech Republic", "CZ"),
+            ("Türkiye", "TR"),
+            ("TÜRKIYE", "TR"),
+            ("Turkey", "TR"),
+            ("South Korea", "KR"),
+            ("Korea, Republic of", "KR"),
+            ("Korea,  Republic of", "KR"),
+            ("Russia", "RU"),
+            ("Vietnam", "VN"),
+            ("Viet Nam", "VN"),
+            ("Ivory Coast", "CI"),
+            ("Côte d'Ivoire", "CI"),
+            (" u. s. a. ", "US"),
+        ] {
+            assert_eq!(country_alpha2(input), Some(want), "{input}");
+        }
+    }
+
+    /// Issue 14: an invalid email says why, in the words of its mistake.
+    #[test]
+    fn invalid_emails_say_why() {
+        for (email, says) in [
+            ("anné@example.com", "non-ASCII characters (\"é\")"),
+            ("ann at example.com", "\" at \" where \"@\" belongs"),
+            ("ann@example_com", "has no dot"),
+            ("ann@example,com", "has no dot"),
+            ("ann lee@example.com", "contains a space"),
+            ("ann@example.com bob@example.com", "2 \"@\""),
+            ("ann@@example.com", "2 \"@\""),
+            ("annexample.com", "no \"@\""),
+            ("@example.com", "nothing comes before"),
+            ("ann@", "nothing comes after"),
+            ("ann(x)@example.com", "the character '('"),
+            ("ann@exa_mple.com", "the character '_'"),
+            ("ann@example..com", "empty part"),
+            ("ann@-example.com", "starts or ends with '-'"),
+        ] {
+            let why = email_problem(email).unwrap_or_else(|| panic!("{email} is invalid"));
+            assert!(why.contains(says), "{email}: {why}");
+        }
+        assert_eq!(email_problem("ann@example.com"), None);
+        assert_eq!(email_problem("a@bücher.de"), None);
+    }
+
+    #[test]
+    fn state_names_are_known_by_their_full_name_only() {
+        assert!(is_state_name("US", "California"));
+        assert!(is_state_name("us", " new york "));
+        assert!(!is_state_name("US", "CA"));
+        assert!(!is_state_name("US", "Calif."));
+        assert!(!is_state_name("ZZ", "California"));
     }
 
     #[test]

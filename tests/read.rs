@@ -8,7 +8,10 @@
 
 mod common;
 
-use common::{Work, arg, bad, gzip, lines_and_rules, positions, sample, summary};
+use common::{
+    Work, arg, bad, check_file, gzip, lines_and_rules, positions, sample, summary, warnings,
+};
+use storeload::platform::PlatformId;
 use storeload::read::{Format, ReadOptions};
 
 /// `(line, rule)` pairs, for comparing with `lines_and_rules`.
@@ -28,7 +31,8 @@ fn csv_bom_is_not_part_of_the_first_column_name() {
         format!("\u{feff}{GENERIC_HEADER}\nann@example.com,Ann,Lee,1 Main St,Springfield,US\n"),
     );
     let (run, report) = w.validate_json(&[&arg(&input), "--to", "bigcommerce"]);
-    run.exits(0).stdout_has("preset generic");
+    // Every column is mapped (a BOM glued to "email" would leave it unknown).
+    run.exits(0);
     assert_eq!(report["context"]["unmapped"], serde_json::json!([]));
     assert_eq!(summary(&report, "valid"), 1);
 }
@@ -492,7 +496,9 @@ fn an_unbalanced_quote_is_one_violation_at_the_line_it_opens() {
     let (run, report) =
         w.validate_json(&[&arg(&bad("unbalanced_quote.csv")), "--to", "bigcommerce"]);
     run.exits(1);
-    assert_eq!(lines_and_rules(&report), lr(&[(3, "row.field_count")]));
+    // The quote runs to the end of the file: an unclosed quote, not a row
+    // that merely lost columns.
+    assert_eq!(lines_and_rules(&report), lr(&[(3, "row.unclosed_quote")]));
     assert_eq!(summary(&report, "valid"), 1);
     let msg = report["violations"][0]["message"].as_str().unwrap();
     assert!(msg.contains("quote"), "{msg}");
@@ -738,7 +744,376 @@ fn reader_options_force_format_and_delimiter_through_the_library() {
         &ReadOptions {
             format: Some(Format::Csv),
             delimiter: Some(b'|'),
+            ..ReadOptions::default()
         },
     );
     assert_eq!(found.iter().map(|p| p.1).collect::<Vec<_>>(), vec![2]);
+}
+
+// ---------------------------------------------------------------- record size limit (issue 15 #4)
+
+/// `(record, line)` of every record the reader yields for `path` with a
+/// record size limit of `max` bytes, and the rules of the broken ones.
+fn read_with_limit(path: &std::path::Path, max: usize) -> Vec<(u64, u64, Option<&'static str>)> {
+    let input = storeload::read::open(
+        &arg(path),
+        &ReadOptions {
+            max_record_bytes: Some(max),
+            ..ReadOptions::default()
+        },
+    )
+    .unwrap();
+    input
+        .records
+        .map(|r| {
+            let rule = match r.body {
+                storeload::read::RawBody::Broken { rule, .. } => Some(rule),
+                _ => None,
+            };
+            (r.number, r.line, rule)
+        })
+        .collect()
+}
+
+#[test]
+fn a_csv_row_over_max_record_bytes_is_a_violation_on_its_line_and_reading_goes_on() {
+    let w = Work::new();
+    // Line 3's row holds a quoted 2,000-byte note spanning three lines: over
+    // the limit of 1,000, it is skipped to its end (line 5), and the row
+    // after it keeps its own line (6).
+    let note = format!(
+        "{}\n{}\n{}",
+        "a".repeat(700),
+        "b".repeat(700),
+        "c".repeat(600)
+    );
+    let input = w.write(
+        "big.csv",
+        format!(
+            "email,name,notes\na@example.com,A,\nb@example.com,B,\"{note}\"\nbad,C,\nd@example.com,D,\n"
+        ),
+    );
+    let (run, report) = w.validate_json(&[
+        &arg(&input),
+        "--to",
+        "salesive",
+        "--max-record-bytes",
+        "1000",
+    ]);
+    run.exits(1);
+    assert_eq!(
+        lines_and_rules(&report),
+        lr(&[(3, "row.too_large"), (6, "email.invalid")])
+    );
+    assert_eq!(summary(&report, "rows_read"), 4);
+    assert_eq!(summary(&report, "valid"), 2);
+    let msg = report["violations"][0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("--max-record-bytes") && msg.contains("1000"),
+        "{msg}"
+    );
+    // The same row under the default limit (1 MiB) is read.
+    let (run, report) = w.validate_json(&[&arg(&input), "--to", "salesive"]);
+    run.exits(1);
+    assert_eq!(lines_and_rules(&report), lr(&[(6, "email.invalid")]));
+}
+
+#[test]
+fn a_csv_row_of_exactly_max_record_bytes_is_read_and_one_byte_more_is_not() {
+    let w = Work::new();
+    // "a@example.com,A" is 15 bytes; the line break is not part of the row.
+    let input = w.write(
+        "edge.csv",
+        "email,name\na@example.com,A\r\nb@example.com,BB\n",
+    );
+    assert_eq!(
+        read_with_limit(&input, 15),
+        vec![(1, 2, None), (2, 3, Some("row.too_large"))]
+    );
+}
+
+#[test]
+fn a_header_over_max_record_bytes_is_exit_2() {
+    let w = Work::new();
+    let input = w.write(
+        "wide.csv",
+        format!("email,{}\na@example.com,x\n", "n".repeat(2000)),
+    );
+    w.run(&[
+        "validate",
+        &arg(&input),
+        "--to",
+        "salesive",
+        "--max-record-bytes",
+        "1000",
+    ])
+    .exits(2)
+    .stderr_has("header row is longer than 1000 bytes");
+}
+
+#[test]
+fn a_jsonl_line_over_max_record_bytes_is_a_violation_on_its_line_and_reading_goes_on() {
+    let w = Work::new();
+    let long = format!(
+        "{{\"email\": \"b@example.com\", \"name\": \"{}\"}}",
+        "x".repeat(1500)
+    );
+    let input = w.write(
+        "big.jsonl",
+        format!(
+            "{{\"email\": \"a@example.com\", \"name\": \"A\"}}\n{long}\n\n{{\"email\": \"bad\", \"name\": \"C\"}}\n"
+        ),
+    );
+    let (run, report) = w.validate_json(&[
+        &arg(&input),
+        "--to",
+        "salesive",
+        "--max-record-bytes",
+        "1000",
+    ]);
+    run.exits(1);
+    assert_eq!(
+        lines_and_rules(&report),
+        lr(&[(2, "row.too_large"), (4, "email.invalid")])
+    );
+    assert_eq!(summary(&report, "valid"), 1);
+}
+
+#[test]
+fn a_json_element_over_max_record_bytes_is_a_violation_on_its_line_and_reading_goes_on() {
+    let w = Work::new();
+    let input = w.write(
+        "big.json",
+        format!(
+            "[\n{{\"email\": \"a@example.com\", \"name\": \"A\"}},\n{{\"email\": \"b@example.com\", \"name\": \"{}\"}},\n{{\"email\": \"bad\", \"name\": \"C\"}}\n]\n",
+            "x".repeat(1500)
+        ),
+    );
+    let (run, report) = w.validate_json(&[
+        &arg(&input),
+        "--to",
+        "salesive",
+        "--max-record-bytes",
+        "1000",
+    ]);
+    run.exits(1);
+    assert_eq!(
+        lines_and_rules(&report),
+        lr(&[(3, "row.too_large"), (4, "email.invalid")])
+    );
+}
+
+#[test]
+fn a_gzip_line_with_no_line_break_is_one_violation_not_a_crash() {
+    // The "multi-GB line with no newline" of issue 15, small: 200 kB of one
+    // line under a 1,000-byte limit.
+    let w = Work::new();
+    let mut csv = b"email,name\n".to_vec();
+    csv.extend(std::iter::repeat_n(b'x', 200_000));
+    let input = w.write("oneline.csv.gz", gzip(&csv));
+    assert_eq!(
+        read_with_limit(&input, 1000),
+        vec![(1, 2, Some("row.too_large"))]
+    );
+    let mut jsonl = b"{\"email\": \"".to_vec();
+    jsonl.extend(std::iter::repeat_n(b'x', 200_000));
+    let input = w.write("oneline.jsonl.gz", gzip(&jsonl));
+    assert_eq!(
+        read_with_limit(&input, 1000),
+        vec![(1, 1, Some("row.too_large"))]
+    );
+}
+
+#[test]
+fn blank_lines_of_every_kind_are_skipped_and_still_counted() {
+    // 100,000 blank lines (LF, CRLF and lone CR) between two rows: the
+    // second row is on its own line, whatever the mix.
+    let w = Work::new();
+    let mut csv = String::from("email,name\r\na@example.com,A\r\n");
+    for _ in 0..33_333 {
+        csv.push_str("\n\r\n\r\r");
+    }
+    csv.push_str("\nb@example.com,B");
+    // The line of "b@…": one more than the line ends before it, where a
+    // line ends at an LF or at a CR that no LF follows.
+    let bytes = csv.as_bytes();
+    let at = csv.find("b@").unwrap();
+    let ends = (0..at)
+        .filter(|&i| bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes[i + 1] != b'\n'))
+        .count() as u64;
+    assert!(ends > 100_000, "{ends}");
+    let input = w.write("blank.csv", &csv);
+    let lines: Vec<u64> = read_with_limit(&input, 100).iter().map(|r| r.1).collect();
+    assert_eq!(lines, vec![2, ends + 1]);
+}
+
+// ---------------------------------------------------------------- CSV quotes (issue 14)
+
+#[test]
+fn an_unclosed_quote_at_the_end_of_a_csv_is_a_violation_of_that_row_not_a_valid_row() {
+    let w = Work::new();
+    // The last row's name opens a quote the file never closes; it has the
+    // header's two fields, so only the quote tells it apart from a row.
+    let input = w.write(
+        "open.csv",
+        "email,name\na@example.com,A\nb@example.com,\"Bob\n",
+    );
+    let (run, report) = w.validate_json(&[&arg(&input), "--to", "salesive"]);
+    run.exits(1);
+    assert_eq!(lines_and_rules(&report), lr(&[(3, "row.unclosed_quote")]));
+    assert_eq!(summary(&report, "valid"), 1);
+    // A quote closed on the file's last byte, and doubled quotes, are fine.
+    let closed = w.write(
+        "closed.csv",
+        "email,name\na@example.com,A\nb@example.com,\"Bob \"\"B\"\" Lee\"",
+    );
+    let (run, report) = w.validate_json(&[&arg(&closed), "--to", "salesive"]);
+    run.exits(0);
+    assert_eq!(summary(&report, "valid"), 2);
+}
+
+// ---------------------------------------------------------------- JSON values (issue 14)
+
+fn findings_of(w: &Work, name: &str, text: &str) -> Vec<storeload::validate::Violation> {
+    let path = w.write(name, text);
+    check_file(&path, PlatformId::Bigcommerce)
+        .into_iter()
+        .flat_map(|c| c.findings)
+        .collect()
+}
+
+#[test]
+fn a_json_array_or_object_where_text_belongs_is_a_violation_naming_the_field_never_joined() {
+    let w = Work::new();
+    for (name, text) in [
+        (
+            "list.jsonl",
+            "{\"email\": \"a@example.com\", \"first_name\": [\"Ann\", \"Bob\"], \"last_name\": \"Lee\"}\n{\"email\": \"b@example.com\", \"first_name\": \"Bo\", \"last_name\": {\"x\": 1}}\n",
+        ),
+        (
+            "list.json",
+            "[{\"email\": \"a@example.com\", \"first_name\": [\"Ann\", \"Bob\"], \"last_name\": \"Lee\"},\n{\"email\": \"b@example.com\", \"first_name\": \"Bo\", \"last_name\": {\"x\": 1}}]\n",
+        ),
+    ] {
+        let found = findings_of(&w, name, text);
+        let not_text: Vec<(&str, u64)> = found
+            .iter()
+            .filter(|v| v.rule == "json.not_text")
+            .map(|v| (v.field.as_str(), v.record))
+            .collect();
+        assert_eq!(
+            not_text,
+            vec![("first_name", 1), ("last_name", 2)],
+            "{name}: {found:#?}"
+        );
+        let first = found.iter().find(|v| v.rule == "json.not_text").unwrap();
+        assert!(first.message.contains("an array"), "{}", first.message);
+        assert!(
+            found.iter().all(|v| !v.message.contains("Ann,Bob")),
+            "{name}: joined: {found:#?}"
+        );
+    }
+}
+
+#[test]
+fn json_numbers_and_booleans_are_text_only_where_natural() {
+    let w = Work::new();
+    let found = findings_of(
+        &w,
+        "scalars.jsonl",
+        "{\"email\": \"a@example.com\", \"first_name\": \"Ann\", \"last_name\": \"Lee\", \"phone\": 5551234567, \"customer_group_id\": 2, \"accepts_marketing\": true}\n\
+         {\"email\": \"b@example.com\", \"first_name\": 42, \"last_name\": \"Lee\"}\n\
+         {\"email\": \"c@example.com\", \"first_name\": \"Cy\", \"last_name\": false}\n",
+    );
+    let not_text: Vec<(u64, &str)> = found
+        .iter()
+        .filter(|v| v.rule == "json.not_text")
+        .map(|v| (v.line, v.field.as_str()))
+        .collect();
+    assert_eq!(
+        not_text,
+        vec![(2, "first_name"), (3, "last_name")],
+        "{found:#?}"
+    );
+    assert!(
+        found
+            .iter()
+            .all(|v| v.line != 1 || v.severity == storeload::validate::Severity::Warning),
+        "a phone, an id and a flag as JSON scalars are fine: {found:#?}"
+    );
+}
+
+#[test]
+fn a_json_key_given_twice_in_one_object_is_a_warning_naming_it() {
+    let w = Work::new();
+    let path = w.write(
+        "dup.jsonl",
+        "{\"email\": \"a@example.com\", \"first_name\": \"Ann\", \"last_name\": \"Lee\"}\n\
+         {\"email\": \"b@example.com\", \"first_name\": \"B\", \"last_name\": \"Lee\", \"first_name\": \"Bo\"}\n",
+    );
+    let checked = check_file(&path, PlatformId::Bigcommerce);
+    assert_eq!(warnings(&checked), vec![(2, "json.duplicate_key")]);
+    let dup = checked[1]
+        .findings
+        .iter()
+        .find(|v| v.rule == "json.duplicate_key")
+        .unwrap();
+    assert_eq!(dup.field, "first_name");
+    assert!(dup.message.contains("\"first_name\""), "{}", dup.message);
+    // A warning: the record is still valid, with the last value.
+    assert!(checked.iter().all(|c| c.valid));
+}
+
+#[test]
+fn text_after_the_end_of_a_json_document_is_exit_2_naming_the_line() {
+    let w = Work::new();
+    for (name, text, line) in [
+        (
+            "two.json",
+            "[\n{\"email\": \"a@example.com\", \"name\": \"A\"}\n]\n\n[{\"email\": \"b@example.com\"}]\n",
+            "line 5",
+        ),
+        (
+            "wrapped.json",
+            "{\"customers\": [\n{\"email\": \"a@example.com\", \"name\": \"A\"}\n], \"count\": 1}\n}\n",
+            "line 4",
+        ),
+    ] {
+        let input = w.write(name, text);
+        refuses(
+            &w,
+            &arg(&input),
+            &[],
+            "text follows the end of the JSON document",
+        );
+        let run = w.run(&["validate", &arg(&input), "--to", "salesive"]);
+        run.exits(2).stderr_has(line);
+        // The same gzip-compressed.
+        let gz = w.write(&format!("{name}.gz"), gzip(text.as_bytes()));
+        w.run(&["validate", &arg(&gz), "--to", "salesive"])
+            .exits(2)
+            .stderr_has(line);
+    }
+    // White space after the document is fine, and so is the rest of a
+    // wrapper object after its array.
+    let fine = w.write(
+        "fine.json",
+        "{\"customers\": [{\"email\": \"a@example.com\", \"name\": \"A\"}], \"count\": 1}\n\n",
+    );
+    w.run(&["validate", &arg(&fine), "--to", "salesive"])
+        .exits(0);
+}
+
+#[test]
+fn text_after_a_json_document_on_stdin_is_a_violation_naming_the_line() {
+    // Stdin cannot be read twice to check first: the reader names the line
+    // when it gets there.
+    let w = Work::new();
+    let run = w.run_stdin(
+        &["validate", "-", "--format", "json", "--to", "salesive"],
+        "[{\"email\": \"a@example.com\", \"name\": \"A\"}]\nextra\n",
+    );
+    run.exits(1)
+        .stdout_has("input.trailing_text")
+        .stdout_has("line 2");
 }

@@ -57,14 +57,27 @@ fn auto_mapping_reads_a_layout_no_preset_knows_by_column_names() {
         stdout.contains("first_name, last_name ← split(\"Customer Name\")"),
         "{stdout}"
     );
-    // Never by values: "Password" holds email-like text and stays unmapped.
-    let unmapped: Vec<&str> = json["context"]["unmapped"]
+    // Never by values: "Password" holds email-like text and is left out by
+    // its name; "Phone 2" is left out because "Phone 1" is the phone.
+    // Neither is dropped without a word.
+    let left_out: Vec<(&str, &str)> = json["context"]["columns"]
         .as_array()
-        .expect("unmapped list")
+        .expect("columns list")
         .iter()
-        .filter_map(Value::as_str)
+        .filter(|c| c["fate"] == "left_out")
+        .filter_map(|c| Some((c["column"].as_str()?, c["reason"].as_str()?)))
         .collect();
-    assert_eq!(unmapped, vec!["Phone 2", "Password"]);
+    assert_eq!(
+        left_out,
+        vec![
+            (
+                "Phone 2",
+                "phone already comes from \"Phone 1\"; a customer has one phone"
+            ),
+            ("Password", "passwords are never moved"),
+        ]
+    );
+    assert_eq!(json["context"]["unmapped"], serde_json::json!([]));
     // Salesive sends the full name as written: nothing to warn about.
     assert!(json["summary"]["by_rule"].get("name.split").is_none());
     // bitbybit sends first and last name: each split is a counted warning.
@@ -198,6 +211,7 @@ fn shopify_json_default_address_is_not_read_twice() {
         preset: None,
         mapping: None,
         phone: storeload::values::PhoneFormat::Keep,
+        max_record_bytes: storeload::read::DEFAULT_MAX_RECORD_BYTES,
     };
     let (mut opened, mapping) = args.open().expect("the file opens and a preset fits");
     let records = std::mem::replace(&mut opened.records, storeload::read::Records::empty());
@@ -312,6 +326,7 @@ fn customers_with(
             preset: None,
             mapping: mapping.map(PathBuf::from),
             phone: storeload::values::PhoneFormat::Keep,
+            max_record_bytes: storeload::read::DEFAULT_MAX_RECORD_BYTES,
         },
         storeload::platform::PlatformId::Bigcommerce,
     )
@@ -481,6 +496,7 @@ fn phone_e164_normalises_with_the_record_country_and_leaves_out_what_does_not_pa
                 preset: None,
                 mapping: None,
                 phone,
+                max_record_bytes: storeload::read::DEFAULT_MAX_RECORD_BYTES,
             },
             storeload::platform::PlatformId::Bitbybit,
         )

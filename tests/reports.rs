@@ -592,8 +592,9 @@ fn terminal_names_the_preset_and_the_unmapped_columns() {
     let input = w.write("t.csv", "email,name,Shoe Size\na@example.com,A,42\n");
     w.run(&["validate", &arg(&input), "--to", "salesive"])
         .exits(0)
-        .stdout_has("mapping: preset generic (detected from the header)")
+        .stdout_has("mapping: auto-mapped from the header's column names")
         .stdout_has("  email ← \"email\"")
+        .stdout_has("columns: 3 · 2 sent to Salesive · 1 unmapped")
         .stdout_has("unmapped columns (not sent): \"Shoe Size\"");
 }
 

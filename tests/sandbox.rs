@@ -370,6 +370,19 @@ async fn bigcommerce_field_rules_follow_the_spec() {
 }
 
 #[tokio::test]
+async fn bigcommerce_states_no_limit_on_an_address_company_or_street_lines() {
+    // Issue 14: FACTS.md states no length for these; the sandbox enforces
+    // no rule the documents do not state.
+    let sb = Sb::default().await;
+    let long = "x".repeat(400);
+    let c = json!([{"email": "long@example.com", "first_name": "A", "last_name": "B",
+        "addresses": [{"first_name": "A", "last_name": "B", "address1": long, "address2": long,
+                       "company": long, "city": "Town", "country_code": "DE"}]}]);
+    let r = sb.bc(&c).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", body(r).await);
+}
+
+#[tokio::test]
 async fn bigcommerce_taken_email_is_422_customer_create_naming_it_whatever_its_case() {
     let sb = Sb::default().await;
     assert_eq!(
@@ -866,6 +879,77 @@ async fn bitbybit_creates_a_customer_201_and_a_resend_creates_a_second_one() {
             .await
             .status(),
         StatusCode::CREATED
+    );
+}
+
+#[tokio::test]
+async fn salesive_and_bitbybit_take_phones_names_and_emails_of_any_length_the_documents_allow() {
+    // Issue 14: no document limits a phone to 50 characters (128 of 12,103
+    // valid customers were refused on import); only the one email check
+    // and the required fields are enforced.
+    let sb = Sb::default().await;
+    let phone = format!("+1 555 010 2000 ext. {}", "9".repeat(60));
+    let email = format!(
+        "{}@{}.com",
+        "a".repeat(64),
+        vec!["d".repeat(63); 3].join(".")
+    );
+    let r = sb
+        .sv(
+            sandbox::SALESIVE_APP_TOKEN,
+            &json!({"name": "n".repeat(2000), "email": email, "phone": phone}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", body(r).await);
+    let long = "y".repeat(1500);
+    let r = sb
+        .bbb(
+            "/customers",
+            &json!({"email": email, "phoneNumber": phone, "firstName": long, "lastName": long,
+                    "addresses": [{"address1": long, "city": long, "zip": long, "phone": phone}]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", body(r).await);
+}
+
+#[tokio::test]
+async fn an_invalid_email_is_refused_on_every_platform_saying_why() {
+    let sb = Sb::default().await;
+    let r = sb
+        .bc(&json!([{"email": "ann at example.com", "first_name": "A", "last_name": "B"}]))
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let v = body(r).await;
+    assert!(
+        v["errors"]["0.email"]
+            .as_str()
+            .is_some_and(|m| m.contains("\" at \" where \"@\" belongs")),
+        "{v}"
+    );
+    let r = sb
+        .sv(
+            sandbox::SALESIVE_APP_TOKEN,
+            &json!({"name": "A", "email": "anné@example.com"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let v = body(r).await;
+    assert!(
+        v["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("non-ASCII")),
+        "{v}"
+    );
+    let r = sb
+        .bbb("/customers", &json!({"email": "a@b@example.com"}))
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let v = body(r).await;
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("2 \"@\"")),
+        "{v}"
     );
 }
 

@@ -125,7 +125,7 @@ fn exit_2_for_an_unknown_preset_naming_the_presets() {
     .exits(2)
     .stderr_has("\"prestashop\"")
     .stderr_has("shopify")
-    .stderr_has("generic");
+    .stderr_has("mapped by their names");
 }
 
 #[test]
@@ -267,7 +267,7 @@ fn detects_generic_csv() {
     );
     let (run, report) = w.validate_json(&[&arg(&input), "--to", "bigcommerce"]);
     run.exits(1)
-        .stdout_has("preset generic (detected from the header)");
+        .stdout_has("mapping: auto-mapped from the header's column names");
     assert_eq!(
         lines_and_rules(&report),
         lr(&[(3, "address.city.required")])
@@ -279,7 +279,7 @@ fn detects_generic_jsonl_with_nested_addresses() {
     let w = Work::new();
     let (run, report) = w.validate_json(&[&arg(&sample("customers.jsonl")), "--to", "bigcommerce"]);
     run.exits(1)
-        .stdout_has("preset generic (detected from the header)");
+        .stdout_has("mapping: auto-mapped from the header's column names");
     let want: Vec<(u64, &str)> = SAMPLE_BROKEN.iter().map(|(_, l, r)| (*l, *r)).collect();
     assert_eq!(lines_and_rules(&report), lr(&want));
     assert_eq!(summary(&report, "valid"), 38);
@@ -333,21 +333,22 @@ fn when_no_preset_fits_the_error_names_the_columns_seen_and_the_mapping_file() {
 #[test]
 fn preset_option_forces_a_preset_over_detection() {
     let w = Work::new();
-    // Both presets fit (generic reads "Email" case-insensitively); detection
-    // picks shopify, which reads more of the columns.
+    // Shopify's "Total Spent" makes detection pick shopify, which leaves it
+    // out on purpose; forced to magento, the column is unknown to it.
     let input = w.write(
         "both.csv",
-        "First Name,Last Name,Email\nAnn,Lee,ann@example.com\n",
+        "First Name,Last Name,Email,Total Spent\nAnn,Lee,ann@example.com,10\n",
     );
     w.run(&["validate", &arg(&input), "--to", "bigcommerce"])
         .exits(0)
-        .stdout_has("preset shopify (detected from the header)");
+        .stdout_has("preset shopify (detected from the header)")
+        .stdout_has("left out on purpose: \"Total Spent\"");
     let (run, report) =
-        w.validate_json(&[&arg(&input), "--to", "bigcommerce", "--preset", "generic"]);
-    run.exits(1).stdout_has("preset generic (--preset)");
+        w.validate_json(&[&arg(&input), "--to", "bigcommerce", "--preset", "magento"]);
+    run.exits(0).stdout_has("preset magento (--preset)");
     assert_eq!(
-        lines_and_rules(&report),
-        lr(&[(2, "first_name.required"), (2, "last_name.required")])
+        report["context"]["unmapped"],
+        serde_json::json!(["Total Spent"])
     );
 }
 

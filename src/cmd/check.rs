@@ -72,8 +72,7 @@ pub async fn preflight(
     timeout: Duration,
     pace: Option<&Limiter>,
 ) -> Result<(Vec<String>, QuotaHint), CliError> {
-    let client = reqwest::Client::builder()
-        .user_agent(concat!("storeload/", env!("CARGO_PKG_VERSION")))
+    let client = http::client_builder()
         .build()
         .map_err(|e| CliError::usage(format!("cannot build the HTTP client: {e}")))?;
     let mut lines = vec![format!(
@@ -109,6 +108,9 @@ pub async fn preflight(
         )),
         _ => {
             let sentence = match platform.classify_create(&response, &[]) {
+                _ if (300..400).contains(&answer.status) => {
+                    http::redirect_note(&answer).unwrap_or_default()
+                }
                 Verdict::Stop { message } => message,
                 other => format!("the read check answered {}: {other:?}", answer.status),
             };
@@ -138,6 +140,9 @@ pub async fn preflight(
             let answer = ask(&client, &req, timeout, pace)
                 .await
                 .map_err(|e| fail(&lines, format!("the write-scope check got no answer: {e}")))?;
+            if let Some(note) = http::redirect_note(&answer) {
+                return Err(fail(&lines, note));
+            }
             match answer.status {
                 400 | 422 => lines.push(
                     "ok    write access (an empty record was refused as invalid, nothing stored)"

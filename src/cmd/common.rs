@@ -1,7 +1,7 @@
 //! Arguments shared by the commands that read an input (validate, mapping,
 //! import): where it is, its format, and how to map it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
@@ -38,6 +38,12 @@ pub struct SourceArgs {
     /// out, with a warning.
     #[arg(long, value_enum, default_value_t = PhoneFormat::Keep)]
     pub phone: PhoneFormat,
+
+    /// The most bytes one record may take (a CSV row, a JSONL line, an
+    /// element of a JSON document); a longer one is a violation naming its
+    /// line, and reading goes on with the next record.
+    #[arg(long, value_name = "BYTES", default_value_t = read::DEFAULT_MAX_RECORD_BYTES)]
+    pub max_record_bytes: usize,
 }
 
 fn parse_delimiter(s: &str) -> Result<u8, String> {
@@ -58,6 +64,7 @@ impl SourceArgs {
             &ReadOptions {
                 format: self.format,
                 delimiter: self.delimiter,
+                max_record_bytes: Some(self.max_record_bytes),
             },
         )?;
         let mut input = input;
@@ -78,7 +85,7 @@ impl SourceArgs {
         if let Some(name) = &self.preset {
             let preset = presets::by_name(name).ok_or_else(|| {
                 CliError::usage(format!(
-                    "no preset called \"{name}\"; presets are: {}",
+                    "no preset called \"{name}\"; presets are: {} (without --preset, columns no preset claims, such as storeload's own snake_case names, are mapped by their names)",
                     presets::PRESETS
                         .iter()
                         .map(|p| p.name)
@@ -102,28 +109,8 @@ impl SourceArgs {
                 p.required.join(", ")
             )));
         }
-        if input.columns.is_empty() {
-            // An empty JSONL input: nothing to detect from, nothing to map.
-            return presets::GENERIC.bind_input(Origin::Detected("generic"), input);
-        }
-        match presets::detect(&input.columns, &input.label) {
-            Ok(preset) => preset.bind_input(Origin::Detected(preset.name), input),
-            Err(no_preset) => {
-                // No preset fits: match columns by their names, or explain.
-                let rules = mapping::auto::infer(&input.columns);
-                if rules.is_empty() {
-                    return Err(no_preset);
-                }
-                Mapping::bind(
-                    Origin::Auto,
-                    rules,
-                    false,
-                    Vec::new(),
-                    &input.columns,
-                    &input.label,
-                )
-            }
-        }
+        // A preset by its distinctive columns, else the auto-mapper.
+        mapping::detect(input)
     }
 }
 
@@ -133,4 +120,71 @@ pub struct TargetArgs {
     /// The platform whose rules apply.
     #[arg(long, value_enum)]
     pub to: PlatformId,
+}
+
+/// The report paths of a run, as `(flag, path)` pairs for
+/// [`crate::report::output::refuse_run_files`].
+pub fn report_paths(outputs: &crate::report::Outputs) -> Vec<(&'static str, &Path)> {
+    [
+        ("--json", &outputs.json),
+        ("--rejects", &outputs.rejects),
+        ("--html", &outputs.html),
+    ]
+    .into_iter()
+    .filter_map(|(flag, p)| p.as_deref().map(|p| (flag, p)))
+    .collect()
+}
+
+/// Whether any report of a run goes to standard output (`-`): the terminal
+/// report then goes to stderr so the two do not mix.
+pub fn any_on_stdout(outputs: &[(&str, &Path)]) -> bool {
+    outputs
+        .iter()
+        .any(|(_, p)| crate::report::output::is_stdout(p))
+}
+
+/// The files a run reads or keeps, which no report of it may overwrite: the
+/// input, the mapping file, the orders' variants and customers journal, and
+/// (for an import) the journal and its stdin spool.
+pub fn run_files(
+    source: &SourceArgs,
+    orders: &super::orders::OrderArgs,
+    journal: Option<&Path>,
+) -> Vec<(&'static str, PathBuf)> {
+    let mut files = Vec::new();
+    if source.input != "-" {
+        files.push(("the input", PathBuf::from(&source.input)));
+    }
+    if let Some(m) = &source.mapping {
+        files.push(("the mapping file", m.clone()));
+    }
+    if let Some(v) = &orders.variants {
+        files.push(("the variants file", v.clone()));
+    }
+    if let Some(c) = &orders.customers_journal {
+        files.push(("the customers journal", c.clone()));
+    }
+    if let Some(j) = journal {
+        files.push(("the journal", j.to_path_buf()));
+        files.push(("the stdin spool", spool_path(j)));
+    }
+    files
+}
+
+/// Where input from stdin is spooled for the journal at `journal`: beside
+/// it, with `.input` added (DECISIONS.md "Speed").
+pub fn spool_path(journal: &Path) -> PathBuf {
+    let mut path = journal.as_os_str().to_owned();
+    path.push(".input");
+    PathBuf::from(path)
+}
+
+/// Refuses any of `outputs` naming one of the run's own files (exit 2,
+/// naming both): the one guard of validate, import, resume and rejects.
+pub fn refuse_clobbering(
+    outputs: &[(&str, &Path)],
+    run_files: &[(&'static str, PathBuf)],
+) -> Result<(), CliError> {
+    let files: Vec<(&str, &Path)> = run_files.iter().map(|(w, p)| (*w, p.as_path())).collect();
+    crate::report::output::refuse_run_files(outputs, &files)
 }

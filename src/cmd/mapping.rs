@@ -1,6 +1,7 @@
 //! `storeload mapping`: prints the mapping storeload would use for an input,
 //! as a mapping file the user can edit and pass back with `--mapping`; with
-//! `--to`, it also says which mapped fields that platform never sends.
+//! `--to`, it also says which mapped fields that platform never sends (the
+//! platform's own `sent_fields`, as every report says it).
 
 use clap::Args as ClapArgs;
 
@@ -42,18 +43,23 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
     let not_sent = match args.to {
         Some(to) => {
             let platform = to.platform();
-            let fields: Vec<String> = mapping
-                .rules
-                .iter()
-                .map(|(f, _)| *f)
-                .filter(|f| !platform.sends_field(&finding_path(*f)))
-                .map(Field::name)
-                .collect();
+            let mut fields: Vec<String> = Vec::new();
+            for (f, _) in &mapping.rules {
+                let name = f.name();
+                // A numbered address block is an address like the first.
+                let as_sent = match f {
+                    Field::AddressBlock(_, a) => Field::Address(*a).name(),
+                    _ => name.clone(),
+                };
+                if platform.not_sent_reason(&as_sent).is_some() && !fields.contains(&name) {
+                    fields.push(name);
+                }
+            }
             if fields.is_empty() {
                 String::new()
             } else {
                 format!(
-                    "# not sent to {} (mapped, checked by no rule of it): {}\n",
+                    "# not sent to {} (mapped, but its create-customer request has no such field): {}\n",
                     platform.display_name(),
                     fields.join(", ")
                 )
@@ -71,28 +77,21 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
     Ok(Exit::Ok)
 }
 
-/// The path findings use for a field (`addresses[0].city` for an address
-/// field), which `Platform::sends_field` answers for.
-fn finding_path(field: Field) -> String {
-    match field {
-        Field::Address(a) => format!("addresses[0].{}", a.name()),
-        Field::AddressBlock(n, a) => format!("addresses[{}].{}", n - 1, a.name()),
-        other => other.name(),
-    }
-}
-
 /// The mapping file's text with comments on what it leaves out.
-fn with_notes(
+fn with_notes<R: AsRef<str>>(
     mut text: String,
     unmapped: &[String],
-    ignored: &[(String, &'static str)],
+    ignored: &[(String, R)],
     not_sent: &str,
 ) -> String {
     for col in unmapped {
         text.push_str(&format!("# unmapped column: \"{col}\"\n"));
     }
     for (col, why) in ignored {
-        text.push_str(&format!("# left out on purpose: \"{col}\" ({why})\n"));
+        text.push_str(&format!(
+            "# left out on purpose: \"{col}\" ({})\n",
+            why.as_ref()
+        ));
     }
     text.push_str(not_sent);
     text

@@ -90,7 +90,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(exit) => ExitCode::from(exit as u8),
         Err(e) => {
-            eprintln!("storeload: {e}");
+            eprint(&format!("storeload: {e}\n"));
             ExitCode::from(e.exit as u8)
         }
     }
@@ -104,7 +104,24 @@ fn init_logging() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
+        // A closed stderr must not turn a log line into a panic.
+        .log_internal_errors(false)
         .try_init();
+}
+
+/// Writes `text` to stderr. A closed or broken stderr (`2>&1 | head -1`)
+/// is ignored: the run goes on, and its exit code still tells the outcome.
+pub fn eprint(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes()).and_then(|_| err.flush());
+}
+
+/// `eprintln!` that never panics: a line to stderr through [`eprint`].
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cmd::eprint(&format!("{}\n", format_args!($($arg)*)))
+    };
 }
 
 /// Writes `text` to stdout; a closed pipe (`| head`) is not an error.

@@ -108,6 +108,7 @@ pub fn open(source: &SourceArgs) -> Result<(Input, OrderMapping), CliError> {
         &ReadOptions {
             format: source.format,
             delimiter: source.delimiter,
+            max_record_bytes: Some(source.max_record_bytes),
         },
     )?;
     let mapping =
@@ -131,6 +132,7 @@ pub fn first_pass(
         &ReadOptions {
             format: source.format,
             delimiter: source.delimiter,
+            max_record_bytes: Some(source.max_record_bytes),
         },
     )?;
     Ok(Some(split_keys(
@@ -166,6 +168,7 @@ pub fn validate(
     strict: bool,
     outputs: &Outputs,
     quiet: bool,
+    on_stdout: bool,
 ) -> Result<Exit, CliError> {
     orders.check(to)?;
     let platform = to.platform();
@@ -173,7 +176,6 @@ pub fn validate(
     let (mut input, mapping) = open(source)?;
     let split = first_pass(source, &input, &mapping)?;
     let context = Context::for_orders(&input, &mapping, platform);
-    super::validate::refuse_overwriting_input(&input, outputs)?;
     let mut report = Report::new(&context, &input, platform, outputs)?;
     let records = std::mem::replace(&mut input.records, read::Records::empty());
     let links = (variants, customers);
@@ -184,7 +186,7 @@ pub fn validate(
     });
     let summary = report.finish()?;
     let text = report::terminal(&context, platform, &summary);
-    super::print(&super::validate::quiet_text(text, quiet))?;
+    super::validate::terminal_report(&super::validate::quiet_text(text, quiet), on_stdout)?;
     Ok(if summary.invalid == 0 {
         Exit::Ok
     } else {

@@ -17,7 +17,11 @@ pub fn run(_args: Args) -> Result<Exit, CliError> {
         out.push_str(&format!("{}: {}\n", p.name, p.description));
         out.push_str(&format!(
             "  detected when the header has: {}\n",
-            p.signature.join(", ")
+            p.signature
+                .iter()
+                .map(|set| set.join(" + "))
+                .collect::<Vec<_>>()
+                .join(", or ")
         ));
         for (field, candidates) in p.columns {
             let cols = candidates
@@ -48,6 +52,9 @@ pub fn run(_args: Args) -> Result<Exit, CliError> {
         }
         out.push('\n');
     }
+    out.push_str(
+        "auto-mapper: any other header (storeload's own snake_case names included): each column is matched to a field by its name (e.g. \"E-mail Address\", \"Phone 1\", \"Postcode\", \"first_name\"); it also maps the columns a detected preset leaves unmapped\n\n",
+    );
     out.push_str("Orders presets (validate/import --entity orders, bitbybit):\n\n");
     for p in ORDER_PRESETS {
         out.push_str(&format!("{}: {}\n", p.name, p.description));

@@ -95,6 +95,8 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
             min_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(30),
             batch_size: platform.batch_size(),
+            settle_delay: Duration::from_secs(plan.send.settle_delay),
+            max_wait: Duration::from_secs(plan.send.max_wait),
         };
         let rate = plan.send.rate.unwrap_or_else(|| platform.default_rate());
         let writer = Writer::new(
@@ -122,6 +124,7 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
                             line: c.line,
                             id: Some(c.id),
                             reason: "already there; id found by lookup".into(),
+                            lookups: c.lookups,
                         }),
                         (e, _) => e,
                     };

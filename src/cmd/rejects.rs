@@ -25,7 +25,7 @@ pub struct Args {
     /// The journal of the import.
     journal: PathBuf,
 
-    /// Where to write the rejects file.
+    /// Where to write the rejects file; `-` for standard output.
     #[arg(short, long, value_name = "PATH")]
     output: PathBuf,
 }
@@ -33,10 +33,10 @@ pub struct Args {
 /// Runs `storeload rejects`.
 pub fn run(args: Args) -> Result<Exit, CliError> {
     let written = write(&args.journal, &args.output)?;
-    eprintln!(
+    crate::say!(
         "storeload: {written} record{} not in the platform written to {}",
         if written == 1 { "" } else { "s" },
-        args.output.display()
+        shown(&args.output)
     );
     Ok(if written == 0 {
         Exit::Ok
@@ -51,6 +51,10 @@ pub fn write(journal_path: &Path, output: &Path) -> Result<u64, CliError> {
     let replay = journal::replay(journal_path).map_err(|e| CliError::usage(e.to_string()))?;
     let plan = RunPlan::from_header(&replay, journal_path)?;
     let source = plan.source();
+    super::common::refuse_clobbering(
+        &[("-o", output)],
+        &super::common::run_files(&source, &plan.orders, Some(journal_path)),
+    )?;
     let platform = plan.to.platform();
     let states: &crate::journal::States = &replay.records;
     let mut written = 0u64;
@@ -110,6 +114,15 @@ pub fn write(journal_path: &Path, output: &Path) -> Result<u64, CliError> {
     }
     out.finish()?;
     Ok(written)
+}
+
+/// A report path as messages show it: `-` is standard output.
+pub fn shown(path: &Path) -> String {
+    if crate::report::output::is_stdout(path) {
+        "standard output".into()
+    } else {
+        path.display().to_string()
+    }
 }
 
 /// Why a record is not in the platform, as `_stage` and `_errors`; `None`

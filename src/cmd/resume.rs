@@ -23,6 +23,12 @@ pub struct Args {
     /// Print only the final summary.
     #[arg(long, short)]
     quiet: bool,
+
+    /// Send only the first N records not yet in the journal (another
+    /// canary). Without it, resume sends the rest: a `--limit` given to
+    /// `import` capped that run only.
+    #[arg(long, value_name = "N")]
+    limit: Option<u64>,
 }
 
 /// Runs `storeload resume`.
@@ -34,7 +40,8 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
         headers,
         ..journal::Replay::default()
     };
-    let plan = RunPlan::from_header(&replay, &args.journal)?;
+    let mut plan = RunPlan::from_header(&replay, &args.journal)?;
+    plan.send.limit = args.limit;
     if plan.sandbox {
         return Err(CliError::usage(format!(
             "journal {}: that run imported into the in-process sandbox, which ended with it; start a new import instead",
@@ -46,6 +53,7 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
         &args.journal,
         Mode::Resume { force: args.force },
         args.quiet,
+        false,
         false,
     )
 }

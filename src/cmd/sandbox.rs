@@ -25,7 +25,8 @@ pub struct Args {
     /// Milliseconds added to every answer.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency: u64,
-    /// Faults to inject, e.g. 500=0.05,503=0.02,429=0.02,reset=0.01,lost=0.01,slow=0.01,partial=0.1.
+    /// Faults to inject, e.g. 500=0.05,503=0.02,429=0.02,reset=0.01,lost=0.01,slow=0.01,partial=0.1;
+    /// search_lag=SECS shows a bitbybit customer in search only SECS after it was stored.
     #[arg(long, value_name = "SPEC")]
     pub faults: Option<FaultSpec>,
     /// Seed of the fault dice and generated ids (same seed, same faults).

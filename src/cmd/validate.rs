@@ -53,6 +53,12 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
         html: args.html,
     };
     args.orders.check(args.target.to)?;
+    let paths = super::common::report_paths(&outputs);
+    super::common::refuse_clobbering(
+        &paths,
+        &super::common::run_files(&args.source, &args.orders, None),
+    )?;
+    let on_stdout = super::common::any_on_stdout(&paths);
     if args.orders.entity == Entity::Orders {
         return super::orders::validate(
             &args.source,
@@ -61,12 +67,12 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
             args.strict,
             &outputs,
             args.quiet,
+            on_stdout,
         );
     }
     let platform = args.target.to.platform();
     let (mut input, mapping) = args.source.open()?;
     let context = Context::new(&input, &mapping, platform);
-    refuse_overwriting_input(&input, &outputs)?;
     let mut report = Report::new(&context, &input, platform, &outputs)?;
     let records = std::mem::replace(&mut input.records, crate::read::Records::empty());
     let options = CheckOptions {
@@ -80,7 +86,7 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
     });
     let summary = report.finish()?;
     let text = report::terminal(&context, platform, &summary);
-    super::print(&quiet_text(text, args.quiet))?;
+    terminal_report(&quiet_text(text, args.quiet), on_stdout)?;
     Ok(if summary.invalid == 0 {
         Exit::Ok
     } else {
@@ -100,28 +106,13 @@ pub fn quiet_text(text: String, quiet: bool) -> String {
         + "\n"
 }
 
-/// Refuses a report path that is the input itself: creating the report
-/// would empty the file while it is being read.
-pub fn refuse_overwriting_input(
-    input: &crate::read::Input,
-    outputs: &Outputs,
-) -> Result<(), CliError> {
-    let Some(input_path) = input.path.as_deref() else {
-        return Ok(());
-    };
-    let Ok(input_real) = std::fs::canonicalize(input_path) else {
-        return Ok(());
-    };
-    for out in [&outputs.json, &outputs.rejects, &outputs.html]
-        .into_iter()
-        .flatten()
-    {
-        if std::fs::canonicalize(out).is_ok_and(|o| o == input_real) {
-            return Err(CliError::usage(format!(
-                "{}: is the input file; writing a report there would overwrite it\n\nGive the report another path.",
-                out.display()
-            )));
-        }
+/// Prints the terminal report: on stdout, or on stderr when a report file
+/// goes to stdout (`-`), so that file stays whole.
+pub fn terminal_report(text: &str, on_stdout: bool) -> Result<(), CliError> {
+    if on_stdout {
+        super::eprint(text);
+        Ok(())
+    } else {
+        super::print(text)
     }
-    Ok(())
 }

@@ -70,6 +70,33 @@ pub struct Header {
     /// When the run started.
     #[serde(with = "ms_time")]
     pub started_at: DateTime<Utc>,
+    /// Where the run sends; absent in journals written before it was
+    /// recorded (their destination is unknown, and not checked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination: Option<Destination>,
+}
+
+/// Where a run sends: the platform, the base URL and the store or account
+/// the URL does not name. Never a credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Destination {
+    /// Platform name, e.g. `bigcommerce`.
+    pub platform: String,
+    /// The API base URL requests go to, without a trailing `/`.
+    pub base_url: String,
+    /// BigCommerce's store hash (or another platform's account), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
+}
+
+impl fmt::Display for Destination {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at {}", self.platform, self.base_url)?;
+        if let Some(store) = &self.store {
+            write!(f, " (store {store})")?;
+        }
+        Ok(())
+    }
 }
 
 impl Header {
@@ -92,7 +119,14 @@ impl Header {
             mapping,
             options,
             started_at: Utc::now().trunc_subsecs(3),
+            destination: None,
         }
+    }
+
+    /// The same header, naming where the run sends.
+    pub fn with_destination(mut self, destination: Destination) -> Header {
+        self.destination = Some(destination);
+        self
     }
 }
 
@@ -117,6 +151,11 @@ pub struct Sent {
     pub at: DateTime<Utc>,
     /// The records in the request.
     pub records: Vec<SentRecord>,
+    /// When each lookup of these records ran before this resend, each finding nothing
+    /// (bitbybit's search settles a record sent without an answer); absent
+    /// in journals written before lookups were recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "ms_times")]
+    pub lookups: Vec<DateTime<Utc>>,
 }
 
 /// The platform stored the record under `id`.
@@ -136,6 +175,11 @@ pub struct Created {
     /// The record's normalised phone, for linking orders.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    /// When each lookup of this record ran since it was last sent (the last one found it)
+    /// (bitbybit's search settles a record sent without an answer); absent
+    /// in journals written before lookups were recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "ms_times")]
+    pub lookups: Vec<DateTime<Utc>>,
 }
 
 /// The platform already held the record (a duplicate answer or a lookup).
@@ -152,6 +196,11 @@ pub struct Exists {
     pub id: Option<String>,
     /// What said it exists, e.g. the platform's message.
     pub reason: String,
+    /// When each lookup of this record ran since it was last sent (the last one found it)
+    /// (bitbybit's search settles a record sent without an answer); absent
+    /// in journals written before lookups were recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "ms_times")]
+    pub lookups: Vec<DateTime<Utc>>,
 }
 
 /// Where a record was refused.
@@ -222,6 +271,11 @@ pub struct InDoubt {
     pub line: u64,
     /// Why it is in doubt, in a sentence.
     pub reason: String,
+    /// When each lookup of this record ran since it was last sent, none of them conclusive
+    /// (bitbybit's search settles a record sent without an answer); absent
+    /// in journals written before lookups were recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "ms_times")]
+    pub lookups: Vec<DateTime<Utc>>,
 }
 
 /// A run finished; optional to readers.
@@ -315,6 +369,40 @@ pub(crate) mod ms_time {
     }
 }
 
+/// A list of [`ms_time`] timestamps.
+pub(crate) mod ms_times {
+    use chrono::{DateTime, Utc};
+    use serde::ser::SerializeSeq;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes each time as [`super::ms_time`] does.
+    pub fn serialize<S: Serializer>(ts: &[DateTime<Utc>], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(ts.len()))?;
+        for t in ts {
+            seq.serialize_element(&Ms(t))?;
+        }
+        seq.end()
+    }
+
+    /// Reads a list of RFC 3339 timestamps.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<DateTime<Utc>>, D::Error> {
+        #[derive(Deserialize)]
+        struct Owned(#[serde(with = "super::ms_time")] DateTime<Utc>);
+        Ok(Vec::<Owned>::deserialize(d)?
+            .into_iter()
+            .map(|o| o.0)
+            .collect())
+    }
+
+    struct Ms<'a>(&'a DateTime<Utc>);
+
+    impl serde::Serialize for Ms<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            super::ms_time::serialize(self.0, s)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,6 +442,7 @@ mod tests {
             batch: 17,
             at: at_ms(1_700_000_000_123),
             records: vec![],
+            lookups: vec![],
         }))
         .unwrap();
         assert!(
@@ -379,9 +468,40 @@ mod tests {
             line: 2,
             id: None,
             reason: "taken".into(),
+            lookups: vec![],
         }))
         .unwrap();
         assert!(!line.contains("\"id\""), "{line}");
+    }
+
+    #[test]
+    fn lookup_times_are_written_when_present_and_old_lines_without_them_read() {
+        let entry = Entry::InDoubt(InDoubt {
+            key: "a@x.com".into(),
+            record: 1,
+            line: 2,
+            reason: "not found".into(),
+            lookups: vec![at_ms(1_700_000_000_123), at_ms(1_700_000_060_456)],
+        });
+        let line = serde_json::to_string(&entry).unwrap();
+        assert!(
+            line.contains(r#""lookups":["2023-11-14T22:13:20.123Z","2023-11-14T22:14:20.456Z"]"#),
+            "{line}"
+        );
+        assert_eq!(serde_json::from_str::<Entry>(&line).unwrap(), entry);
+        let old = r#"{"type":"created","key":"a","record":1,"line":2,"id":"7"}"#;
+        let Entry::Created(c) = serde_json::from_str::<Entry>(old).unwrap() else {
+            panic!("a created line")
+        };
+        assert!(c.lookups.is_empty());
+        let sent = serde_json::to_string(&Entry::Sent(Sent {
+            batch: 1,
+            at: at_ms(0),
+            records: vec![],
+            lookups: vec![],
+        }))
+        .unwrap();
+        assert!(!sent.contains("lookups"), "{sent}");
     }
 
     #[test]

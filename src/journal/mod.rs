@@ -23,11 +23,22 @@ use std::sync::Arc;
 use thiserror::Error;
 
 pub use entry::{
-    Created, End, Entry, Exists, Failed, Header, InDoubt, InputFingerprint, Reason, Rejected, Sent,
-    SentRecord, Stage, VERSION, fingerprint,
+    Created, Destination, End, Entry, Exists, Failed, Header, InDoubt, InputFingerprint, Reason,
+    Rejected, Sent, SentRecord, Stage, VERSION, fingerprint,
 };
 pub use replay::{Counts, RecordState, Replay, States, headers, ids, replay};
 pub use writer::JournalWriter;
+
+/// The destination the journal's runs sent to, when it is not `here`: the
+/// latest header that records one decides. Journals written before
+/// destinations were recorded say nothing, and are accepted.
+pub fn other_destination<'a>(headers: &'a [Header], here: &Destination) -> Option<&'a Destination> {
+    headers
+        .iter()
+        .rev()
+        .find_map(|h| h.destination.as_ref())
+        .filter(|d| *d != here)
+}
 
 /// Everything that can go wrong reading or writing a journal; every message
 /// names the journal and says what to do.
@@ -449,6 +460,7 @@ pub(crate) mod test_support {
             mapping: json!({"preset": "shopify", "columns": {"Email": "email"}}),
             options: json!({"concurrency": 4, "in_doubt": "resend"}),
             started_at: at_ms(1_700_000_000_000 + i64::from(run) * 1000),
+            destination: None,
         }
     }
 
@@ -466,6 +478,7 @@ pub(crate) mod test_support {
                     line: r + 1,
                 })
                 .collect(),
+            lookups: vec![],
         })
     }
 
@@ -478,6 +491,7 @@ pub(crate) mod test_support {
             id: id.into(),
             email: Some(key.into()),
             phone: None,
+            lookups: vec![],
         })
     }
 
@@ -503,6 +517,7 @@ pub(crate) mod test_support {
                 id: "901".into(),
                 email: Some("ann@x.com".into()),
                 phone: Some("+4915112345678".into()),
+                lookups: vec![],
             }),
             Entry::Exists(Exists {
                 key: "bob@x.com".into(),
@@ -510,6 +525,7 @@ pub(crate) mod test_support {
                 line: 15,
                 id: Some("77".into()),
                 reason: "email already in use".into(),
+                lookups: vec![],
             }),
             Entry::Rejected(Rejected {
                 key: "carl \"the\" \\ \n key".into(),
@@ -535,6 +551,7 @@ pub(crate) mod test_support {
                 record: 16,
                 line: 18,
                 reason: "connection reset after the request was sent".into(),
+                lookups: vec![],
             }),
             Entry::End(End {
                 at: at_ms(1_700_000_009_999),

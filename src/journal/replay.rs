@@ -1104,12 +1104,14 @@ mod tests {
                 record: 1,
                 line: 2,
                 reason: "reset".into(),
+                lookups: vec![],
             }),
             Entry::InDoubt(InDoubt {
                 key: "never-sent".into(),
                 record: 2,
                 line: 3,
                 reason: "?".into(),
+                lookups: vec![],
             }),
         ]);
         let r = replay(&path).unwrap();
@@ -1150,6 +1152,7 @@ mod tests {
                 line: 21,
                 id: Some("200".into()),
                 reason: "taken".into(),
+                lookups: vec![],
             }),
             Entry::Exists(Exists {
                 key: "d".into(),
@@ -1157,6 +1160,7 @@ mod tests {
                 line: 6,
                 id: None,
                 reason: "taken".into(),
+                lookups: vec![],
             }),
             failed("e", 1),
         ]);
@@ -1636,6 +1640,7 @@ mod tests {
                         .into_iter()
                         .map(|(key, record, line)| SentRecord { key, record, line })
                         .collect(),
+                    lookups: vec![],
                 })),
             (
                 key(),
@@ -1652,7 +1657,8 @@ mod tests {
                         line,
                         id,
                         email,
-                        phone
+                        phone,
+                        lookups: vec![],
                     }
                 )),
             (
@@ -1667,7 +1673,8 @@ mod tests {
                     record,
                     line,
                     id,
-                    reason
+                    reason,
+                    lookups: vec![],
                 })),
             (
                 key(),
@@ -1708,6 +1715,7 @@ mod tests {
                     record,
                     line,
                     reason,
+                    lookups: vec![],
                 })
             }),
             (ms, text()).prop_map(|(ms, s)| Entry::End(End {

@@ -1,11 +1,16 @@
-//! Header auto-mapping: when no preset fits and no mapping file is given,
-//! columns are matched to canonical fields by their names alone — compared
-//! case-, space-, underscore- and punctuation-insensitively against a table
-//! of synonyms — never by guessing from their values (a column named
-//! "password" holding email-like text is not an email).
+//! Header auto-mapping: columns are matched to canonical fields by their
+//! names alone — compared case-, space-, underscore- and
+//! punctuation-insensitively against a table of synonyms — never by guessing
+//! from their values (a column named "password" holding email-like text is
+//! not an email). It maps every file no preset's distinctive columns claim
+//! (storeload's own snake_case layout is just synonyms), and completes a
+//! preset: a column the preset leaves unmapped whose name is a synonym of a
+//! field the preset does not fill is mapped too, and reported as such.
 
-use super::Source;
 use super::field::{AddressField as A, Field as F};
+use super::{Mapping, Origin, Source};
+use crate::error::CliError;
+use crate::read::{Format, Input};
 
 /// Synonyms per canonical field, already normalised (lower-case letters and
 /// digits only). Order of fields decides nothing; order of columns does.
@@ -74,13 +79,28 @@ const SYNONYMS: &[(F, &[&str])] = &[
         &["state", "province", "region", "county", "stateprovince"],
     ),
     (
+        F::Address(A::ProvinceCode),
+        &["provincecode", "statecode", "regioncode"],
+    ),
+    (
         F::Address(A::Zip),
         &["zip", "zipcode", "postalcode", "postcode"],
     ),
+    (F::Address(A::Country), &["country", "countryregion"]),
     (
-        F::Address(A::Country),
-        &["country", "countrycode", "countryregion", "countryid"],
+        F::Address(A::CountryCode),
+        &["countrycode", "countryid", "countryiso"],
     ),
+    (
+        F::Address(A::FirstName),
+        &["addressfirstname", "shippingfirstname"],
+    ),
+    (
+        F::Address(A::LastName),
+        &["addresslastname", "shippinglastname"],
+    ),
+    (F::Address(A::Company), &["addresscompany"]),
+    (F::Address(A::Phone), &["addressphone", "shippingphone"]),
     (F::Notes, &["notes", "note", "comments", "comment"]),
     (F::Tags, &["tags", "tag", "labels"]),
     (
@@ -94,6 +114,53 @@ const SYNONYMS: &[(F, &[&str])] = &[
             "subscribed",
         ],
     ),
+    (F::CustomerGroupId, &["customergroupid"]),
+    (F::ChannelIds, &["channelids"]),
+    (F::TaxExemptCategory, &["taxexemptcategory"]),
+    (F::OriginChannelId, &["originchannelid"]),
+    (F::Active, &["active"]),
+    (F::ImageUrl, &["imageurl", "avatarurl"]),
+];
+
+/// Fields whose value is a list split on a comma.
+const LISTS: &[F] = &[F::Tags, F::ChannelIds];
+
+/// Columns recognised by name and left out on purpose, with the reason
+/// (normalised names, as in `SYNONYMS`).
+const LEFT_OUT: &[(&[&str], &str)] = &[
+    (
+        &["password", "passwordhash", "pass", "pwd"],
+        "passwords are never moved",
+    ),
+    (
+        &["id", "customerid", "userid", "clientid", "contactid"],
+        "an id of the system the file comes from; the platform assigns its own",
+    ),
+    (
+        &["index", "row", "rownumber"],
+        "a row number, not a customer field",
+    ),
+];
+
+/// The keys a JSON input's records are read by when its first objects do
+/// not show them: storeload's canonical snake_case names, so that a key
+/// first seen on line 5,000 is still read.
+const CANONICAL_JSON_KEYS: &[(F, &str)] = &[
+    (F::Email, "email"),
+    (F::Phone, "phone"),
+    (F::FirstName, "first_name"),
+    (F::LastName, "last_name"),
+    (F::Name, "name"),
+    (F::Company, "company"),
+    (F::Notes, "notes"),
+    (F::Tags, "tags"),
+    (F::AcceptsMarketing, "accepts_marketing"),
+    (F::CustomerGroupId, "customer_group_id"),
+    (F::ChannelIds, "channel_ids"),
+    (F::TaxExemptCategory, "tax_exempt_category"),
+    (F::OriginChannelId, "origin_channel_id"),
+    (F::Active, "active"),
+    (F::ImageUrl, "image_url"),
 ];
 
 /// A header name reduced to lower-case letters and digits.
@@ -105,29 +172,108 @@ pub fn normalise(header: &str) -> String {
         .collect()
 }
 
-/// The rules the header's names give: for each field, the first column (in
-/// header order) whose name is one of its synonyms. Other candidates for a
-/// field are left unmapped, and so listed. Empty when no column names an
-/// email, a phone or a name: such a file needs a mapping file.
-pub fn infer(columns: &[String]) -> Vec<(F, Source)> {
-    let mut rules: Vec<(F, Source)> = Vec::new();
-    for column in columns {
-        let key = normalise(column);
-        let Some((field, _)) = SYNONYMS.iter().find(|(field, names)| {
-            names.contains(&key.as_str()) && !rules.iter().any(|(f, _)| f == field)
-        }) else {
-            continue;
-        };
-        let source = if *field == F::Tags {
-            Source::Split {
-                column: column.clone(),
-                separator: ",".into(),
-            }
-        } else {
-            Source::Column(column.clone())
-        };
-        rules.push((*field, source));
+/// The field whose synonyms hold `key` (a normalised name).
+fn synonym_of(key: &str) -> Option<F> {
+    SYNONYMS
+        .iter()
+        .find(|(_, names)| names.contains(&key))
+        .map(|(f, _)| *f)
+}
+
+/// Whether `field` belongs to an address.
+fn is_address(field: F) -> bool {
+    matches!(field, F::Address(_) | F::AddressBlock(..))
+}
+
+/// The source reading `column` for `field`: split on a comma for a list.
+fn source_for(field: F, column: &str) -> Source {
+    if LISTS.contains(&field) {
+        Source::Split {
+            column: column.to_string(),
+            separator: ",".into(),
+        }
+    } else {
+        Source::Column(column.to_string())
     }
+}
+
+/// What the auto-mapper adds to a layout's rules.
+#[derive(Debug, Default)]
+pub struct Completion {
+    /// Field ← column rules for fields the layout does not fill.
+    pub rules: Vec<(F, Source)>,
+    /// Columns recognised and left out, with the reason (a second column
+    /// for a field already filled, a password, an old id).
+    pub ignored: Vec<(String, String)>,
+}
+
+/// Maps the `free` columns (those the layout neither reads nor explains)
+/// by their names, for the fields `rules` do not fill yet. A column named
+/// like a field already filled (`Phone 2` after `Phone 1`, a second email
+/// column) is left out with the reason, never dropped without a word.
+/// Without `flat_address` (JSON whose addresses are nested objects), no
+/// top-level key is taken for an address field.
+pub fn complete(free: &[&String], rules: &[(F, Source)], flat_address: bool) -> Completion {
+    let mut out = Completion::default();
+    let filled_by = |field: F, out: &Completion| -> Option<String> {
+        rules
+            .iter()
+            .chain(out.rules.iter())
+            .find(|(f, _)| *f == field)
+            .and_then(|(_, s)| s.columns().first().map(|c| c.to_string()))
+    };
+    // Exact synonyms first, then numbered variants (`Phone 2`, `Email 1`),
+    // so that `Phone 1` is the phone wherever it stands.
+    let mut left: Vec<&String> = Vec::new();
+    for column in free {
+        let key = normalise(column);
+        match synonym_of(&key).filter(|f| flat_address || !is_address(*f)) {
+            Some(field) if filled_by(field, &out).is_none() => {
+                out.rules.push((field, source_for(field, column)));
+            }
+            _ => left.push(column),
+        }
+    }
+    for column in left {
+        let key = normalise(column);
+        let numbered = key.trim_end_matches(|c: char| c.is_ascii_digit());
+        let field = synonym_of(&key)
+            .or_else(|| {
+                (numbered.len() < key.len())
+                    .then(|| synonym_of(numbered))
+                    .flatten()
+            })
+            .filter(|f| flat_address || !is_address(*f));
+        if let Some(field) = field {
+            match filled_by(field, &out) {
+                Some(from) => out.ignored.push((
+                    column.to_string(),
+                    format!(
+                        "{} already comes from \"{from}\"; a customer has one {}",
+                        field.name(),
+                        field.name()
+                    ),
+                )),
+                None => out.rules.push((field, source_for(field, column))),
+            }
+            continue;
+        }
+        if let Some((_, why)) = LEFT_OUT
+            .iter()
+            .find(|(names, _)| names.contains(&key.as_str()))
+        {
+            out.ignored.push((column.to_string(), (*why).to_string()));
+        }
+    }
+    out
+}
+
+/// The rules the header's names give: for each field, the first column (in
+/// header order) whose name is one of its synonyms. Empty when no column
+/// names an email, a phone or a name: such a file needs a mapping file.
+pub fn infer(columns: &[String]) -> Vec<(F, Source)> {
+    let free: Vec<&String> = columns.iter().collect();
+    let rules = complete(&free, &[], true).rules;
     let identifies = rules.iter().any(|(f, _)| {
         matches!(
             f,
@@ -137,6 +283,52 @@ pub fn infer(columns: &[String]) -> Vec<(F, Source)> {
     if identifies { rules } else { Vec::new() }
 }
 
+/// The auto-mapper's mapping for `input`, when its names identify a
+/// customer (an email, a phone or a name); `None` otherwise. JSON input
+/// also reads a nested `addresses` array and `attributes`, and binds every
+/// canonical key its first objects do not show.
+pub fn bind_input(input: &Input) -> Result<Option<Mapping>, CliError> {
+    let json = matches!(input.format, Format::Jsonl | Format::Json);
+    let free: Vec<&String> = input
+        .columns
+        .iter()
+        .filter(|c| !(json && (c.as_str() == "addresses" || c.as_str() == "attributes")))
+        .collect();
+    // JSON input keeps its addresses nested; a CSV's are flat columns.
+    let found = complete(&free, &[], !json);
+    let mut rules = found.rules;
+    let identifies = rules.iter().any(|(f, _)| {
+        matches!(
+            f,
+            F::Email | F::Phone | F::Name | F::FirstName | F::LastName
+        )
+    });
+    // An empty JSON input has no keys to show; it is read by the
+    // canonical keys below.
+    let empty_json = json && input.columns.is_empty();
+    if !(identifies || empty_json) {
+        return Ok(None);
+    }
+    let mut columns = input.columns.clone();
+    if json {
+        for (field, key) in CANONICAL_JSON_KEYS {
+            if rules.iter().any(|(f, _)| f == field) || columns.iter().any(|c| c == key) {
+                continue;
+            }
+            columns.push((*key).to_string());
+            rules.push((*field, source_for(*field, key)));
+        }
+    }
+    Mapping::bind(
+        Origin::Auto,
+        rules,
+        json,
+        found.ignored,
+        &columns,
+        &input.label,
+    )
+    .map(Some)
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,5 +377,90 @@ mod tests {
     #[test]
     fn a_column_is_never_mapped_by_its_values_only_its_name() {
         assert!(infer(&cols(&["password", "colour"])).is_empty());
+    }
+
+    #[test]
+    fn a_second_column_for_a_filled_field_is_left_out_with_the_column_it_yields_to() {
+        let columns = cols(&["Phone 2", "Phone 1", "Email 2", "Email"]);
+        let free: Vec<&String> = columns.iter().collect();
+        let c = complete(&free, &[], true);
+        assert_eq!(
+            c.rules,
+            vec![
+                (F::Phone, Source::Column("Phone 1".into())),
+                (F::Email, Source::Column("Email".into())),
+            ]
+        );
+        assert_eq!(
+            c.ignored,
+            vec![
+                (
+                    "Phone 2".to_string(),
+                    "phone already comes from \"Phone 1\"; a customer has one phone".to_string()
+                ),
+                (
+                    "Email 2".to_string(),
+                    "email already comes from \"Email\"; a customer has one email".to_string()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn completion_fills_only_fields_the_layout_leaves_empty() {
+        let columns = cols(&["Telephone", "Mobile", "Town"]);
+        let free: Vec<&String> = columns.iter().collect();
+        let layout = vec![(F::Phone, Source::Column("Phone".into()))];
+        let c = complete(&free, &layout, true);
+        assert_eq!(
+            c.rules,
+            vec![(F::Address(A::City), Source::Column("Town".into()))]
+        );
+        assert_eq!(c.ignored.len(), 2, "{:?}", c.ignored);
+        // Nested JSON addresses: a top-level key is never an address field.
+        let c = complete(&free, &layout, false);
+        assert!(c.rules.is_empty(), "{:?}", c.rules);
+    }
+
+    #[test]
+    fn passwords_and_old_ids_are_left_out_by_name() {
+        let columns = cols(&["Customer Id", "password_hash", "Index"]);
+        let free: Vec<&String> = columns.iter().collect();
+        let c = complete(&free, &[], true);
+        assert!(c.rules.is_empty());
+        let left: Vec<&str> = c.ignored.iter().map(|(col, _)| col.as_str()).collect();
+        assert_eq!(left, vec!["Customer Id", "password_hash", "Index"]);
+    }
+
+    #[test]
+    fn snake_case_names_map_to_the_fields_of_the_same_name() {
+        let columns = cols(&[
+            "country_code",
+            "province_code",
+            "address_phone",
+            "channel_ids",
+            "customer_group_id",
+        ]);
+        let rules = infer(&columns);
+        assert!(
+            rules.is_empty(),
+            "no email, phone or name: nothing identifies"
+        );
+        let free: Vec<&String> = columns.iter().collect();
+        let fields: Vec<F> = complete(&free, &[], true)
+            .rules
+            .into_iter()
+            .map(|(f, _)| f)
+            .collect();
+        assert_eq!(
+            fields,
+            vec![
+                F::Address(A::CountryCode),
+                F::Address(A::ProvinceCode),
+                F::Address(A::Phone),
+                F::ChannelIds,
+                F::CustomerGroupId,
+            ]
+        );
     }
 }

@@ -19,7 +19,7 @@ pub use field::{AddressField, Field};
 
 use crate::error::CliError;
 use crate::model::{Address, Attribute, Customer};
-use crate::read::{RawBody, RawRecord};
+use crate::read::{Input, RawBody, RawRecord};
 use crate::validate::Findings;
 use crate::values::{
     PhoneFormat, country_alpha2, normalise_email, parse_bool, phone_e164, split_full_name,
@@ -91,6 +91,10 @@ impl Source {
     }
 }
 
+/// Keys a JSON record is read by whatever the rules say: its nested
+/// `addresses` (with nested addresses on) and BigCommerce `attributes`.
+pub const JSON_READ: &[&str] = &["addresses", "attributes"];
+
 /// How a mapping was chosen.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Origin {
@@ -115,6 +119,17 @@ impl std::fmt::Display for Origin {
     }
 }
 
+/// The mapping for an input given neither `--preset` nor `--mapping`: the
+/// preset whose distinctive columns the header has (completed by the
+/// auto-mapper), else the auto-mapper alone; an error saying what to write
+/// when neither can read the header.
+pub fn detect(input: &Input) -> Result<Mapping, CliError> {
+    if let Some(preset) = presets::detect(&input.columns) {
+        return preset.bind_input(Origin::Detected(preset.name), input);
+    }
+    auto::bind_input(input)?.ok_or_else(|| presets::no_mapping(&input.columns, &input.label))
+}
+
 /// A mapping bound to one input's columns: the rules to apply to each record.
 #[derive(Debug, Clone)]
 pub struct Mapping {
@@ -124,10 +139,14 @@ pub struct Mapping {
     pub rules: Vec<(Field, Source)>,
     /// JSON input: read a nested `addresses` array of canonical objects.
     pub nested_addresses: bool,
-    /// Columns a preset reads on purpose and leaves out, with the reason.
-    pub ignored: Vec<(String, &'static str)>,
+    /// Columns a preset (or the auto-mapper) reads on purpose and leaves
+    /// out, with the reason.
+    pub ignored: Vec<(String, String)>,
     /// Columns of the input no rule reads and no preset explains.
     pub unmapped: Vec<String>,
+    /// Columns the chosen preset leaves unmapped that the auto-mapper
+    /// mapped by their names (reports say so).
+    pub auto_added: Vec<String>,
     /// A row whose value in this column is blank continues the record
     /// above (Magento: another address of the same customer).
     pub continuation: Option<String>,
@@ -147,7 +166,7 @@ impl Mapping {
         origin: Origin,
         rules: Vec<(Field, Source)>,
         nested_addresses: bool,
-        ignored: Vec<(String, &'static str)>,
+        ignored: Vec<(String, String)>,
         columns: &[String],
         label: &str,
     ) -> Result<Mapping, CliError> {
@@ -174,7 +193,7 @@ impl Mapping {
                 let read_or_explained = c.is_empty()
                     || used.contains(&c.as_str())
                     || ignored.iter().any(|(i, _)| i == *c)
-                    || (nested_addresses && c.as_str() == "addresses");
+                    || (nested_addresses && JSON_READ.contains(&c.as_str()));
                 !read_or_explained
             })
             .cloned()
@@ -186,6 +205,7 @@ impl Mapping {
             nested_addresses,
             ignored,
             unmapped,
+            auto_added: Vec::new(),
             continuation: None,
             phone: PhoneFormat::Keep,
             positions,
@@ -270,7 +290,7 @@ impl Mapping {
                 None
             }
             RawBody::JsonLine(line) => {
-                match serde_json::from_slice::<Value>(line) {
+                match crate::read::json_value::parse_record(line, &self.rules, f) {
                     Ok(Value::Object(map)) => Some(self.build(&Row::Json(&map), f)),
                     Ok(other) => {
                         f.violation(
@@ -810,6 +830,40 @@ fn address_from_json(obj: &Map<String, Value>) -> Address {
     a
 }
 
+/// Marks a `name.split` warning whose split is in doubt; reports show only
+/// those as examples (every split is counted).
+pub const DOUBTFUL_SPLIT: &str = "check this one";
+
+/// Whether a finding is a `name.split` warning of a clear split, which
+/// reports count but do not show as an example.
+pub fn is_clear_split(v: &crate::validate::Violation) -> bool {
+    v.rule == "name.split" && !v.message.contains(DOUBTFUL_SPLIT)
+}
+
+/// Why splitting `full` into `first` and `last` may be wrong: a title or
+/// suffix at either end (left out of both), more than three words, or a
+/// single word; `None` for a clear split.
+fn split_doubt(full: &str, first: Option<&str>, last: Option<&str>) -> Option<&'static str> {
+    let words = |s: Option<&str>| {
+        s.map_or(0, |s| {
+            s.split_whitespace()
+                .filter(|w| !w.trim_end_matches(',').is_empty())
+                .count()
+        })
+    };
+    let all = words(Some(full));
+    let kept = words(first) + words(last);
+    if kept < all {
+        Some("a title or suffix at either end was left out")
+    } else if all > 3 {
+        Some("more than three words")
+    } else if all == 1 {
+        Some("a single word")
+    } else {
+        None
+    }
+}
+
 /// DECISIONS.md: a full name with no first or last name is split into
 /// them (particles stay with the last name), with a warning; `name` keeps
 /// the original for platforms that take a display name.
@@ -828,10 +882,13 @@ fn split_name(c: &mut Customer, f: &mut Findings) {
         (Some(first), None) => format!("first name \"{first}\", with no last name"),
         _ => return,
     };
+    let doubt = split_doubt(full, first.as_deref(), last.as_deref())
+        .map(|why| format!(" {DOUBTFUL_SPLIT} ({why})"))
+        .unwrap_or_default();
     f.warning(
         "name",
         "name.split",
-        format!("name \"{full}\" was split into {said}; map first and last name columns if that is wrong"),
+        format!("name \"{full}\" was split into {said};{doubt} map first and last name columns if that is wrong"),
     );
     c.first_name = first;
     c.last_name = last;

@@ -1,9 +1,12 @@
 //! Built-in presets for well-known exports, each a list of field ← column
 //! candidates (the first candidate the header has wins), the columns it reads
-//! on purpose and leaves out, and how it is recognised from a header.
+//! on purpose and leaves out, and how it is recognised from a header: only
+//! by that export's distinctive columns (an `Email` and a `First Name` are
+//! in every file). A header no preset claims goes to the auto-mapper, which
+//! also completes a preset with the columns it leaves unmapped.
 
 use super::field::{AddressField as A, Field as F};
-use super::{Mapping, Origin, Source};
+use super::{Mapping, Origin, Source, auto};
 use crate::error::CliError;
 use crate::read::{Format, Input};
 
@@ -19,13 +22,18 @@ pub struct Preset {
     pub lists: &'static [(F, &'static str)],
     /// Columns read and deliberately left out, with the reason.
     pub ignored: &'static [(&'static str, &'static str)],
-    /// Columns that must all be present for the preset to be detected.
-    pub signature: &'static [&'static str],
+    /// The export's distinctive columns: the preset is detected when the
+    /// header has every column of one of these sets (a name ending in `*`
+    /// is a prefix, e.g. Magento's `_address_*`).
+    pub signature: &'static [&'static [&'static str]],
     /// JSON input: read a nested `addresses` array of canonical objects.
     pub nested_addresses: bool,
     /// A row whose value in this column is blank continues the customer
     /// above (Magento's continuation rows).
     pub continuation: Option<&'static str>,
+    /// Continuation rows apply only when the header has a column starting
+    /// with this prefix (Magento's composite file, not its flat profile).
+    pub continuation_when: Option<&'static str>,
     /// Address fields read as one line of a street column holding several
     /// (a JSON array or newline-separated): (field, line from 1).
     pub street_lines: &'static [(F, usize)],
@@ -94,52 +102,15 @@ pub const SHOPIFY: Preset = Preset {
             "a yes/no flag, not a tax-exempt category code",
         ),
     ],
-    signature: &["First Name", "Last Name", "Email"],
+    signature: &[
+        &["Email", "Default Address Address1"],
+        &["Email", "Accepts Email Marketing"],
+        &["Email", "Total Spent"],
+        &["Email", "Accepts Marketing"],
+    ],
     nested_addresses: false,
     continuation: None,
-    street_lines: &[],
-    blocks: &[],
-};
-
-/// storeload's own snake_case layout: flat address columns in CSV, nested
-/// `addresses` in JSONL.
-pub const GENERIC: Preset = Preset {
-    name: "generic",
-    description: "canonical snake_case columns (email, first_name, …, address1, city, country_code); nested addresses in JSONL",
-    columns: &[
-        (F::Email, &["email"]),
-        (F::Phone, &["phone"]),
-        (F::FirstName, &["first_name"]),
-        (F::LastName, &["last_name"]),
-        (F::Name, &["name"]),
-        (F::Company, &["company"]),
-        (F::Notes, &["notes"]),
-        (F::Tags, &["tags"]),
-        (F::AcceptsMarketing, &["accepts_marketing"]),
-        (F::CustomerGroupId, &["customer_group_id"]),
-        (F::ChannelIds, &["channel_ids"]),
-        (F::TaxExemptCategory, &["tax_exempt_category"]),
-        (F::OriginChannelId, &["origin_channel_id"]),
-        (F::Active, &["active"]),
-        (F::ImageUrl, &["image_url"]),
-        (F::Address(A::FirstName), &["address_first_name"]),
-        (F::Address(A::LastName), &["address_last_name"]),
-        (F::Address(A::Company), &["address_company"]),
-        (F::Address(A::Phone), &["address_phone"]),
-        (F::Address(A::Address1), &["address1"]),
-        (F::Address(A::Address2), &["address2"]),
-        (F::Address(A::City), &["city"]),
-        (F::Address(A::Province), &["province"]),
-        (F::Address(A::ProvinceCode), &["province_code"]),
-        (F::Address(A::Country), &["country"]),
-        (F::Address(A::CountryCode), &["country_code"]),
-        (F::Address(A::Zip), &["zip"]),
-    ],
-    lists: &[(F::Tags, ","), (F::ChannelIds, ",")],
-    ignored: &[("attributes", "read as BigCommerce attributes (JSONL only)")],
-    signature: &["email"],
-    nested_addresses: true,
-    continuation: None,
+    continuation_when: None,
     street_lines: &[],
     blocks: &[],
 };
@@ -167,6 +138,14 @@ pub const SHOPIFY_JSON: Preset = Preset {
             "default_address",
             "the same address is in addresses, marked default",
         ),
+        (
+            "state",
+            "Shopify's account state (enabled, disabled, invited), not an address",
+        ),
+        (
+            "verified_email",
+            "Shopify's verification flag; the platform verifies on its own",
+        ),
         ("orders_count", "order history, not a customer field"),
         ("total_spent", "order history, not a customer field"),
         ("last_order_id", "order history, not a customer field"),
@@ -184,9 +163,10 @@ pub const SHOPIFY_JSON: Preset = Preset {
             "Shopify's timestamps; the platform keeps its own",
         ),
     ],
-    signature: &["email", "first_name", "addresses", "default_address"],
+    signature: &[&["email", "addresses", "default_address"]],
     nested_addresses: true,
     continuation: None,
+    continuation_when: None,
     street_lines: &[],
     blocks: &[],
 };
@@ -216,9 +196,10 @@ pub const WOOCOMMERCE: Preset = Preset {
         ("Total spend", "order history, not a customer field"),
         ("AOV", "order history, not a customer field"),
     ],
-    signature: &["Name", "Username", "Email"],
+    signature: &[&["Email", "Country / Region"]],
     nested_addresses: false,
     continuation: None,
+    continuation_when: None,
     street_lines: &[],
     blocks: &[],
 };
@@ -228,21 +209,25 @@ pub const WOOCOMMERCE: Preset = Preset {
 /// a blank email that follows adds another address to that customer.
 pub const MAGENTO: Preset = Preset {
     name: "magento",
-    description: "Magento 2 customer import/export (email, firstname, lastname, _address_* columns; rows with a blank email add addresses)",
+    description: "Magento 2 customer import/export (email, firstname, lastname, _address_* columns; rows with a blank email add addresses) and its flat customer profile (firstname, lastname, email, street, city, region, country_id, postcode, telephone)",
     columns: &[
         (F::Email, &["email"]),
         (F::FirstName, &["firstname"]),
         (F::LastName, &["lastname"]),
+        (F::Phone, &["telephone"]),
         (F::Address(A::FirstName), &["_address_firstname"]),
         (F::Address(A::LastName), &["_address_lastname"]),
-        (F::Address(A::Company), &["_address_company"]),
+        (F::Address(A::Company), &["_address_company", "company"]),
         (F::Address(A::Phone), &["_address_telephone"]),
-        (F::Address(A::Address1), &["_address_street"]),
-        (F::Address(A::Address2), &["_address_street"]),
-        (F::Address(A::City), &["_address_city"]),
-        (F::Address(A::Province), &["_address_region"]),
-        (F::Address(A::Zip), &["_address_postcode"]),
-        (F::Address(A::CountryCode), &["_address_country_id"]),
+        (F::Address(A::Address1), &["_address_street", "street"]),
+        (F::Address(A::Address2), &["_address_street", "street"]),
+        (F::Address(A::City), &["_address_city", "city"]),
+        (F::Address(A::Province), &["_address_region", "region"]),
+        (F::Address(A::Zip), &["_address_postcode", "postcode"]),
+        (
+            F::Address(A::CountryCode),
+            &["_address_country_id", "country_id"],
+        ),
     ],
     lists: &[],
     ignored: &[
@@ -308,9 +293,13 @@ pub const MAGENTO: Preset = Preset {
             "which address is the default is Magento's setting",
         ),
     ],
-    signature: &["email", "firstname", "lastname", "_address_city"],
+    signature: &[
+        &["email", "_address_*"],
+        &["email", "firstname", "country_id"],
+    ],
     nested_addresses: false,
     continuation: Some("email"),
+    continuation_when: Some("_address_"),
     street_lines: &[(F::Address(A::Address1), 1), (F::Address(A::Address2), 2)],
     blocks: &[],
 };
@@ -349,9 +338,13 @@ pub const BIGCOMMERCE: Preset = Preset {
             "marketing consent for one kind of email only",
         ),
     ],
-    signature: &["Email Address", "First Name", "Last Name"],
+    signature: &[
+        &["Email Address", "Address Line 1 - 1"],
+        &["Email Address", "City - 1"],
+    ],
     nested_addresses: false,
     continuation: None,
+    continuation_when: None,
     street_lines: &[],
     blocks: &[
         (A::FirstName, "Address First Name"),
@@ -374,7 +367,6 @@ pub const PRESETS: &[&Preset] = &[
     &WOOCOMMERCE,
     &MAGENTO,
     &BIGCOMMERCE,
-    &GENERIC,
 ];
 
 /// The preset called `name`.
@@ -382,7 +374,15 @@ pub fn by_name(name: &str) -> Option<&'static Preset> {
     PRESETS.iter().copied().find(|p| p.name == name)
 }
 
+/// The header's column called `name` (exactly, else ignoring ASCII case);
+/// a `name` ending in `*` is a prefix.
 fn find<'a>(columns: &'a [String], name: &str) -> Option<&'a String> {
+    if let Some(prefix) = name.strip_suffix('*') {
+        return columns.iter().find(|c| {
+            c.get(..prefix.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+        });
+    }
     columns
         .iter()
         .find(|c| *c == name)
@@ -390,9 +390,11 @@ fn find<'a>(columns: &'a [String], name: &str) -> Option<&'a String> {
 }
 
 impl Preset {
-    /// True when the header has every signature column.
+    /// True when the header has every column of one of the signature's sets.
     pub fn fits(&self, columns: &[String]) -> bool {
-        self.signature.iter().all(|s| find(columns, s).is_some())
+        self.signature
+            .iter()
+            .any(|set| set.iter().all(|s| find(columns, s).is_some()))
     }
 
     /// How many of the header's columns this preset reads.
@@ -462,12 +464,31 @@ impl Preset {
             rules.push((*field, source));
         }
         rules.extend(self.block_rules(columns));
-        let ignored = self
+        let mut ignored: Vec<(String, String)> = self
             .ignored
             .iter()
-            .filter_map(|(name, why)| find(columns, name).map(|c| (c.clone(), *why)))
+            .filter_map(|(name, why)| find(columns, name).map(|c| (c.clone(), (*why).to_string())))
             .collect();
-        let mapping = Mapping::bind(
+        // The auto-mapper completes the preset: a column it leaves unmapped
+        // whose name is a synonym of a field it does not fill.
+        let free: Vec<&String> = columns
+            .iter()
+            .filter(|c| {
+                let read = rules.iter().any(|(_, s)| s.columns().contains(&c.as_str()));
+                let explained = ignored.iter().any(|(i, _)| i == *c);
+                let nested = self.nested_addresses && super::JSON_READ.contains(&c.as_str());
+                !(c.is_empty() || read || explained || nested)
+            })
+            .collect();
+        let completion = auto::complete(&free, &rules, !self.nested_addresses);
+        let auto_added: Vec<String> = completion
+            .rules
+            .iter()
+            .flat_map(|(_, s)| s.columns().into_iter().map(str::to_string))
+            .collect();
+        rules.extend(completion.rules);
+        ignored.extend(completion.ignored);
+        let mut mapping = Mapping::bind(
             origin,
             rules,
             self.nested_addresses,
@@ -475,7 +496,11 @@ impl Preset {
             columns,
             label,
         )?;
-        match self.continuation {
+        mapping.auto_added = auto_added;
+        let continues = self
+            .continuation_when
+            .is_none_or(|prefix| find(columns, &format!("{prefix}*")).is_some());
+        match self.continuation.filter(|_| continues) {
             Some(col) => match find(columns, col) {
                 Some(col) => mapping.with_continuation(col, label),
                 None => Ok(mapping),
@@ -512,8 +537,9 @@ impl Preset {
     }
 }
 
-/// Picks the preset that fits the header best, or explains what to do.
-pub fn detect(columns: &[String], label: &str) -> Result<&'static Preset, CliError> {
+/// The preset whose distinctive columns the header has, the one reading
+/// the most columns when several do; `None` when none does.
+pub fn detect(columns: &[String]) -> Option<&'static Preset> {
     let mut best: Option<(&'static Preset, usize)> = None;
     for p in PRESETS.iter().copied().filter(|p| p.fits(columns)) {
         let score = p.score(columns);
@@ -523,10 +549,12 @@ pub fn detect(columns: &[String], label: &str) -> Result<&'static Preset, CliErr
         }
     }
     best.map(|(p, _)| p)
-        .ok_or_else(|| {
-            CliError::usage(format!(
-                "{label}: no preset matches this header\n\nColumns seen: {}\n\nWrite a mapping file that names your columns, e.g. mapping.toml:\n    email = \"<your email column>\"\n    first_name = \"<first name column>\"\n    last_name = \"<last name column>\"\n    [address]\n    city = \"<city column>\"\nand pass it with --mapping mapping.toml (see the README, \"Mapping files\"), or pick a preset with --preset (storeload presets lists them).",
-                super::quote_list(columns)
-            ))
-        })
+}
+
+/// What to do when neither a preset nor the auto-mapper can read a header.
+pub fn no_mapping(columns: &[String], label: &str) -> CliError {
+    CliError::usage(format!(
+        "{label}: no preset matches this header and no column is named like an email, a phone or a name\n\nColumns seen: {}\n\nWrite a mapping file that names your columns, e.g. mapping.toml:\n    email = \"<your email column>\"\n    first_name = \"<first name column>\"\n    last_name = \"<last name column>\"\n    [address]\n    city = \"<city column>\"\nand pass it with --mapping mapping.toml (see the README, \"Mapping files\"), or pick a preset with --preset (storeload presets lists them).",
+        super::quote_list(columns)
+    ))
 }

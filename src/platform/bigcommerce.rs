@@ -18,11 +18,17 @@ use crate::error::CliError;
 use crate::len_rules;
 use crate::model::Customer;
 use crate::validate::{FieldPath, Findings, Indexed, check_len};
-use crate::values::{is_valid_email, normalise_email, province_name};
+use crate::values::{email_problem, is_state_name, normalise_email, province_name};
 
 mod body;
 
-use body::{BODY_BYTES_PER_CUSTOMER, CustomerBody, sends_address};
+use body::{BODY_BYTES_PER_CUSTOMER, CustomerBody, sends_address, spelled_out_state};
+
+/// Countries whose states BigCommerce knows by their full names (FACTS.md:
+/// it refuses a state name it does not know for the country): a state of
+/// one of these must be an ISO 3166-2 name, or a code that spells out to
+/// one. The sandbox refuses the same.
+pub const NAMED_STATE_COUNTRIES: &[&str] = &["US", "CA", "AU"];
 
 /// Customers per create request: "Create up to 10 customers in one call."
 pub const BATCH_SIZE: usize = 10;
@@ -57,12 +63,12 @@ impl Platform for BigCommerce {
     fn check_customer(&self, c: &Customer, f: &mut Findings) {
         check_len(f, "email", c.email.as_deref(), 3, 250, len_rules!("email"));
         if let Some(email) = c.email.as_deref()
-            && !is_valid_email(email)
+            && let Some(why) = email_problem(email)
         {
             f.violation(
                 "email",
                 "email.invalid",
-                format!("email \"{email}\" is not a valid address"),
+                format!("email \"{email}\" is not a valid address: {why}"),
             );
         }
         check_len(
@@ -189,12 +195,13 @@ impl Platform for BigCommerce {
                 255,
                 len_rules!("address.last_name"),
             );
+            // address1 is required; BigCommerce documents no length for it.
             check_len(
                 f,
                 p("address1"),
                 a.address1.as_deref(),
                 1,
-                255,
+                usize::MAX,
                 len_rules!("address.address1"),
             );
             check_len(
@@ -241,6 +248,18 @@ impl Platform for BigCommerce {
                         "province code \"{code}\" is not a state or province of {cc}; write the full name or an ISO 3166-2 code"
                     ),
                 );
+            } else if let (Some(cc), Some(state)) = (&a.country_code, spelled_out_state(a))
+                && NAMED_STATE_COUNTRIES.contains(&cc.as_str())
+                && state.chars().count() <= 100
+                && !is_state_name(cc, state)
+            {
+                f.violation(
+                    p("state_or_province").path(),
+                    "address.state_or_province.unknown",
+                    format!(
+                        "state \"{state}\" is not a state or province of {cc}; BigCommerce refuses a state it does not know: write its full name (e.g. California) or its code (CA)"
+                    ),
+                );
             }
             match (&a.country_code, &a.country) {
                 (Some(_), _) => {}
@@ -262,6 +281,36 @@ impl Platform for BigCommerce {
 
     fn sends_field(&self, field: &str) -> bool {
         !matches!(field, "active" | "image_url" | "accepts_marketing" | "tags")
+    }
+
+    fn sent_fields(&self) -> &'static [&'static str] {
+        // `CustomerBody` and `AddressBody` (body.rs); a country name is sent
+        // as its code, a province code as the state's name.
+        &[
+            "email",
+            "first_name",
+            "last_name",
+            "company",
+            "phone",
+            "notes",
+            "tax_exempt_category",
+            "customer_group_id",
+            "origin_channel_id",
+            "channel_ids",
+            "attributes",
+            "address.first_name",
+            "address.last_name",
+            "address.company",
+            "address.phone",
+            "address.address1",
+            "address.address2",
+            "address.city",
+            "address.province",
+            "address.province_code",
+            "address.country",
+            "address.country_code",
+            "address.zip",
+        ]
     }
 
     fn env_vars(&self) -> &'static [&'static str] {

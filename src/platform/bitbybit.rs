@@ -17,7 +17,7 @@ use super::{
 use crate::error::CliError;
 use crate::model::Customer;
 use crate::validate::Findings;
-use crate::values::is_valid_email;
+use crate::values::email_problem;
 
 /// FACTS.md: 100 requests per minute per key.
 pub const DEFAULT_RATE: Rate = Rate {
@@ -58,29 +58,33 @@ impl Platform for Bitbybit {
     fn check_customer(&self, c: &Customer, f: &mut Findings) {
         // "Either email or phoneNumber is required."
         if c.email.is_none() && c.phone.is_none() {
-            f.violation(
-                "email",
-                "email_or_phone.required",
-                "neither email nor phone is given; bitbybit needs at least one".into(),
-            );
+            let message = match left_out_phone(f) {
+                Some(why) => format!(
+                    "neither email nor phone is left to send: storeload left the phone out ({why}); bitbybit needs at least one, so fix the phone or add an email"
+                ),
+                None => "neither email nor phone is given; bitbybit needs at least one".into(),
+            };
+            f.violation("email", "email_or_phone.required", message);
         }
         if let Some(email) = c.email.as_deref()
-            && !is_valid_email(email)
+            && let Some(why) = email_problem(email)
         {
             f.violation(
                 "email",
                 "email.invalid",
-                format!("email \"{email}\" is not a valid address"),
+                format!("email \"{email}\" is not a valid address: {why}"),
             );
         }
-        // AddressInput: required [address1].
+        // AddressInput: required [address1]. An address without one cannot
+        // be stored: it is left out and the customer is still sent, as on
+        // BigCommerce; nothing else about it can refuse the customer.
         for (i, a) in c.addresses.iter().enumerate() {
-            if a.address1.is_none() {
-                f.violation(
+            if !sends_address(a) {
+                f.warning(
                     format!("addresses[{i}].address1"),
-                    "address.address1.required",
+                    "address.no_street_left_out",
                     format!(
-                        "address {} has no street line (address1); bitbybit requires one",
+                        "address {} has no street line (address1); bitbybit cannot store it, so it is left out and the customer is imported without it",
                         i + 1
                     ),
                 );
@@ -100,6 +104,30 @@ impl Platform for Bitbybit {
                 | "company"
                 | "notes"
         )
+    }
+
+    fn sent_fields(&self) -> &'static [&'static str] {
+        // `CustomerBody` and `AddressBody` (no address company); a province
+        // or country code is sent where the name is missing.
+        &[
+            "email",
+            "phone",
+            "first_name",
+            "last_name",
+            "image_url",
+            "tags",
+            "address.first_name",
+            "address.last_name",
+            "address.phone",
+            "address.address1",
+            "address.address2",
+            "address.city",
+            "address.province",
+            "address.province_code",
+            "address.country",
+            "address.country_code",
+            "address.zip",
+        ]
     }
 
     fn env_vars(&self) -> &'static [&'static str] {
@@ -276,7 +304,7 @@ struct CustomerBody<'a> {
     /// Tags.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     tags: &'a [String],
-    /// Addresses, every one (an address without address1 is refused by validation).
+    /// The addresses with a street line (`sends_address`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     addresses: Vec<AddressBody<'a>>,
 }
@@ -326,7 +354,12 @@ impl<'a> CustomerBody<'a> {
             last_name: c.last_name.as_deref(),
             image_url: c.image_url.as_deref(),
             tags: &c.tags,
-            addresses: c.addresses.iter().map(AddressBody::new).collect(),
+            addresses: c
+                .addresses
+                .iter()
+                .filter(|a| sends_address(a))
+                .map(AddressBody::new)
+                .collect(),
         }
     }
 }
@@ -348,6 +381,28 @@ impl<'a> AddressBody<'a> {
             main_address: a.default,
         }
     }
+}
+
+/// Whether an address goes into the request: AddressInput requires
+/// address1, so one without it is left out, with a warning, rather than
+/// refusing the customer.
+fn sends_address(a: &crate::model::Address) -> bool {
+    a.address1.is_some()
+}
+
+/// Why storeload itself left the customer's phone out, when it did: the
+/// mapping's warning on `phone` (a spreadsheet's scientific notation, or not
+/// E.164 under `--phone e164`).
+fn left_out_phone(f: &Findings) -> Option<&'static str> {
+    f.items
+        .iter()
+        .find_map(|v| match (v.field.as_str(), v.rule) {
+            ("phone", "phone.scientific_notation") => {
+                Some("a spreadsheet turned it into a number in scientific notation")
+            }
+            ("phone", "phone.not_e164") => Some("it is not a valid number for --phone e164"),
+            _ => None,
+        })
 }
 
 /// The field a VALIDATION_ERROR message names, when it names one.

@@ -313,6 +313,32 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     header_num(headers, "retry-after").map(Duration::from_secs)
 }
 
+/// The headers by which the three platforms ask a client to wait, with the
+/// unit of each (FACTS.md): `(name as documented, value in milliseconds?)`.
+const WAIT_HEADERS: [(&str, bool); 4] = [
+    ("Retry-After", false),
+    ("X-Retry-After", false),
+    ("RateLimit-Reset", false),
+    ("X-Rate-Limit-Time-Reset-Ms", true),
+];
+
+/// The longest wait an answer's headers ask for, with the header that asks
+/// it (as documented), so that a refusal to wait can name it.
+pub fn longest_wait(headers: &HeaderMap) -> Option<(&'static str, Duration)> {
+    WAIT_HEADERS
+        .iter()
+        .filter_map(|(name, ms)| {
+            let n = header_num(headers, name)?;
+            let d = if *ms {
+                Duration::from_millis(n)
+            } else {
+                Duration::from_secs(n)
+            };
+            Some((*name, d))
+        })
+        .max_by_key(|(_, d)| *d)
+}
+
 /// The verdict every platform gives the statuses it does not document
 /// itself, after DECISIONS.md "Sending safely": 429 and 503 retry without
 /// doubt; 500, 502, 504 and other 5xx leave the batch in doubt.
@@ -434,6 +460,28 @@ pub trait Platform: Send + Sync {
     /// cannot make a record invalid for it (e.g. `active` on BigCommerce).
     fn sends_field(&self, field: &str) -> bool;
 
+    /// The canonical fields its create-customer request carries, by their
+    /// mapping names (`email`, `address.city`, `attributes`), as its
+    /// request builder writes them; reports say every other mapped field is
+    /// not sent to it.
+    fn sent_fields(&self) -> &'static [&'static str];
+
+    /// Why its create-customer request carries nothing of the mapped
+    /// canonical `field` (`tags`, `address.company`); `None` when it sends it.
+    fn not_sent_reason(&self, field: &str) -> Option<String> {
+        let sent = self.sent_fields();
+        if sent.contains(&field) {
+            return None;
+        }
+        let name = self.display_name();
+        if field.starts_with("address.") && !sent.iter().any(|f| f.starts_with("address.")) {
+            return Some(format!("{name} customers have no address fields"));
+        }
+        Some(format!(
+            "{name}'s create-customer request has no {field} field"
+        ))
+    }
+
     /// The environment variables holding its credentials.
     fn env_vars(&self) -> &'static [&'static str];
 
@@ -537,5 +585,56 @@ pub(crate) mod test_support {
     /// A request's JSON body, read back.
     pub(crate) fn body_json(req: &Request) -> serde_json::Value {
         serde_json::from_slice(req.body.as_deref().unwrap_or_default()).expect("json")
+    }
+}
+
+#[cfg(test)]
+mod sent_fields_tests {
+    use super::ALL;
+    use crate::mapping::field::{ADDRESS_FIELDS, CUSTOMER_FIELDS};
+
+    #[test]
+    fn every_sent_field_is_a_canonical_field_name() {
+        let known: Vec<String> = CUSTOMER_FIELDS
+            .iter()
+            .map(|(_, n)| (*n).to_string())
+            .chain(ADDRESS_FIELDS.iter().map(|(_, n)| format!("address.{n}")))
+            .chain(["attributes".to_string()])
+            .collect();
+        for id in ALL {
+            for f in id.platform().sent_fields() {
+                assert!(known.iter().any(|k| k == f), "{id}: \"{f}\" is no field");
+            }
+        }
+    }
+
+    #[test]
+    fn a_field_validation_ignores_as_unsent_is_never_reported_as_sent() {
+        for id in ALL {
+            let p = id.platform();
+            for (_, name) in CUSTOMER_FIELDS {
+                if !p.sends_field(name) {
+                    assert!(p.not_sent_reason(name).is_some(), "{id}: {name}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn not_sent_reasons_name_the_platform_and_the_field() {
+        let bc = super::PlatformId::Bigcommerce.platform();
+        assert_eq!(
+            bc.not_sent_reason("tags").as_deref(),
+            Some("BigCommerce's create-customer request has no tags field")
+        );
+        assert_eq!(bc.not_sent_reason("address.city"), None);
+        let salesive = super::PlatformId::Salesive.platform();
+        assert_eq!(
+            salesive.not_sent_reason("address.city").as_deref(),
+            Some("Salesive customers have no address fields")
+        );
+        assert_eq!(salesive.not_sent_reason("name"), None);
+        let bitbybit = super::PlatformId::Bitbybit.platform();
+        assert!(bitbybit.not_sent_reason("address.company").is_some());
     }
 }

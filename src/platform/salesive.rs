@@ -17,7 +17,7 @@ use super::{
 use crate::error::CliError;
 use crate::model::Customer;
 use crate::validate::Findings;
-use crate::values::is_valid_email;
+use crate::values::email_problem;
 
 /// No rate limit is documented (FACTS.md): a conservative 2 requests/s.
 pub const DEFAULT_RATE: Rate = Rate {
@@ -67,12 +67,15 @@ impl Platform for Salesive {
                 "email.required",
                 "email is required; Salesive identifies customers by email".into(),
             ),
-            Some(email) if !is_valid_email(email) => f.violation(
-                "email",
-                "email.invalid",
-                format!("email \"{email}\" is not a valid address"),
-            ),
-            Some(_) => {}
+            Some(email) => {
+                if let Some(why) = email_problem(email) {
+                    f.violation(
+                        "email",
+                        "email.invalid",
+                        format!("email \"{email}\" is not a valid address: {why}"),
+                    );
+                }
+            }
         }
     }
 
@@ -81,6 +84,19 @@ impl Platform for Salesive {
             field,
             "email" | "phone" | "name" | "first_name" | "last_name" | "active"
         )
+    }
+
+    fn sent_fields(&self) -> &'static [&'static str] {
+        // `CustomerBody`: first and last name are sent joined as `name`
+        // when no full name is mapped.
+        &[
+            "name",
+            "email",
+            "phone",
+            "active",
+            "first_name",
+            "last_name",
+        ]
     }
 
     fn env_vars(&self) -> &'static [&'static str] {

@@ -1,80 +1,148 @@
 //! CSV records: header checks, then one `ByteRecord` per row with its
-//! position; a row with the wrong number of fields becomes a broken record.
+//! position. A row with the wrong number of fields, a row over the record
+//! size limit, and a quote left open at the end of the file each become a
+//! broken record naming the row's line.
+//!
+//! The rows are parsed by `csv_core` over the input's own buffer, so memory
+//! holds one record at a time, bounded by `--max-record-bytes`: a row over
+//! the limit is read on to its end without being kept. Blank lines are
+//! skipped here, counted but never stored, so they cost nothing.
 
-use std::collections::VecDeque;
-use std::io::{self, Read};
+use std::io::{self, BufRead};
 
-use csv::{ByteRecord, ReaderBuilder};
+use csv::{ByteRecord, Position};
+use csv_core::{ReadRecordResult, Reader};
 
 use super::{RawBody, RawRecord, Stream};
 use crate::error::CliError;
 
-/// The most bytes reserved ahead for a record: one huge row must not make
-/// every later record reserve as much.
-const MAX_BYTES_HINT: usize = 64 * 1024;
-
-/// Streams the rows of a CSV input.
-pub struct CsvRecords {
-    reader: csv::Reader<LineBreaks<Stream>>,
-    width: usize,
-    number: u64,
-    done: bool,
-    /// Bytes to reserve for the next record: the last one's size and a bit.
-    bytes_hint: usize,
-    /// Line breaks (LF, CRLF or a lone CR) before the last record placed.
-    lf_before: u64,
-}
-
-/// The input as the csv reader sees it, noting where each CR and LF byte
-/// is, so that records get the file's own line numbers and offsets.
+/// Where the reader is in the input: bytes passed and line breaks passed.
 ///
-/// The csv crate places a record where it began looking for it: after a
-/// CRLF that is the LF (its `Position::line()` is then one line early), and
-/// before blank lines it skipped. `CsvRecords::place` moves that to the
-/// record's first byte. The queue holds only the breaks of bytes the csv
-/// reader has buffered but not yet handed over as records.
-pub struct LineBreaks<R> {
-    inner: R,
+/// A line ends at an LF, or at a CR that no LF follows (old Mac files end
+/// lines with CR alone), so CRLF counts once.
+#[derive(Debug, Default)]
+struct Lines {
+    /// Bytes passed, from the start of the (decompressed) input.
     offset: u64,
-    /// (byte offset, is LF) of every CR and LF not yet passed.
-    breaks: VecDeque<(u64, bool)>,
+    /// Line breaks passed.
+    breaks: u64,
+    /// Offset of the last CR passed: an LF right after it ends the same line.
+    last_cr: Option<u64>,
 }
 
-impl<R: Read> Read for LineBreaks<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        // SIMD search: this runs over every byte of the input, on the
-        // reader thread every other stage waits for.
-        for i in memchr::memchr2_iter(b'\n', b'\r', &buf[..n]) {
-            self.breaks
-                .push_back((self.offset + i as u64, buf[i] == b'\n'));
+impl Lines {
+    /// Notes `bytes`, the next bytes of the input, as passed.
+    fn pass(&mut self, bytes: &[u8]) {
+        for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+            let at = self.offset + i as u64;
+            if bytes[i] == b'\r' {
+                self.breaks += 1;
+                self.last_cr = Some(at);
+            } else if at == 0 || self.last_cr != Some(at - 1) {
+                self.breaks += 1;
+            }
         }
-        self.offset += n as u64;
-        Ok(n)
+        self.offset += bytes.len() as u64;
+    }
+
+    /// The line (from 1) the next byte is on.
+    fn line(&self) -> u64 {
+        self.breaks + 1
     }
 }
 
+/// How one row read ended.
+enum Row {
+    /// The row's fields, with its line and byte offset.
+    Fields {
+        line: u64,
+        offset: u64,
+        record: ByteRecord,
+    },
+    /// The row was longer than the limit; it was read to its end, not kept.
+    TooLarge { line: u64, offset: u64 },
+    /// The file ended inside a quoted field of this row.
+    UnclosedQuote {
+        line: u64,
+        offset: u64,
+        record: ByteRecord,
+    },
+}
+
+/// Streams the rows of a CSV input.
+pub struct CsvRecords {
+    input: Stream,
+    /// Boxed: its transition table is most of the struct's size.
+    parser: Box<Reader>,
+    lines: Lines,
+    width: usize,
+    number: u64,
+    done: bool,
+    max_record_bytes: usize,
+    /// The unescaped bytes of the row being read (its length is the room
+    /// the parser may write into).
+    out: Vec<u8>,
+    /// Where each field of the row being read ends in `out`.
+    ends: Vec<usize>,
+    /// Line and offset of the row being read, while it is read.
+    row_start: Option<(u64, u64)>,
+}
+
+/// Room the parser starts with for a row's bytes and field ends.
+const START_OUT: usize = 4 * 1024;
+const START_ENDS: usize = 64;
+
 impl CsvRecords {
     /// Reads and checks the header; returns the records and the column names.
+    /// A row (header included) over `max_record_bytes` bytes is not kept.
     pub fn new(
-        stream: Stream,
+        mut stream: Stream,
         delimiter: u8,
+        max_record_bytes: usize,
         label: &str,
     ) -> Result<(Self, Vec<String>), CliError> {
-        let mut reader = ReaderBuilder::new()
-            .delimiter(delimiter)
-            .flexible(true)
-            .has_headers(true)
-            .buffer_capacity(256 * 1024)
-            .from_reader(LineBreaks {
-                inner: stream,
-                offset: 0,
-                breaks: VecDeque::new(),
-            });
-        let header = reader
-            .byte_headers()
-            .map_err(|e| CliError::usage(format!("{label}: cannot read the header row: {e}")))?
-            .clone();
+        let mut lines = Lines::default();
+        // The BOM is not part of the first column's name.
+        if stream
+            .fill_buf()
+            .map_err(|e| CliError::usage(format!("{label}: cannot read it: {e}")))?
+            .starts_with(b"\xEF\xBB\xBF")
+        {
+            stream.consume(3);
+            lines.pass(b"\xEF\xBB\xBF");
+        }
+        let mut records = CsvRecords {
+            input: stream,
+            parser: Box::new(csv_core::ReaderBuilder::new().delimiter(delimiter).build()),
+            lines,
+            width: 0,
+            number: 0,
+            done: false,
+            max_record_bytes: max_record_bytes.max(1),
+            out: vec![0; START_OUT],
+            ends: vec![0; START_ENDS],
+            row_start: None,
+        };
+        let header = match records.read_row() {
+            Err(e) => {
+                return Err(CliError::usage(format!(
+                    "{label}: cannot read the header row: {e}"
+                )));
+            }
+            Ok(None) => ByteRecord::new(),
+            Ok(Some(Row::Fields { record, .. })) => record,
+            Ok(Some(Row::TooLarge { .. })) => {
+                return Err(CliError::usage(format!(
+                    "{label}: the header row is longer than {} bytes (--max-record-bytes)\n\nIs this a CSV file? If its header really is that long, raise --max-record-bytes.",
+                    records.max_record_bytes
+                )));
+            }
+            Ok(Some(Row::UnclosedQuote { .. })) => {
+                return Err(CliError::usage(format!(
+                    "{label}: the header row opens a quote (\") that is never closed\n\nClose the quote in the header, or remove it."
+                )));
+            }
+        };
         let mut columns = Vec::with_capacity(header.len());
         for (i, raw) in header.iter().enumerate() {
             let name = std::str::from_utf8(raw).map_err(|_| {
@@ -101,44 +169,219 @@ impl CsvRecords {
                 "{label}: the first line is not a header row (it has no column names)"
             )));
         }
-        let width = columns.len();
-        Ok((
-            CsvRecords {
-                reader,
-                width,
-                number: 0,
-                done: false,
-                bytes_hint: 256,
-                lf_before: 0,
-            },
-            columns,
-        ))
+        records.width = columns.len();
+        Ok((records, columns))
     }
 
-    /// The line (from 1) and byte offset of the record the csv crate placed
-    /// at `byte`: its first byte is the first one from `byte` on that is not
-    /// a CR or LF (a record never starts with one: a blank line is skipped,
-    /// and a line break inside a field is inside quotes).
-    fn place(&mut self, byte: u64) -> (u64, u64) {
-        let breaks = &mut self.reader.get_mut().breaks;
-        let mut start = byte;
-        while let Some(&(at, lf)) = breaks.front() {
-            if at > start {
-                break;
+    /// Passes the line breaks before the next row (blank lines), counting
+    /// them; false at the end of the input.
+    fn skip_line_breaks(&mut self) -> io::Result<bool> {
+        loop {
+            let buf = self.input.fill_buf()?;
+            if buf.is_empty() {
+                return Ok(false);
             }
-            if at == start {
-                start += 1;
+            let n = buf
+                .iter()
+                .position(|&b| b != b'\n' && b != b'\r')
+                .unwrap_or(buf.len());
+            self.lines.pass(&buf[..n]);
+            let more = n < buf.len();
+            self.input.consume(n);
+            if more {
+                return Ok(true);
             }
-            // A line ends at an LF, or at a CR that no LF follows (old Mac
-            // files end lines with CR alone). The byte after a break before
-            // the record's start has been read, so the pair is never split.
-            let crlf = !lf && breaks.get(1) == Some(&(at + 1, true));
-            if !crlf {
-                self.lf_before += 1;
-            }
-            breaks.pop_front();
         }
-        (self.lf_before + 1, start)
+    }
+
+    /// Reads the next row, or `None` at the end of the input.
+    fn read_row(&mut self) -> io::Result<Option<Row>> {
+        if !self.skip_line_breaks()? {
+            return Ok(None);
+        }
+        let line = self.lines.line();
+        let offset = self.lines.offset;
+        self.row_start = Some((line, offset));
+        // Bytes of the row written to `out`, field ends written to `ends`,
+        // and input bytes the row took so far.
+        let (mut nout, mut nend, mut taken) = (0usize, 0usize, 0usize);
+        let mut too_large = false;
+        // At the end of the input a LF is given to the parser first: it ends
+        // the row, unless the row is inside a quoted field, where it is
+        // copied as data. That tells an unclosed quote from a last row
+        // without a line break.
+        let mut probed = false;
+        let mut unclosed = false;
+        // The last byte the row took: a line break that ended it is not
+        // part of the row's size.
+        let mut last = 0u8;
+        loop {
+            let buf = self.input.fill_buf()?;
+            let at_end = buf.is_empty();
+            let input: &[u8] = match (at_end, probed) {
+                (false, _) => buf,
+                (true, false) => b"\n",
+                (true, true) => &[],
+            };
+            let (result, nin, n_out, n_end) =
+                self.parser
+                    .read_record(input, &mut self.out[nout..], &mut self.ends[nend..]);
+            if !at_end {
+                if nin > 0 {
+                    last = buf[nin - 1];
+                }
+                self.lines.pass(&buf[..nin]);
+                self.input.consume(nin);
+                taken += nin;
+            } else if !probed && nin > 0 {
+                probed = true;
+                // The LF was copied: the file ended inside quotes.
+                unclosed = n_out > 0;
+            }
+            nout += n_out;
+            nend += n_end;
+            if unclosed && n_out > 0 {
+                // Not data of the row: the probe's LF.
+                nout -= n_out;
+            }
+            // Room for the line break that ends the row; the exact size is
+            // judged when the row ends.
+            if taken > self.max_record_bytes + 1 {
+                too_large = true;
+            }
+            match result {
+                ReadRecordResult::InputEmpty => {}
+                ReadRecordResult::OutputFull => {
+                    if too_large {
+                        nout = 0;
+                    } else {
+                        let len = self.out.len() * 2;
+                        self.out.resize(len, 0);
+                    }
+                }
+                ReadRecordResult::OutputEndsFull => {
+                    if too_large {
+                        nend = 0;
+                    } else {
+                        let len = self.ends.len() * 2;
+                        self.ends.resize(len, 0);
+                    }
+                }
+                ReadRecordResult::Record => {
+                    let ended_by_break = !probed && matches!(last, b'\n' | b'\r');
+                    if too_large || taken - usize::from(ended_by_break) > self.max_record_bytes {
+                        return Ok(Some(Row::TooLarge { line, offset }));
+                    }
+                    if unclosed && nend > 0 {
+                        // The last field's end counted the probe's LF.
+                        self.ends[nend - 1] = self.ends[nend - 1].saturating_sub(1);
+                    }
+                    let record = self.byte_record(nout, nend, line, offset);
+                    return Ok(Some(if unclosed {
+                        Row::UnclosedQuote {
+                            line,
+                            offset,
+                            record,
+                        }
+                    } else {
+                        Row::Fields {
+                            line,
+                            offset,
+                            record,
+                        }
+                    }));
+                }
+                ReadRecordResult::End => {
+                    // Only reached with nothing of a row read (blank lines
+                    // were passed above), so there is no row.
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    /// The row in `out[..nout]` with its fields ending at `ends[..nend]`.
+    fn byte_record(&self, nout: usize, nend: usize, line: u64, offset: u64) -> ByteRecord {
+        let data = &self.out[..nout];
+        let mut record = ByteRecord::with_capacity(nout, nend);
+        let mut start = 0;
+        for &end in &self.ends[..nend] {
+            let end = end.clamp(start, data.len());
+            record.push_field(&data[start..end]);
+            start = end;
+        }
+        let mut position = Position::new();
+        position
+            .set_byte(offset)
+            .set_line(line)
+            .set_record(self.number);
+        record.set_position(Some(position));
+        record
+    }
+
+    fn lossy(record: &ByteRecord) -> Vec<String> {
+        record
+            .iter()
+            .map(|f| String::from_utf8_lossy(f).into_owned())
+            .collect()
+    }
+
+    /// The record a row becomes: its fields, or what is wrong with it.
+    fn judge(&self, row: Row) -> (u64, u64, RawBody) {
+        match row {
+            Row::Fields {
+                line,
+                offset,
+                record,
+            } if record.len() != self.width => {
+                let hint = if record.len() < self.width {
+                    "a field may hold an unclosed quote, or the row lost its last columns"
+                } else {
+                    "a value may hold an unquoted delimiter; quote it"
+                };
+                let body = RawBody::Broken {
+                    rule: "row.field_count",
+                    message: format!(
+                        "row has {} fields, the header has {}; {hint}",
+                        record.len(),
+                        self.width
+                    ),
+                    fields: Self::lossy(&record),
+                };
+                (line, offset, body)
+            }
+            Row::Fields {
+                line,
+                offset,
+                record,
+            } => (line, offset, RawBody::Csv(record)),
+            Row::UnclosedQuote {
+                line,
+                offset,
+                record,
+            } => {
+                let body = RawBody::Broken {
+                    rule: "row.unclosed_quote",
+                    message: format!(
+                        "a quote (\") opened in this row is never closed, so the file ends inside field {} of this row; close the quote, or double it (\"\") where it is meant as text",
+                        record.len()
+                    ),
+                    fields: Self::lossy(&record),
+                };
+                (line, offset, body)
+            }
+            Row::TooLarge { line, offset } => {
+                let body = RawBody::Broken {
+                    rule: "row.too_large",
+                    message: format!(
+                        "the row is longer than {} bytes (--max-record-bytes), so it was skipped; a quote (\") left open makes a row run on over the lines after it; if the row is meant to be this long, raise --max-record-bytes",
+                        self.max_record_bytes
+                    ),
+                    fields: Vec::new(),
+                };
+                (line, offset, body)
+            }
+        }
     }
 }
 
@@ -149,41 +392,15 @@ impl Iterator for CsvRecords {
         if self.done {
             return None;
         }
-        // Sized like the last row: an empty record grows by doubling, a
-        // reallocation or more for every field of every row.
-        let mut rec = ByteRecord::with_capacity(self.bytes_hint, self.width);
-        match self.reader.read_byte_record(&mut rec) {
-            Ok(false) => {
+        match self.read_row() {
+            Ok(None) => {
                 self.done = true;
                 None
             }
-            Ok(true) => {
+            Ok(Some(row)) => {
+                self.row_start = None;
                 self.number += 1;
-                let bytes = rec.as_slice().len();
-                self.bytes_hint = (bytes + bytes / 4 + 16).min(MAX_BYTES_HINT);
-                let byte = rec.position().map(|p| p.byte()).unwrap_or(0);
-                let (line, offset) = self.place(byte);
-                let body = if rec.len() != self.width {
-                    let hint = if rec.len() < self.width {
-                        "a field may hold an unclosed quote, or the row lost its last columns"
-                    } else {
-                        "a value may hold an unquoted delimiter; quote it"
-                    };
-                    RawBody::Broken {
-                        rule: "row.field_count",
-                        message: format!(
-                            "row has {} fields, the header has {}; {hint}",
-                            rec.len(),
-                            self.width
-                        ),
-                        fields: rec
-                            .iter()
-                            .map(|f| String::from_utf8_lossy(f).into_owned())
-                            .collect(),
-                    }
-                } else {
-                    RawBody::Csv(rec)
-                };
+                let (line, offset, body) = self.judge(row);
                 Some(RawRecord {
                     number: self.number,
                     line,
@@ -193,17 +410,15 @@ impl Iterator for CsvRecords {
                 })
             }
             Err(e) => {
-                // Only I/O errors reach here (bytes are read raw and the reader
-                // is flexible): the rest of the input cannot be read.
+                // The rest of the input cannot be read: one record says so,
+                // on the line where the row that could not be read began
+                // (or where reading stopped, between rows).
                 self.done = true;
                 self.number += 1;
-                // An I/O error has no record position: the line is where
-                // reading stopped.
-                let byte = match e.position() {
-                    Some(p) => p.byte(),
-                    None => self.reader.position().byte(),
-                };
-                let (line, offset) = self.place(byte);
+                let (line, offset) = self
+                    .row_start
+                    .take()
+                    .unwrap_or((self.lines.line(), self.lines.offset));
                 Some(RawRecord {
                     number: self.number,
                     line,

@@ -3,11 +3,20 @@
 //! The bytes are scanned as they stream — strings, escapes and nesting
 //! tracked — and each element is handed on as its own bytes, with the line
 //! it starts on, to be parsed in parallel by mapping. Memory holds one
-//! element at a time, however large the file.
+//! element at a time, however large the file, and at most
+//! `--max-record-bytes` of it: a longer element is read on to its end
+//! without being kept.
+//!
+//! Text after the end of the document is refused: a file is checked before
+//! it is streamed ([`check_nothing_after`], exit 2); stdin, which cannot be
+//! read twice, gets a last broken record naming the line.
 
 use std::io::BufRead;
 
+use serde::Deserialize;
+
 use super::{RawBody, RawRecord, Stream};
+use crate::error::CliError;
 
 /// Where the scanner is in the document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,7 +27,10 @@ enum Phase {
     Wrapper,
     /// Inside the array of records.
     Array,
-    /// After the array's `]` (or after an error): nothing more to give.
+    /// After the array's `]`: only white space (or, in a wrapper, the
+    /// rest of the wrapper object) may follow.
+    After,
+    /// After the end of the document (or after an error): nothing more.
     Done,
 }
 
@@ -26,27 +38,48 @@ enum Phase {
 pub struct JsonDocRecords<R: BufRead> {
     input: R,
     phase: Phase,
+    /// Whether the array is inside a wrapper object (whose `}` ends the
+    /// document) rather than the document itself.
+    wrapped: bool,
     line: u64,
     offset: u64,
     number: u64,
+    max_record_bytes: usize,
+    /// Set when the element being read grew past `max_record_bytes`.
+    overflow: bool,
 }
 
 impl JsonDocRecords<Stream> {
-    /// Records of the document read from `stream`.
-    pub fn new(stream: Stream) -> Self {
-        Self::over(stream)
+    /// Records of the document read from `stream`; an element over
+    /// `max_record_bytes` bytes is a violation, not kept.
+    pub fn new(stream: Stream, max_record_bytes: usize) -> Self {
+        Self::over(stream, max_record_bytes)
     }
 }
 
 impl<R: BufRead> JsonDocRecords<R> {
     /// Records of the document read from any buffered reader.
-    pub fn over(input: R) -> Self {
+    pub fn over(input: R, max_record_bytes: usize) -> Self {
         JsonDocRecords {
             input,
             phase: Phase::Start,
+            wrapped: false,
             line: 1,
             offset: 0,
             number: 0,
+            max_record_bytes: max_record_bytes.max(1),
+            overflow: false,
+        }
+    }
+
+    /// Adds `b` to the element being kept, unless it is over the limit.
+    fn keep(&mut self, out: &mut Option<&mut Vec<u8>>, b: u8) {
+        if let Some(o) = out.as_deref_mut() {
+            if o.len() < self.max_record_bytes {
+                o.push(b);
+            } else {
+                self.overflow = true;
+            }
         }
     }
 
@@ -77,15 +110,11 @@ impl<R: BufRead> JsonDocRecords<R> {
     fn skip_string(&mut self, out: &mut Option<&mut Vec<u8>>) -> Option<()> {
         loop {
             let b = self.next_byte()?;
-            if let Some(o) = out.as_deref_mut() {
-                o.push(b);
-            }
+            self.keep(out, b);
             match b {
                 b'\\' => {
                     let e = self.next_byte()?;
-                    if let Some(o) = out.as_deref_mut() {
-                        o.push(e);
-                    }
+                    self.keep(out, e);
                 }
                 b'"' => return Some(()),
                 _ => {}
@@ -96,17 +125,13 @@ impl<R: BufRead> JsonDocRecords<R> {
     /// Reads one value whose first byte `first` was read, into `out` when
     /// given; stops before a `,`, `]` or `}` that ends a scalar.
     fn value(&mut self, first: u8, mut out: Option<&mut Vec<u8>>) -> Option<u8> {
-        if let Some(o) = out.as_deref_mut() {
-            o.push(first);
-        }
+        self.keep(&mut out, first);
         match first {
             b'{' | b'[' => {
                 let mut depth = 1usize;
                 while depth > 0 {
                     let b = self.next_byte()?;
-                    if let Some(o) = out.as_deref_mut() {
-                        o.push(b);
-                    }
+                    self.keep(&mut out, b);
                     match b {
                         b'"' => self.skip_string(&mut out)?,
                         b'{' | b'[' => depth += 1,
@@ -128,14 +153,16 @@ impl<R: BufRead> JsonDocRecords<R> {
                 if matches!(b, b',' | b']' | b'}') {
                     return Some(b);
                 }
-                if let Some(o) = out.as_deref_mut() {
-                    o.push(b);
-                }
+                self.keep(&mut out, b);
             },
         }
     }
 
     fn broken(&mut self, message: &str) -> Option<RawRecord> {
+        self.broken_as("input.invalid_json", message.to_string())
+    }
+
+    fn broken_as(&mut self, rule: &'static str, message: String) -> Option<RawRecord> {
         self.phase = Phase::Done;
         self.number += 1;
         Some(RawRecord {
@@ -143,12 +170,53 @@ impl<R: BufRead> JsonDocRecords<R> {
             line: self.line,
             offset: self.offset,
             body: RawBody::Broken {
-                rule: "input.invalid_json",
-                message: message.to_string(),
+                rule,
+                message,
                 fields: Vec::new(),
             },
             continued: Vec::new(),
         })
+    }
+
+    /// After the array: the rest of a wrapper object, then only white
+    /// space. Anything else is one broken record naming its line.
+    fn after_array(&mut self) -> Option<RawRecord> {
+        if self.wrapped {
+            // `, "key": value` pairs until the wrapper's `}`.
+            loop {
+                match self.next_significant() {
+                    Some(b'}') => break,
+                    Some(b',') => {}
+                    Some(b'"') => {
+                        if self.skip_string(&mut None).is_none()
+                            || self.next_significant() != Some(b':')
+                        {
+                            return self.broken("the top-level object is not valid JSON");
+                        }
+                        match self.next_significant() {
+                            Some(v) => match self.value(v, None) {
+                                Some(b',') => {}
+                                Some(b'}') => break,
+                                _ => return self.broken("the top-level object is not valid JSON"),
+                            },
+                            None => return self.broken("the document ended early"),
+                        }
+                    }
+                    None => return self.broken("the document ended inside its top-level object"),
+                    Some(_) => return self.broken("the top-level object is not valid JSON"),
+                }
+            }
+        }
+        match self.next_significant() {
+            None => {
+                self.phase = Phase::Done;
+                None
+            }
+            Some(_) => self.broken_as(
+                "input.trailing_text",
+                "text follows the end of the JSON document; a JSON input is one document (an array of objects, or an object holding one): remove what follows it, or give one object per line as JSONL".into(),
+            ),
+        }
     }
 }
 
@@ -159,9 +227,13 @@ impl<R: BufRead> Iterator for JsonDocRecords<R> {
         loop {
             match self.phase {
                 Phase::Done => return None,
+                Phase::After => return self.after_array(),
                 Phase::Start => match self.next_significant() {
                     Some(b'[') => self.phase = Phase::Array,
-                    Some(b'{') => self.phase = Phase::Wrapper,
+                    Some(b'{') => {
+                        self.phase = Phase::Wrapper;
+                        self.wrapped = true;
+                    }
                     None => {
                         self.phase = Phase::Done;
                         return None;
@@ -215,26 +287,39 @@ impl<R: BufRead> Iterator for JsonDocRecords<R> {
                     match b {
                         b',' => continue,
                         b']' => {
-                            self.phase = Phase::Done;
-                            return None;
+                            self.phase = Phase::After;
+                            continue;
                         }
                         first => {
                             let line = self.line;
                             let offset = self.offset - 1;
                             let mut bytes = Vec::new();
+                            self.overflow = false;
                             let after = self.value(first, Some(&mut bytes));
                             self.number += 1;
+                            let body = if self.overflow {
+                                RawBody::Broken {
+                                    rule: "row.too_large",
+                                    message: format!(
+                                        "the element is longer than {} bytes (--max-record-bytes), so it was skipped; if one record is meant to be this long, raise --max-record-bytes",
+                                        self.max_record_bytes
+                                    ),
+                                    fields: Vec::new(),
+                                }
+                            } else {
+                                // Parsed (and judged) by mapping, like a JSONL line.
+                                RawBody::JsonLine(bytes)
+                            };
                             let record = RawRecord {
                                 number: self.number,
                                 line,
                                 offset,
-                                // Parsed (and judged) by mapping, like a JSONL line.
-                                body: RawBody::JsonLine(bytes),
+                                body,
                                 continued: Vec::new(),
                             };
                             match after {
                                 Some(b',') => {}
-                                Some(b']') => self.phase = Phase::Done,
+                                Some(b']') => self.phase = Phase::After,
                                 // Truncated or garbled: this element is
                                 // judged by its parse; nothing follows.
                                 _ => self.phase = Phase::Done,
@@ -248,11 +333,36 @@ impl<R: BufRead> Iterator for JsonDocRecords<R> {
     }
 }
 
+/// Reads the whole document from `input` and refuses text after its end
+/// (exit 2, naming the line). A document that is not valid JSON before its
+/// end passes: the streaming reader reports that, element by element.
+pub fn check_nothing_after(mut input: impl BufRead, label: &str) -> Result<(), CliError> {
+    if input
+        .fill_buf()
+        .is_ok_and(|b| b.starts_with(b"\xEF\xBB\xBF"))
+    {
+        input.consume(3);
+    }
+    let mut de = serde_json::Deserializer::from_reader(input.by_ref());
+    // Skipping a value keeps no string or element: memory stays flat.
+    if serde::de::IgnoredAny::deserialize(&mut de).is_err() {
+        return Ok(());
+    }
+    match de.end() {
+        Ok(()) => Ok(()),
+        Err(e) => Err(CliError::usage(format!(
+            "{label}: line {}: text follows the end of the JSON document (column {})\n\nA JSON input is one document: an array of objects, or an object holding one. Remove what follows it; if the file holds one object per line, read it as JSONL (--format jsonl).",
+            e.line(),
+            e.column()
+        ))),
+    }
+}
+
 /// The keys of the first record objects in `head` (the start of the
 /// document), for preset detection and the unmapped-columns report.
 pub fn first_keys(head: &[u8]) -> Vec<String> {
     let mut keys: Vec<String> = Vec::new();
-    for record in JsonDocRecords::over(head).take(50) {
+    for record in JsonDocRecords::over(head, super::DEFAULT_MAX_RECORD_BYTES).take(50) {
         if let RawBody::JsonLine(bytes) = record.body
             && let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(&bytes)
         {
@@ -271,7 +381,7 @@ mod tests {
     use super::*;
 
     fn records(text: &str) -> Vec<RawRecord> {
-        JsonDocRecords::over(text.as_bytes()).collect()
+        JsonDocRecords::over(text.as_bytes(), 1 << 20).collect()
     }
 
     fn json(r: &RawRecord) -> String {

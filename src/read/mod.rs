@@ -9,6 +9,7 @@
 
 mod csv_input;
 mod json_doc;
+pub mod json_value;
 mod jsonl_input;
 
 use std::fs::File;
@@ -43,6 +44,23 @@ pub struct ReadOptions {
     pub format: Option<Format>,
     /// Force a CSV delimiter instead of detecting it from the header line.
     pub delimiter: Option<u8>,
+    /// The most bytes one record (a CSV row, a JSONL line, a JSON document's
+    /// element) may take; a longer one is a violation and is skipped.
+    /// `None`: [`DEFAULT_MAX_RECORD_BYTES`].
+    pub max_record_bytes: Option<usize>,
+}
+
+/// The default `--max-record-bytes`: 1 MiB, far above any real customer or
+/// order, far below what would strain memory.
+pub const DEFAULT_MAX_RECORD_BYTES: usize = 1024 * 1024;
+
+impl ReadOptions {
+    /// The record size limit in force.
+    pub fn max_record_bytes(&self) -> usize {
+        self.max_record_bytes
+            .unwrap_or(DEFAULT_MAX_RECORD_BYTES)
+            .max(1)
+    }
 }
 
 /// One record as read, before mapping.
@@ -112,7 +130,10 @@ pub enum Records {
 impl Records {
     /// A stream with no records (what is left after the records were taken).
     pub fn empty() -> Self {
-        Records::Jsonl(JsonlRecords::new(BufReader::new(Box::new(io::empty()))))
+        Records::Jsonl(JsonlRecords::new(
+            BufReader::new(Box::new(io::empty())),
+            DEFAULT_MAX_RECORD_BYTES,
+        ))
     }
 
     /// Gathers each row whose column `key` is blank under the row before it
@@ -191,6 +212,34 @@ pub fn open(input: &str, options: &ReadOptions) -> Result<Input, CliError> {
         let file = open_file(&path)?;
         (input.to_string(), Some(path), Box::new(file))
     };
+    if let (Some(path), Some(Format::Json) | None) = (&path, options.format) {
+        // A JSON document is streamed element by element, so text after its
+        // end would show only at the end of the run; a file can be read
+        // twice, so it is checked first (exit 2 before anything is sent).
+        let (head, raw) = sniff(Box::new(open_file(path)?), &label)?;
+        let (head, decoded): (Vec<u8>, Box<dyn Read + Send>) = if head.starts_with(&GZIP_MAGIC) {
+            sniff(Box::new(MultiGzDecoder::new(raw)), &label)?
+        } else {
+            (head, raw)
+        };
+        if options.format == Some(Format::Json) || detect_format(Some(path), &head) == Format::Json
+        {
+            json_doc::check_nothing_after(BufReader::with_capacity(SNIFF_BYTES, decoded), &label)?;
+        }
+    }
+    open_reader(label, path, raw, options)
+}
+
+/// Opens the input read from `raw`, named `label` in messages (`path`: the
+/// file it comes from, if any) and returns its records, or one clear error
+/// when it is not a readable CSV or JSON input.
+pub fn open_reader(
+    label: String,
+    path: Option<PathBuf>,
+    raw: Box<dyn Read + Send>,
+    options: &ReadOptions,
+) -> Result<Input, CliError> {
+    let max_record_bytes = options.max_record_bytes();
     let (head, raw) = sniff(raw, &label)?;
     if head.is_empty() {
         return Err(CliError::usage(format!(
@@ -226,7 +275,7 @@ pub fn open(input: &str, options: &ReadOptions) -> Result<Input, CliError> {
     match format {
         Format::Csv => {
             let delimiter = options.delimiter.unwrap_or_else(|| detect_delimiter(&head));
-            let (records, columns) = CsvRecords::new(stream, delimiter, &label)?;
+            let (records, columns) = CsvRecords::new(stream, delimiter, max_record_bytes, &label)?;
             Ok(Input {
                 label,
                 path,
@@ -257,7 +306,7 @@ pub fn open(input: &str, options: &ReadOptions) -> Result<Input, CliError> {
                     "{label}: this is a JSON array, not JSONL\n\nRead it as one JSON document with --format json (or leave --format out)."
                 )));
             }
-            let records = JsonlRecords::new(stream);
+            let records = JsonlRecords::new(stream, max_record_bytes);
             let columns = jsonl_input::first_object_keys(&head);
             Ok(Input {
                 label,
@@ -278,7 +327,7 @@ pub fn open(input: &str, options: &ReadOptions) -> Result<Input, CliError> {
                 gzip,
                 delimiter: None,
                 columns,
-                records: Records::JsonDoc(JsonDocRecords::new(stream)),
+                records: Records::JsonDoc(JsonDocRecords::new(stream, max_record_bytes)),
             })
         }
     }

@@ -3,8 +3,10 @@
 //! of the first 1,000 findings. Every value from the input is escaped.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use super::output::ReportFile;
 use super::{Context, Summary};
 use crate::error::CliError;
 use crate::validate::{Severity, Violation};
@@ -15,6 +17,8 @@ pub const TABLE_LIMIT: usize = 1000;
 /// An HTML report being collected.
 pub struct HtmlReport {
     path: PathBuf,
+    /// Where the page goes; opened at once so a bad path fails before any work.
+    out: ReportFile,
     context: Context,
     rows: Vec<Violation>,
     total: u64,
@@ -23,36 +27,40 @@ pub struct HtmlReport {
 impl HtmlReport {
     /// Checks the file can be created and starts collecting.
     pub fn create(path: &Path, context: &Context) -> Result<Self, CliError> {
-        std::fs::File::create(path).map_err(|e| {
-            CliError::usage(format!(
-                "{}: cannot create the HTML report: {e}",
-                path.display()
-            ))
-        })?;
+        let out = ReportFile::create(path, "the HTML report")?;
         Ok(HtmlReport {
             path: path.to_path_buf(),
+            out,
             context: context.clone(),
             rows: Vec::new(),
             total: 0,
         })
     }
 
-    /// Keeps a record's findings while the table has room.
+    /// Keeps a record's findings while the table has room. A clear name
+    /// split is counted in the chart but not listed: the table shows only
+    /// the doubtful ones.
     pub fn add(&mut self, findings: &[Violation]) {
-        self.total += findings.len() as u64;
+        let shown = findings
+            .iter()
+            .filter(|v| !crate::mapping::is_clear_split(v));
+        self.total += shown.clone().count() as u64;
         let room = TABLE_LIMIT.saturating_sub(self.rows.len());
-        self.rows.extend(findings.iter().take(room).cloned());
+        self.rows.extend(shown.take(room).cloned());
     }
 
     /// Writes the page.
     pub fn finish(self, summary: &Summary) -> Result<(), CliError> {
         let page = render(&self.context, summary, &self.rows, self.total);
-        std::fs::write(&self.path, page).map_err(|e| {
-            CliError::usage(format!(
-                "{}: cannot write the HTML report: {e}",
-                self.path.display()
-            ))
-        })
+        let mut out = self.out;
+        out.write_all(page.as_bytes())
+            .and_then(|_| out.commit())
+            .map_err(|e| {
+                CliError::usage(format!(
+                    "{}: cannot write the HTML report: {e}",
+                    self.path.display()
+                ))
+            })
     }
 }
 
@@ -97,10 +105,7 @@ fn render(ctx: &Context, s: &Summary, rows: &[Violation], total: u64) -> String 
         s.would_send.records,
         s.would_send.requests
     );
-    if !ctx.unmapped.is_empty() {
-        let cols: Vec<String> = ctx.unmapped.iter().map(|c| escape(c)).collect();
-        let _ = writeln!(h, "<p>Unmapped columns (not sent): {}</p>", cols.join(", "));
-    }
+    h.push_str(&columns_table(ctx));
     h.push_str("<h2>Findings by rule</h2>\n");
     h.push_str(&chart(s));
     let _ = write!(
@@ -125,6 +130,42 @@ fn render(ctx: &Context, s: &Summary, rows: &[Violation], total: u64) -> String 
         );
     }
     h.push_str("</table>\n</body></html>\n");
+    h
+}
+
+/// Every input column's fate, once: the fields it fills, whether the
+/// platform is sent them, and why not.
+fn columns_table(ctx: &Context) -> String {
+    if ctx.columns.is_empty() {
+        return String::new();
+    }
+    let mut h = String::from(
+        "<h2>Columns</h2>\n<table class=\"columns\"><tr><th>column</th><th>fate</th><th>fields</th><th>why</th></tr>\n",
+    );
+    for c in &ctx.columns {
+        let fate = match c.fate {
+            "sent" if c.not_sent.is_empty() => "sent".to_string(),
+            "sent" => format!("partly sent (not sent: {})", c.not_sent.join(", ")),
+            "not_sent" => format!("NOT SENT TO {}", ctx.platform.to_uppercase()),
+            "left_out" => "left out on purpose".to_string(),
+            _ => "unknown (not read, not sent)".to_string(),
+        };
+        let fields = if c.auto_mapped {
+            format!("{} (auto-mapped by its name)", c.fields.join(", "))
+        } else {
+            c.fields.join(", ")
+        };
+        let _ = writeln!(
+            h,
+            "<tr class=\"fate-{}\"><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            c.fate,
+            escape(&c.column),
+            escape(&fate),
+            escape(&fields),
+            escape(c.reason.as_deref().unwrap_or(""))
+        );
+    }
+    h.push_str("</table>\n");
     h
 }
 

@@ -5,11 +5,24 @@
 //! an orders report adds, before the summary, `"orders":[{order,line,valid,customer},…]`
 //! saying how each order names its customer (spooled beside the report
 //! while the violations stream, then copied in).
+//!
+//! `context.columns` states every input column's fate, once, in the
+//! input's order; each entry always has the same keys:
+//! `{"column":"Tags","fate":"not_sent","fields":["tags"],"not_sent":["tags"],"reason":"BigCommerce's create-customer request has no tags field","auto_mapped":false}`.
+//! `fate` is `sent` (mapped; the platform is sent at least one of
+//! `fields`), `not_sent` (mapped; the platform is sent none of them),
+//! `left_out` (recognised and left out on purpose, `reason` says why) or
+//! `unknown` (no field has its name). `not_sent` lists the mapped fields the
+//! platform never receives; `reason` is `null` when there is nothing to
+//! explain; `auto_mapped` is true for a column the auto-mapper mapped on top
+//! of the chosen preset. `context.unmapped` and `context.ignored` remain
+//! (the `unknown` and `left_out` columns).
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Seek, Write};
 use std::path::Path;
 
+use super::output::ReportFile;
 use super::{Context, Summary};
 use crate::error::CliError;
 use crate::validate::Violation;
@@ -19,19 +32,19 @@ pub const REPORT_VERSION: u32 = 1;
 
 /// A JSON report being written.
 pub struct JsonReport {
-    out: BufWriter<File>,
+    out: BufWriter<ReportFile>,
     path: String,
     first: bool,
-    /// Orders: the per-order lines, spooled until the violations are done.
-    orders: Option<(BufWriter<File>, std::path::PathBuf, bool)>,
+    /// Orders: the per-order lines, spooled to an anonymous scratch file
+    /// until the violations are done.
+    orders: Option<(BufWriter<File>, bool)>,
 }
 
 impl JsonReport {
     /// Creates the file and writes the opening and the context.
     pub fn create(path: &Path, context: &Context) -> Result<Self, CliError> {
         let shown = path.display().to_string();
-        let file = File::create(path)
-            .map_err(|e| CliError::usage(format!("{shown}: cannot create the JSON report: {e}")))?;
+        let file = ReportFile::create(path, "the JSON report")?;
         let mut r = JsonReport {
             out: BufWriter::new(file),
             path: shown,
@@ -66,14 +79,11 @@ impl JsonReport {
     /// Appends one order's entry to the `orders` list.
     pub fn add_order(&mut self, entry: &serde_json::Value) -> Result<(), CliError> {
         if self.orders.is_none() {
-            let mut spool = std::path::PathBuf::from(&self.path).into_os_string();
-            spool.push(".orders-part");
-            let spool = std::path::PathBuf::from(spool);
-            let file = File::create(&spool).map_err(|e| self.err(e))?;
-            self.orders = Some((BufWriter::new(file), spool, true));
+            let file = self.out.get_ref().spool().map_err(|e| self.err(e))?;
+            self.orders = Some((BufWriter::new(file), true));
         }
         let result = match &mut self.orders {
-            Some((w, _, first)) => {
+            Some((w, first)) => {
                 let sep: &[u8] = if *first { b"" } else { b",\n" };
                 *first = false;
                 w.write_all(sep)
@@ -87,17 +97,29 @@ impl JsonReport {
     /// Writes the summary and closes the document.
     pub fn finish(mut self, summary: &Summary) -> Result<(), CliError> {
         self.out.write_all(b"]").map_err(|e| self.err(e))?;
-        if let Some((w, spool, _)) = self.orders.take() {
-            let copied = w.into_inner().map_err(|e| e.into_error()).and_then(|_| {
-                self.out.write_all(b",\"orders\":[")?;
-                std::io::copy(&mut File::open(&spool)?, &mut self.out)?;
-                self.out.write_all(b"]")
-            });
-            let _ = std::fs::remove_file(&spool);
+        if let Some((w, _)) = self.orders.take() {
+            let copied = w
+                .into_inner()
+                .map_err(|e| e.into_error())
+                .and_then(|mut spool| {
+                    spool.rewind()?;
+                    self.out.write_all(b",\"orders\":[")?;
+                    std::io::copy(&mut spool, &mut self.out)?;
+                    self.out.write_all(b"]")
+                });
             copied.map_err(|e| self.err(e))?;
         }
         let s = serde_json::to_string(summary).map_err(|e| self.err(e))?;
         writeln!(self.out, ",\"summary\":{s}}}").map_err(|e| self.err(e))?;
-        self.out.flush().map_err(|e| self.err(e))
+        let file = self.out.into_inner().map_err(|e| {
+            CliError::usage(format!(
+                "{}: cannot write the JSON report: {}",
+                self.path,
+                e.error()
+            ))
+        })?;
+        file.commit().map_err(|e| {
+            CliError::usage(format!("{}: cannot write the JSON report: {e}", self.path))
+        })
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod html;
 pub mod json;
+pub mod output;
 pub mod rejects;
 
 use std::collections::BTreeMap;
@@ -108,6 +109,8 @@ pub struct Context {
     pub unmapped: Vec<String>,
     /// Columns the preset reads and leaves out, with why.
     pub ignored: Vec<IgnoredColumn>,
+    /// Every input column's fate, once, in the input's order.
+    pub columns: Vec<ColumnFate>,
 }
 
 /// One mapping rule as reports show it.
@@ -117,6 +120,127 @@ pub struct FieldSource {
     pub field: String,
     /// Where it comes from, e.g. `"Default Address City"`.
     pub source: String,
+    /// How the rule came about when it is not the chosen layout's own
+    /// (the auto-mapper completing a preset).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// What becomes of one input column (the JSON report's
+/// `context.columns[]`; every key is always present).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ColumnFate {
+    /// The column's name as the header (or the first JSON objects) wrote it.
+    pub column: String,
+    /// `sent` (mapped, and the platform is sent at least one of its
+    /// fields), `not_sent` (mapped, but the platform's request has none of
+    /// its fields), `left_out` (recognised and left out on purpose) or
+    /// `unknown` (no field has its name).
+    pub fate: &'static str,
+    /// The canonical fields it fills (empty when left out or unknown).
+    pub fields: Vec<String>,
+    /// Those of `fields` the platform is never sent.
+    pub not_sent: Vec<String>,
+    /// Why it is not sent or left out; `null` otherwise.
+    pub reason: Option<String>,
+    /// Whether the auto-mapper mapped it by its name on top of the chosen
+    /// preset.
+    pub auto_mapped: bool,
+}
+
+/// Fates in the order reports group them.
+const FATES: &[&str] = &["sent", "not_sent", "left_out", "unknown"];
+
+impl ColumnFate {
+    fn new(column: &str, fate: &'static str) -> Self {
+        ColumnFate {
+            column: column.to_string(),
+            fate,
+            fields: Vec::new(),
+            not_sent: Vec::new(),
+            reason: None,
+            auto_mapped: false,
+        }
+    }
+}
+
+/// Every column of `input`'s header, once, with what `mapping` does with
+/// it and whether `platform`'s request carries it.
+fn column_fates(input: &Input, mapping: &Mapping, platform: &dyn Platform) -> Vec<ColumnFate> {
+    let json = matches!(
+        input.format,
+        crate::read::Format::Json | crate::read::Format::Jsonl
+    );
+    let has = |x: Field| mapping.rules.iter().any(|(f, _)| *f == x);
+    // A full name alone is split into first and last name.
+    let name_split = !has(Field::FirstName) && !has(Field::LastName);
+    // Why the platform is not sent `field` (a mapping name), if it is not.
+    let why_not = |field: Field| -> Option<String> {
+        match field {
+            Field::Name if name_split => platform
+                .not_sent_reason("name")
+                .and(platform.not_sent_reason("first_name")),
+            Field::AddressBlock(_, a) => platform.not_sent_reason(&Field::Address(a).name()),
+            f => platform.not_sent_reason(&f.name()),
+        }
+    };
+    input
+        .columns
+        .iter()
+        .filter(|c| !c.is_empty())
+        .map(|column| {
+            let mut fate = ColumnFate::new(column, "sent");
+            let mut reasons: Vec<String> = Vec::new();
+            for (field, source) in &mapping.rules {
+                if !source.columns().contains(&column.as_str()) {
+                    continue;
+                }
+                let name = field.name();
+                if fate.fields.contains(&name) {
+                    continue;
+                }
+                if let Some(why) = why_not(*field) {
+                    fate.not_sent.push(name.clone());
+                    if !reasons.contains(&why) {
+                        reasons.push(why);
+                    }
+                }
+                fate.fields.push(name);
+            }
+            if json
+                && mapping.nested_addresses
+                && crate::mapping::JSON_READ.contains(&column.as_str())
+            {
+                let (name, probe) = if column == "addresses" {
+                    ("addresses", "address.address1")
+                } else {
+                    ("attributes", "attributes")
+                };
+                fate.fields.push(name.into());
+                if let Some(why) = platform.not_sent_reason(probe) {
+                    fate.not_sent.push(name.into());
+                    reasons.push(why);
+                }
+            }
+            if !fate.fields.is_empty() {
+                if fate.not_sent.len() == fate.fields.len() {
+                    fate.fate = "not_sent";
+                }
+                if !reasons.is_empty() {
+                    fate.reason = Some(reasons.join("; "));
+                }
+                fate.auto_mapped = mapping.auto_added.contains(column);
+                return fate;
+            }
+            if let Some((_, why)) = mapping.ignored.iter().find(|(c, _)| c == column) {
+                fate.fate = "left_out";
+                fate.reason = Some(why.clone());
+                return fate;
+            }
+            fate.fate = "unknown";
+            fate
+        })
+        .collect()
 }
 
 /// A column left out on purpose.
@@ -144,6 +268,14 @@ impl Context {
                     .map(|(f, s)| FieldSource {
                         field: f.name(),
                         source: s.describe(),
+                        note: s
+                            .columns()
+                            .iter()
+                            .any(|c| mapping.auto_added.iter().any(|a| a == c))
+                            .then(|| {
+                                "auto-mapped by its name: the preset does not read this column"
+                                    .to_string()
+                            }),
                     })
                     .collect();
                 // A full name alone is split into first and last name.
@@ -155,23 +287,25 @@ impl Context {
                     fields.push(FieldSource {
                         field: "first_name, last_name".into(),
                         source: format!("split({})", s.describe()),
+                        note: None,
                     });
                 }
                 fields
             },
             unmapped: mapping.unmapped.clone(),
             ignored: ignored_columns(&mapping.ignored),
+            columns: column_fates(input, mapping, platform),
         }
     }
 }
 
 /// Columns left out on purpose, as reports show them.
-fn ignored_columns(ignored: &[(String, &'static str)]) -> Vec<IgnoredColumn> {
+fn ignored_columns<R: AsRef<str>>(ignored: &[(String, R)]) -> Vec<IgnoredColumn> {
     ignored
         .iter()
         .map(|(c, why)| IgnoredColumn {
             column: c.clone(),
-            reason: (*why).to_string(),
+            reason: why.as_ref().to_string(),
         })
         .collect()
 }
@@ -188,12 +322,46 @@ impl Context {
             fields: mapping
                 .describe()
                 .into_iter()
-                .map(|(field, source)| FieldSource { field, source })
+                .map(|(field, source)| FieldSource {
+                    field,
+                    source,
+                    note: None,
+                })
                 .collect(),
             unmapped: mapping.unmapped.clone(),
             ignored: ignored_columns(&mapping.ignored),
+            columns: order_column_fates(input, mapping),
         }
     }
+}
+
+/// An orders input's columns: read into the order (`sent`), left out on
+/// purpose, or unknown. The orders request takes every order field.
+fn order_column_fates(input: &Input, mapping: &OrderMapping) -> Vec<ColumnFate> {
+    let described = mapping.describe();
+    input
+        .columns
+        .iter()
+        .filter(|c| !c.is_empty())
+        .map(|column| {
+            if let Some((_, why)) = mapping.ignored.iter().find(|(c, _)| c == column) {
+                let mut fate = ColumnFate::new(column, "left_out");
+                fate.reason = Some(why.to_string());
+                return fate;
+            }
+            if mapping.unmapped.contains(column) {
+                return ColumnFate::new(column, "unknown");
+            }
+            let quoted = format!("\"{column}\"");
+            let mut fate = ColumnFate::new(column, "sent");
+            fate.fields = described
+                .iter()
+                .filter(|(_, source)| source.contains(&quoted))
+                .map(|(field, _)| field.clone())
+                .collect();
+            fate
+        })
+        .collect()
 }
 
 impl Report {
@@ -302,7 +470,9 @@ impl Report {
                 example_lines: Vec::new(),
             });
             entry.count += 1;
-            if entry.example_lines.len() < EXAMPLES_PER_RULE {
+            // Every name split is counted; only the doubtful ones are
+            // examples worth a look.
+            if entry.example_lines.len() < EXAMPLES_PER_RULE && !crate::mapping::is_clear_split(v) {
                 entry.example_lines.push(v.line);
             }
         }
@@ -350,6 +520,90 @@ impl Report {
     }
 }
 
+/// The mapping as the terminal shows it: how each field is filled, then
+/// every input column's fate, once: the sent ones counted (their rules are
+/// above), each other one named with why.
+pub fn mapping_block(context: &Context, platform: &dyn Platform) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "mapping: {}", context.mapping);
+    for f in &context.fields {
+        match &f.note {
+            Some(note) => {
+                let _ = writeln!(out, "  {} ← {}  ({note})", f.field, f.source);
+            }
+            None => {
+                let _ = writeln!(out, "  {} ← {}", f.field, f.source);
+            }
+        }
+    }
+    let name = platform.display_name();
+    let count = |fate: &str| context.columns.iter().filter(|c| c.fate == fate).count();
+    if !context.columns.is_empty() {
+        let parts: Vec<String> = FATES
+            .iter()
+            .map(|fate| (*fate, count(fate)))
+            .filter(|(_, n)| *n > 0)
+            .map(|(fate, n)| match fate {
+                "sent" => format!("{n} sent to {name}"),
+                "not_sent" => format!("{n} mapped but not sent to {name}"),
+                "left_out" => format!("{n} left out on purpose"),
+                _ => format!("{n} unmapped"),
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "columns: {} · {}",
+            context.columns.len(),
+            parts.join(" · ")
+        );
+    }
+    let upper = name.to_uppercase();
+    for c in &context.columns {
+        if c.not_sent.is_empty() {
+            continue;
+        }
+        let why = c.reason.as_deref().unwrap_or("");
+        if c.fate == "not_sent" {
+            let _ = writeln!(
+                out,
+                "NOT SENT TO {upper}: \"{}\" → {} ({why})",
+                c.column,
+                c.not_sent.join(", ")
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "partly sent: \"{}\" → {}; NOT SENT TO {upper}: {} ({why})",
+                c.column,
+                c.fields.join(", "),
+                c.not_sent.join(", ")
+            );
+        }
+    }
+    for c in context.columns.iter().filter(|c| c.fate == "left_out") {
+        let _ = writeln!(
+            out,
+            "left out on purpose: \"{}\" ({})",
+            c.column,
+            c.reason.as_deref().unwrap_or("")
+        );
+    }
+    let unknown: Vec<String> = context
+        .columns
+        .iter()
+        .filter(|c| c.fate == "unknown")
+        .map(|c| format!("\"{}\"", c.column))
+        .collect();
+    if !unknown.is_empty() {
+        let _ = writeln!(
+            out,
+            "unmapped columns (not sent): {}  (no field has these names; map them in a mapping file to send them)",
+            unknown.join(", ")
+        );
+    }
+    out
+}
+
 /// The terminal report: mapping, counts, rules with example lines, and what
 /// an import would send.
 pub fn terminal(context: &Context, platform: &dyn Platform, s: &Summary) -> String {
@@ -360,25 +614,7 @@ pub fn terminal(context: &Context, platform: &dyn Platform, s: &Summary) -> Stri
         context.input,
         platform.display_name()
     );
-    let _ = writeln!(out, "mapping: {}", context.mapping);
-    for f in &context.fields {
-        let _ = writeln!(out, "  {} ← {}", f.field, f.source);
-    }
-    if !context.unmapped.is_empty() {
-        let _ = writeln!(
-            out,
-            "unmapped columns (not sent): {}",
-            context
-                .unmapped
-                .iter()
-                .map(|c| format!("\"{c}\""))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    for i in &context.ignored {
-        let _ = writeln!(out, "left out on purpose: \"{}\" ({})", i.column, i.reason);
-    }
+    out.push_str(&mapping_block(context, platform));
     let _ = writeln!(out);
     let noun = if context.entity == "orders" {
         "order"
@@ -426,6 +662,15 @@ pub fn terminal(context: &Context, platform: &dyn Platform, s: &Summary) -> Stri
             } else {
                 ""
             };
+            if r.example_lines.is_empty() {
+                // Name splits: only doubtful ones are examples.
+                let _ = writeln!(
+                    out,
+                    "  {rule:<width$}  {:>8}   (none in doubt; the JSON report lists each)",
+                    r.count
+                );
+                continue;
+            }
             let _ = writeln!(out, "  {rule:<width$}  {:>8}   line {lines}{more}", r.count);
         }
     }

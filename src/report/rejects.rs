@@ -5,10 +5,10 @@
 //! An import's rejects file (`storeload rejects`) adds `_stage` before
 //! `_errors`.
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
+use super::output::ReportFile;
 use crate::error::CliError;
 use crate::read::{Format, Input, RawBody, RawRecord};
 use crate::validate::pipeline::Checked;
@@ -24,11 +24,18 @@ pub struct Rejects {
     delimiter: u8,
     /// Whether rows carry a `_stage` column (the import's rejects file).
     staged: bool,
+    /// The input's columns that are written back: all but an earlier
+    /// rejects file's `_line`, `_stage` and `_errors`, which are replaced.
+    keep: Vec<usize>,
 }
 
+/// The columns a rejects file adds; read back, they are replaced, never
+/// repeated, so a file can go round any number of times.
+const ADDED: &[&str] = &["_line", "_stage", "_errors"];
+
 enum Out {
-    Csv(Box<csv::Writer<BufWriter<File>>>),
-    Jsonl(BufWriter<File>),
+    Csv(Box<csv::Writer<BufWriter<ReportFile>>>),
+    Jsonl(BufWriter<ReportFile>),
 }
 
 impl Rejects {
@@ -44,15 +51,18 @@ impl Rejects {
 
     fn open(path: &Path, input: &Input, staged: bool) -> Result<Self, CliError> {
         let shown = path.display().to_string();
-        let file = File::create(path).map_err(|e| {
-            CliError::usage(format!("{shown}: cannot create the rejects file: {e}"))
-        })?;
+        let file = ReportFile::create(path, "the rejects file")?;
         let out = match input.format {
             Format::Csv => {
                 let mut w = csv::WriterBuilder::new()
                     .delimiter(input.delimiter.unwrap_or(b','))
                     .from_writer(BufWriter::new(file));
-                let mut header: Vec<&str> = input.columns.iter().map(String::as_str).collect();
+                let mut header: Vec<&str> = input
+                    .columns
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|c| !ADDED.contains(c))
+                    .collect();
                 header.push("_line");
                 if staged {
                     header.push("_stage");
@@ -71,6 +81,9 @@ impl Rejects {
             width: input.columns.len(),
             delimiter: input.delimiter.unwrap_or(b','),
             staged,
+            keep: (0..input.columns.len())
+                .filter(|&i| !ADDED.contains(&input.columns[i].as_str()))
+                .collect(),
         })
     }
 
@@ -117,7 +130,14 @@ impl Rejects {
         let line = raw.line.to_string();
         let result = match (&mut self.out, &raw.body) {
             (Out::Csv(w), RawBody::Csv(rec)) => {
-                let mut rec = rec.clone();
+                let mut rec = if self.keep.len() == self.width {
+                    rec.clone()
+                } else {
+                    self.keep
+                        .iter()
+                        .map(|&i| rec.get(i).unwrap_or_default())
+                        .collect()
+                };
                 rec.push_field(line.as_bytes());
                 if let Some(stage) = stage {
                     rec.push_field(stage.as_bytes());
@@ -128,16 +148,8 @@ impl Rejects {
             (Out::Csv(w), RawBody::Broken { fields, .. }) => {
                 // A row with the wrong number of fields still gets the
                 // header's width, so `_line` and `_errors` stay in their
-                // columns and the file reads back: a short row is padded
-                // with empty fields; a long row's extra fields are put back,
-                // with the delimiter that split them, into its last column.
-                let mut row = fields.clone();
-                if row.len() > self.width && self.width > 0 {
-                    let sep = (self.delimiter as char).to_string();
-                    let extra = row.split_off(self.width - 1).join(&sep);
-                    row.push(extra);
-                }
-                row.resize(self.width, String::new());
+                // columns and the file reads back (`fit`).
+                let mut row = fit(fields, self.width, self.delimiter, &self.keep);
                 row.push(line);
                 if let Some(stage) = stage {
                     row.push(stage.to_string());
@@ -160,6 +172,9 @@ impl Rejects {
                     },
                     _ => serde_json::Map::new(),
                 };
+                for added in ADDED {
+                    obj.remove(*added);
+                }
                 obj.insert("_line".into(), raw.line.into());
                 if let Some(stage) = stage {
                     obj.insert("_stage".into(), stage.into());
@@ -179,14 +194,42 @@ impl Rejects {
         Ok(())
     }
 
-    /// Flushes the file.
+    /// Flushes the file and puts it in place.
     pub fn finish(self) -> Result<(), CliError> {
-        let r = match self.out {
-            Out::Csv(mut w) => w.flush(),
-            Out::Jsonl(mut w) => w.flush(),
+        let buffered = match self.out {
+            Out::Csv(w) => w.into_inner().map_err(|e| e.into_error()),
+            Out::Jsonl(w) => Ok(w),
         };
-        r.map_err(|e| CliError::usage(format!("{}: cannot write the rejects file: {e}", self.path)))
+        buffered
+            .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
+            .and_then(ReportFile::commit)
+            .map_err(|e| {
+                CliError::usage(format!("{}: cannot write the rejects file: {e}", self.path))
+            })
     }
+}
+
+/// A broken row's fields in the written columns (`keep`, of a header
+/// `width` wide): a short row is padded with empty fields; a long row's
+/// extra fields are put back, with the `delimiter` that split them, into its
+/// last written column. When an earlier rejects file's columns end the
+/// header, they are matched from the row's end, so the extras stay with the
+/// person's values rather than the old `_errors`.
+fn fit(fields: &[String], width: usize, delimiter: u8, keep: &[usize]) -> Vec<String> {
+    let mut row = fields.to_vec();
+    let trailing = (0..width).rev().take_while(|i| !keep.contains(i)).count();
+    let own = width - trailing;
+    if row.len() > width && own > 0 {
+        let sep = (delimiter as char).to_string();
+        let tail = row.split_off(row.len() - trailing);
+        let extra = row.split_off(own - 1).join(&sep);
+        row.push(extra);
+        row.extend(tail);
+    }
+    row.resize(width, String::new());
+    keep.iter()
+        .map(|&i| row.get_mut(i).map(std::mem::take).unwrap_or_default())
+        .collect()
 }
 
 /// Messages start with "line N: "; the rejects file has its own `_line`.
@@ -194,5 +237,34 @@ fn strip_line(message: &str) -> &str {
     match message.split_once(": ") {
         Some((head, rest)) if head.starts_with("line ") => rest,
         _ => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_string()).collect()
+    }
+
+    #[test]
+    fn a_long_row_of_a_rejects_file_keeps_its_extras_with_the_persons_values() {
+        // Header: email, name, _line, _errors; the row has a stray comma in
+        // the name, so one field too many.
+        let row = strings(&["a@x.com", "Lee", " Ann", "3", "name.required: …"]);
+        assert_eq!(
+            fit(&row, 4, b',', &[0, 1]),
+            strings(&["a@x.com", "Lee, Ann"])
+        );
+    }
+
+    #[test]
+    fn a_short_row_is_padded_and_the_old_columns_are_dropped() {
+        let row = strings(&["a@x.com"]);
+        assert_eq!(fit(&row, 4, b',', &[0, 1]), strings(&["a@x.com", ""]));
+        // Without earlier columns, extras go into the last column.
+        let row = strings(&["a", "b", "c", "d"]);
+        assert_eq!(fit(&row, 2, b';', &[0, 1]), strings(&["a", "b;c;d"]));
     }
 }

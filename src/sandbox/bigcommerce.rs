@@ -21,7 +21,10 @@ use super::conn::Conn;
 use super::gate::{self, Access, Answer, Credential, Input, Refusal, Route};
 use super::state::{Inner, Platform, Shared};
 use super::{BIGCOMMERCE_ACCESS_TOKEN, BIGCOMMERCE_READONLY_TOKEN, BIGCOMMERCE_STORE_HASH};
-use crate::values::is_valid_email;
+// Countries whose states BigCommerce knows by full name: another name (or a
+// code such as "CA") is refused; the rules report the same.
+use crate::platform::bigcommerce::NAMED_STATE_COUNTRIES;
+use crate::values::{email_problem, is_state_name};
 
 /// The `type` of every error body.
 const ERROR_TYPE: &str = "/api-docs/getting-started/api-status-codes";
@@ -70,10 +73,6 @@ const ADDRESS_FIELDS: &[&str] = &[
     "address_type",
     "form_fields",
 ];
-
-/// Countries whose states BigCommerce knows by full name: another name
-/// (or a code such as "CA") is refused.
-const NAMED_STATE_COUNTRIES: &[&str] = &["US", "CA", "AU"];
 
 /// The routes of BigCommerce.
 pub(crate) fn routes() -> Router<Arc<Shared>> {
@@ -403,11 +402,11 @@ fn check_customer(i: usize, item: &Value, pr: &mut Problems) {
     let at = |k: &str| format!("{i}.{k}");
     pr.unknown(c, CUSTOMER_FIELDS, at);
     if let Some(email) = pr.string(c, "email", &at("email"), Need::Required, 3, 250)
-        && !is_valid_email(email)
+        && let Some(why) = email_problem(email)
     {
         pr.add(
             at("email"),
-            format!("'{email}' is not a valid email address"),
+            format!("'{email}' is not a valid email address: {why}"),
         );
     }
     pr.string(c, "first_name", &at("first_name"), Need::Required, 1, 100);
@@ -558,9 +557,24 @@ fn check_address(base: &str, a: &Value, pr: &mut Problems) {
     pr.unknown(a, ADDRESS_FIELDS, at);
     pr.string(a, "first_name", &at("first_name"), Need::Required, 1, 255);
     pr.string(a, "last_name", &at("last_name"), Need::Required, 1, 255);
-    pr.string(a, "company", &at("company"), Need::Optional, 0, 255);
-    pr.string(a, "address1", &at("address1"), Need::Required, 1, 255);
-    pr.string(a, "address2", &at("address2"), Need::Optional, 0, 255);
+    // FACTS.md states no limit for an address's company and street lines.
+    pr.string(a, "company", &at("company"), Need::Optional, 0, usize::MAX);
+    pr.string(
+        a,
+        "address1",
+        &at("address1"),
+        Need::Required,
+        1,
+        usize::MAX,
+    );
+    pr.string(
+        a,
+        "address2",
+        &at("address2"),
+        Need::Optional,
+        0,
+        usize::MAX,
+    );
     pr.string(a, "city", &at("city"), Need::Required, 1, 100);
     pr.string(a, "postal_code", &at("postal_code"), Need::Optional, 0, 30);
     pr.string(a, "phone", &at("phone"), Need::Optional, 0, 50);
@@ -586,21 +600,15 @@ fn check_address(base: &str, a: &Value, pr: &mut Problems) {
     if let (Some(state), Some(country)) = (state, country)
         && !state.is_empty()
         && NAMED_STATE_COUNTRIES.contains(&country.alpha2)
+        && !is_state_name(country.alpha2, state)
     {
-        let known = country
-            .subdivisions()
-            .unwrap_or(&[])
-            .iter()
-            .any(|s| s.name.eq_ignore_ascii_case(state.trim()));
-        if !known {
-            pr.add(
-                at("state_or_province"),
-                format!(
-                    "'{state}' is not a state of {}; give the full name (e.g. California, not CA)",
-                    country.alpha2
-                ),
-            );
-        }
+        pr.add(
+            at("state_or_province"),
+            format!(
+                "'{state}' is not a state of {}; give the full name (e.g. California, not CA)",
+                country.alpha2
+            ),
+        );
     }
     if let Some(t) = pr.string(
         a,

@@ -30,7 +30,7 @@ use super::state::{Ids, Inner, Platform, Shared};
 use super::{
     BITBYBIT_API_KEY, BITBYBIT_IP_BLOCKED_KEY, BITBYBIT_NOCOMPANY_KEY, BITBYBIT_NOSCOPE_KEY,
 };
-use crate::values::{is_valid_email, phone_key};
+use crate::values::{email_problem, phone_key};
 
 /// The fields of a create-customer body.
 const CUSTOMER_FIELDS: &[&str] = &[
@@ -85,8 +85,6 @@ const SHIPPING_REQUIRED: &[&str] = &[
     "province",
     "zip",
 ];
-/// A line's largest quantity (keeps totals far from overflow).
-const MAX_QUANTITY: u64 = 1_000_000;
 /// The lookup's page size: default and largest.
 const DEFAULT_LIMIT: u64 = 50;
 const MAX_LIMIT: u64 = 100;
@@ -211,6 +209,9 @@ struct Customer {
     view: Box<str>,
     /// What the client sent (the create body, or an order's inline customer).
     request: Box<str>,
+    /// When it was stored: the `search_lag` fault hides it from the lookup
+    /// until that long after.
+    stored_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// One stored order.
@@ -317,6 +318,9 @@ impl Store {
             last_name: text(c, "lastName").map(str::to_string),
             view: view.to_string().into_boxed_str(),
             request: request.to_string().into_boxed_str(),
+            stored_at: chrono::DateTime::parse_from_rfc3339(now)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .unwrap_or_else(|_| chrono::Utc::now()),
         });
         view
     }
@@ -382,13 +386,25 @@ fn create_customer(inner: &mut Inner, input: &Input<'_>) -> Answer {
 
 fn check_customer(c: &Obj, pr: &mut Problems) {
     pr.unknown(c, CUSTOMER_FIELDS, str::to_string);
-    let email = pr.string(c, "email", "email", Need::Optional, 0, 320);
+    // No length is documented for any field: only the one email check
+    // (DECISIONS.md) and the required ones are enforced.
+    let email = pr.string(c, "email", "email", Need::Optional, 0, usize::MAX);
     if let Some(e) = email
-        && !is_valid_email(e)
+        && let Some(why) = email_problem(e)
     {
-        pr.add("email", format!("must be a valid email ('{e}' is not)"));
+        pr.add(
+            "email",
+            format!("must be a valid email ('{e}' is not: {why})"),
+        );
     }
-    let phone = pr.string(c, "phoneNumber", "phoneNumber", Need::Optional, 0, 50);
+    let phone = pr.string(
+        c,
+        "phoneNumber",
+        "phoneNumber",
+        Need::Optional,
+        0,
+        usize::MAX,
+    );
     if phone.is_some_and(|p| p.trim().is_empty()) {
         pr.add("phoneNumber", "must not be blank");
     }
@@ -396,7 +412,7 @@ fn check_customer(c: &Obj, pr: &mut Problems) {
         pr.add("email", "or phoneNumber is required");
     }
     for k in ["firstName", "lastName", "imageUrl"] {
-        pr.string(c, k, k, Need::Optional, 0, 1000);
+        pr.string(c, k, k, Need::Optional, 0, usize::MAX);
     }
     pr.strings(c, "tags", "tags", Need::Optional, usize::MAX);
     if let Some(addresses) = pr.array(c, "addresses", "addresses", Need::Optional, usize::MAX) {
@@ -413,13 +429,13 @@ fn check_customer(c: &Obj, pr: &mut Problems) {
                 &format!("{base}.address1"),
                 Need::Required,
                 1,
-                1000,
+                usize::MAX,
             );
             for k in ADDRESS_FIELDS
                 .iter()
                 .filter(|k| !matches!(**k, "address1" | "mainAddress"))
             {
-                pr.string(a, k, &format!("{base}.{k}"), Need::Optional, 0, 1000);
+                pr.string(a, k, &format!("{base}.{k}"), Need::Optional, 0, usize::MAX);
             }
             pr.boolean(
                 a,
@@ -458,7 +474,14 @@ fn create_order(inner: &mut Inner, input: &Input<'_>) -> Answer {
             });
             let path = format!("{base}.productVariantId");
             let variant = pr
-                .string(item, "productVariantId", &path, Need::Required, 1, 200)
+                .string(
+                    item,
+                    "productVariantId",
+                    &path,
+                    Need::Required,
+                    1,
+                    usize::MAX,
+                )
                 .and_then(|id| {
                     let found = catalog.iter().find(|v| v.id == id);
                     if found.is_none() {
@@ -475,13 +498,10 @@ fn create_order(inner: &mut Inner, input: &Input<'_>) -> Answer {
                     pr.add(&path, "is required");
                     None
                 }
-                Some(q) => match q.as_u64().filter(|n| (1..=MAX_QUANTITY).contains(n)) {
+                Some(q) => match q.as_u64().filter(|n| *n >= 1) {
                     Some(n) => Some(n),
                     None => {
-                        pr.add(
-                            &path,
-                            format!("must be an integer from 1 to {MAX_QUANTITY} (got {q})"),
-                        );
+                        pr.add(path, format!("must be an integer of at least 1 (got {q})"));
                         None
                     }
                 },
@@ -502,14 +522,21 @@ fn create_order(inner: &mut Inner, input: &Input<'_>) -> Answer {
             } else {
                 Need::Optional
             };
-            pr.string(a, k, &format!("shippingAddress.{k}"), need, 0, 1000);
+            pr.string(a, k, &format!("shippingAddress.{k}"), need, 0, usize::MAX);
         }
     }
-    pr.string(&o, "notes", "notes", Need::Optional, 0, 10_000);
+    pr.string(&o, "notes", "notes", Need::Optional, 0, usize::MAX);
     pr.strings(&o, "tags", "tags", Need::Optional, usize::MAX);
 
     // The customer: an existing id, or an inline customer to find or create.
-    let customer_id = pr.string(&o, "customerId", "customerId", Need::Optional, 1, 200);
+    let customer_id = pr.string(
+        &o,
+        "customerId",
+        "customerId",
+        Need::Optional,
+        1,
+        usize::MAX,
+    );
     let existing = customer_id.and_then(|id| {
         let found = inner.bitbybit.by_id.get(id).copied();
         if found.is_none() {
@@ -528,18 +555,25 @@ fn create_order(inner: &mut Inner, input: &Input<'_>) -> Answer {
             "customer.firstName",
             Need::Required,
             1,
-            1000,
+            usize::MAX,
         );
-        pr.string(c, "lastName", "customer.lastName", Need::Required, 1, 1000);
-        if let Some(e) = pr.string(c, "email", "customer.email", Need::Optional, 0, 320)
-            && !is_valid_email(e)
+        pr.string(
+            c,
+            "lastName",
+            "customer.lastName",
+            Need::Required,
+            1,
+            usize::MAX,
+        );
+        if let Some(e) = pr.string(c, "email", "customer.email", Need::Optional, 0, usize::MAX)
+            && let Some(why) = email_problem(e)
         {
             pr.add(
                 "customer.email",
-                format!("must be a valid email ('{e}' is not)"),
+                format!("must be a valid email ('{e}' is not: {why})"),
             );
         }
-        pr.string(c, "phone", "customer.phone", Need::Optional, 0, 50);
+        pr.string(c, "phone", "customer.phone", Need::Optional, 0, usize::MAX);
         if customer_id.is_none() && text(c, "email").is_none() && text(c, "phone").is_none() {
             pr.add(
                 "customer.email",
@@ -676,10 +710,18 @@ fn list(inner: &mut Inner, input: &Input<'_>) -> Answer {
         && !search.chars().any(char::is_alphabetic)
         && search.chars().any(|c| c.is_ascii_digit());
     let digits: String = search.chars().filter(char::is_ascii_digit).collect();
+    // The `search_lag` fault: a record shows in search only that long after
+    // it was stored (an eventually consistent index).
+    let lag = chrono::Duration::from_std(inner.dice.search_lag()).unwrap_or(chrono::Duration::MAX);
     let matched: Vec<&Customer> = inner
         .bitbybit
         .customers
         .iter()
+        .filter(|c| {
+            c.stored_at
+                .checked_add_signed(lag)
+                .is_some_and(|t| t <= input.now)
+        })
         .filter(|c| {
             if search.is_empty() {
                 return true;

@@ -4,9 +4,14 @@
 //! sequence for a seed does not depend on which faults are enabled, and the
 //! kinds are tried in a fixed order, so the spec's spelling order does not
 //! matter either.
+//!
+//! One fault is not drawn: `search_lag=SECS` makes every bitbybit customer
+//! appear in the lookup (`GET …/customers?search=`) only that many seconds
+//! after it was stored, as an eventually consistent search index does.
 
 use std::fmt;
 use std::str::FromStr;
+use std::time::Duration;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -82,12 +87,14 @@ impl Fault {
 pub struct FaultSpec {
     /// (kind, probability), in [`Fault::ALL`] order, no zero probabilities.
     entries: Vec<(Fault, f64)>,
+    /// bitbybit: how long after it was stored a customer shows in search.
+    search_lag: Duration,
 }
 
 /// Why a fault spec did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "fault spec '{input}': {reason} (expected e.g. 500=0.05,503=0.02,429=0.02,reset=0.01,lost=0.01,slow=0.01,partial=0.1)"
+    "fault spec '{input}': {reason} (expected e.g. 500=0.05,503=0.02,429=0.02,reset=0.01,lost=0.01,slow=0.01,partial=0.1,search_lag=12)"
 )]
 pub struct FaultSpecError {
     input: String,
@@ -102,7 +109,18 @@ impl FaultSpec {
 
     /// True when nothing is injected.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries.is_empty() && self.search_lag.is_zero()
+    }
+
+    /// How long after it was stored a bitbybit customer shows in search.
+    pub fn search_lag(&self) -> Duration {
+        self.search_lag
+    }
+
+    /// This spec with bitbybit's search lagging `lag` behind its store.
+    pub fn with_search_lag(mut self, lag: Duration) -> FaultSpec {
+        self.search_lag = lag;
+        self
     }
 
     /// The probability of `fault` (0 when absent).
@@ -164,17 +182,38 @@ impl FromStr for FaultSpec {
         }
         let mut spec = FaultSpec::none();
         let mut seen = Vec::new();
+        let mut lag_seen = false;
         for part in t.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (name, p) = part
                 .split_once('=')
                 .ok_or_else(|| err(format!("'{part}' has no '='")))?;
             let name = name.trim().to_ascii_lowercase();
+            if name == SEARCH_LAG {
+                if lag_seen {
+                    return Err(err(format!("'{name}' is given twice")));
+                }
+                lag_seen = true;
+                let secs = p
+                    .trim()
+                    .trim_end_matches('s')
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(|s| Duration::try_from_secs_f64(s).ok())
+                    .ok_or_else(|| {
+                        err(format!(
+                            "'{}' is not a number of seconds for {SEARCH_LAG}",
+                            p.trim()
+                        ))
+                    })?;
+                spec.search_lag = secs;
+                continue;
+            }
             let fault = Fault::ALL
                 .into_iter()
                 .find(|f| f.name() == name)
                 .ok_or_else(|| {
                     err(format!(
-                        "unknown fault '{name}' (known: 500, 502, 503, 504, 429, reset, lost, slow, partial)"
+                        "unknown fault '{name}' (known: 500, 502, 503, 504, 429, reset, lost, slow, partial, {SEARCH_LAG})"
                     ))
                 })?;
             if seen.contains(&fault) {
@@ -193,16 +232,22 @@ impl FromStr for FaultSpec {
     }
 }
 
+/// The spec's name of the search lag.
+const SEARCH_LAG: &str = "search_lag";
+
 impl fmt::Display for FaultSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.entries.is_empty() {
+        if self.is_empty() {
             return f.write_str("none");
         }
-        let parts: Vec<String> = self
+        let mut parts: Vec<String> = self
             .entries
             .iter()
             .map(|(k, p)| format!("{}={p}", k.name()))
             .collect();
+        if !self.search_lag.is_zero() {
+            parts.push(format!("{SEARCH_LAG}={}", self.search_lag.as_secs_f64()));
+        }
         f.write_str(&parts.join(","))
     }
 }
@@ -226,6 +271,11 @@ impl Dice {
     /// Replaces the spec; the rolls go on from where they are.
     pub(crate) fn set_spec(&mut self, spec: FaultSpec) {
         self.spec = spec;
+    }
+
+    /// How long after it was stored a bitbybit customer shows in search.
+    pub(crate) fn search_lag(&self) -> Duration {
+        self.spec.search_lag
     }
 
     /// Rolls once and returns the fault the roll lands on, if any.
@@ -257,6 +307,31 @@ mod tests {
             "500=0.6,503=0.6",
             "500=0.1,500=0.1",
             "500=NaN",
+        ] {
+            assert!(bad.parse::<FaultSpec>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn search_lag_parses_in_seconds_prints_back_and_draws_nothing() {
+        let spec: FaultSpec = "lost=1,search_lag=12".parse().unwrap();
+        assert_eq!(spec.search_lag(), Duration::from_secs(12));
+        assert_eq!(spec.probability(Fault::Lost), 1.0);
+        assert_eq!(spec.to_string(), "lost=1,search_lag=12");
+        assert_eq!(spec.to_string().parse::<FaultSpec>().unwrap(), spec);
+        let half: FaultSpec = "search_lag=0.5s".parse().unwrap();
+        assert_eq!(half.search_lag(), Duration::from_millis(500));
+        assert!(!half.is_empty());
+        let mut dice = Dice::new(half, 1);
+        assert!(
+            (0..100).all(|_| dice.roll().is_none()),
+            "a lag is not drawn"
+        );
+        for bad in [
+            "search_lag=x",
+            "search_lag=-1",
+            "search_lag=1,search_lag=2",
+            "search_lag=inf",
         ] {
             assert!(bad.parse::<FaultSpec>().is_err(), "{bad}");
         }

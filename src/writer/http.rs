@@ -32,6 +32,38 @@ pub enum SendError {
     MaybeSent(String),
 }
 
+/// The HTTP client settings every platform request uses: storeload's user
+/// agent, and no redirect followed (DECISIONS.md "Hostile paths"): a 3xx
+/// is an answer naming where it points, never a second request that would
+/// carry the credentials and the customers' data to another origin.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .user_agent(concat!("storeload/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
+}
+
+/// When `answer` is a redirect, a sentence naming its status and where it
+/// points; storeload follows none.
+pub fn redirect_note(answer: &Answer) -> Option<String> {
+    if !(300..400).contains(&answer.status) {
+        return None;
+    }
+    let location = answer
+        .headers
+        .get(reqwest::header::LOCATION)
+        .map(|v| {
+            String::from_utf8_lossy(v.as_bytes())
+                .chars()
+                .take(300)
+                .collect::<String>()
+        })
+        .unwrap_or_else(|| "nowhere (no Location header)".into());
+    Some(format!(
+        "the platform answered {} redirecting to {location}; storeload follows no redirect (it would carry the credentials there): check --base-url",
+        answer.status
+    ))
+}
+
 /// Sends `request` and reads its answer.
 pub async fn send(
     client: &reqwest::Client,

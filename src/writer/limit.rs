@@ -23,7 +23,14 @@ pub struct Limiter {
     fixed: bool,
     /// Share of the platform's quota to use (`--max-quota-share`).
     share: f64,
+    /// Longest pause a platform's headers may impose (`--max-wait`); a
+    /// longer one is not applied, and [`observe`](Self::observe) reports it.
+    max_wait: Duration,
 }
+
+/// The longest server-requested wait a run follows unless told otherwise
+/// (DECISIONS.md "Hostile paths": 15 minutes).
+pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(15 * 60);
 
 fn governor_for(rate: Rate) -> Arc<DefaultDirectRateLimiter> {
     // Evenly spaced, burst of one. Spacing of exactly window/requests would
@@ -49,7 +56,19 @@ impl Limiter {
             paused_until: Mutex::new(None),
             fixed,
             share,
+            max_wait: DEFAULT_MAX_WAIT,
         }
+    }
+
+    /// This limiter, following pauses of at most `max_wait`.
+    pub fn with_max_wait(mut self, max_wait: Duration) -> Self {
+        self.max_wait = max_wait;
+        self
+    }
+
+    /// The longest pause it follows.
+    pub fn max_wait(&self) -> Duration {
+        self.max_wait
     }
 
     /// The rate in force.
@@ -78,28 +97,40 @@ impl Limiter {
         }
     }
 
-    /// Every request waits at least `d` from now.
+    /// Every request waits at least `d` from now (a `d` too far in the
+    /// future to represent is capped at a century: callers refuse waits
+    /// longer than `max_wait` before they get here).
     pub fn pause(&self, d: Duration) {
-        let until = Instant::now() + d;
+        let now = Instant::now();
+        let until = now
+            .checked_add(d)
+            .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 86_400)))
+            .unwrap_or(now);
         let mut p = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
         if p.is_none_or(|old| old < until) {
             *p = Some(until);
         }
     }
 
-    /// Follows what an answer's headers say about the quota.
-    pub fn observe(&self, hint: &QuotaHint) {
-        if hint.left == Some(0)
-            && let Some(reset) = hint.reset
+    /// Follows what an answer's headers say about the quota, and returns
+    /// the pause they asked for, if any: applied when it is at most
+    /// `max_wait`, left for the caller to refuse otherwise.
+    pub fn observe(&self, hint: &QuotaHint) -> Option<Duration> {
+        let asked = match (hint.left, hint.reset) {
+            (Some(0), Some(reset)) => Some(reset),
+            _ => None,
+        };
+        if let Some(reset) = asked
+            && reset <= self.max_wait
         {
             self.pause(reset);
         }
         if self.fixed {
-            return;
+            return asked;
         }
         if let (Some(quota), Some(window)) = (hint.quota, hint.window) {
             if quota == 0 || window.is_zero() {
-                return;
+                return asked;
             }
             let reported = scaled(
                 Rate {
@@ -114,6 +145,7 @@ impl Limiter {
                 *cur = (reported, governor_for(reported));
             }
         }
+        asked
     }
 }
 

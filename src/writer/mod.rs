@@ -67,6 +67,13 @@ pub struct WriterConfig {
     /// Records per request: the platform's batch size for customers, 1 for
     /// orders.
     pub batch_size: usize,
+    /// After a send without an answer where a resend may create a second
+    /// record, how long after the send a lookup must run for "not found"
+    /// to count (`--settle-delay`).
+    pub settle_delay: Duration,
+    /// The longest wait a platform may ask for; longer stops the run
+    /// (`--max-wait`).
+    pub max_wait: Duration,
 }
 
 /// One valid record to send.
@@ -155,6 +162,9 @@ pub struct Tally {
     pub retries: AtomicU64,
     /// 429 answers seen.
     pub throttled: AtomicU64,
+    /// Until when every request waits because the platform asked, and the
+    /// platform's name, for the progress line.
+    pub waiting: Mutex<Option<(std::time::Instant, &'static str)>>,
 }
 
 impl Tally {
@@ -237,8 +247,8 @@ impl Writer {
         stop: Arc<Stop>,
         first_batch: u64,
     ) -> Result<Self, String> {
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("storeload/", env!("CARGO_PKG_VERSION")))
+        let limiter = limiter.with_max_wait(config.max_wait);
+        let client = http::client_builder()
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))
             .pool_max_idle_per_host(config.concurrency.max(1))
             .build()
@@ -301,14 +311,18 @@ impl Writer {
     }
 
     /// Sends one batch until every record has an outcome, splitting and
-    /// resending as the platform's answers require.
+    /// resending as the platform's answers require. Every resend, whatever
+    /// its path, spends the record's retry budget (DECISIONS.md "Hostile
+    /// paths").
     async fn send_batch(&self, batch: Vec<Work>) {
+        let unique = self.platform.email_unique();
         // Records an earlier run sent without an answer: where a resend may
         // create a second record, settle them first (DECISIONS.md).
-        let (doubtful, fresh): (Vec<Work>, Vec<Work>) = batch
+        let (doubtful, fresh): (Vec<Pending>, Vec<Pending>) = batch
             .into_iter()
-            .partition(|w| w.sent_before.is_some() && !self.platform.email_unique());
-        let mut queue: VecDeque<Vec<Work>> = VecDeque::new();
+            .map(|w| Pending::new(w, unique))
+            .partition(|p| p.doubt);
+        let mut queue: VecDeque<Vec<Pending>> = VecDeque::new();
         if !fresh.is_empty() {
             queue.push_back(fresh);
         }
@@ -328,19 +342,27 @@ impl Writer {
         }
     }
 
-    /// The `sent` line of `batch` as batch `id`.
-    fn sent_entry(&self, batch: &[Work], id: u64) -> Entry {
+    /// The `sent` line of `batch` as batch `id`, with the lookups that found
+    /// nothing since its records were last sent.
+    fn sent_entry(&self, batch: &[Pending], id: u64) -> Entry {
+        let mut lookups: Vec<DateTime<Utc>> = batch
+            .iter()
+            .flat_map(|p| p.lookups.iter().copied())
+            .collect();
+        lookups.sort();
+        lookups.dedup();
         Entry::Sent(journal::Sent {
             batch: id,
             at: Utc::now(),
             records: batch
                 .iter()
-                .map(|w| SentRecord {
-                    key: w.key.clone(),
-                    record: w.record,
-                    line: w.line,
+                .map(|p| SentRecord {
+                    key: p.work.key.clone(),
+                    record: p.work.record,
+                    line: p.work.line,
                 })
                 .collect(),
+            lookups,
         })
     }
 
@@ -384,48 +406,111 @@ impl Writer {
         self.written(self.journal.write(entries).await)
     }
 
-    async fn send_one(&self, batch: Vec<Work>, queue: &mut VecDeque<Vec<Work>>) {
+    /// Sends requests a record may take: its first try and `--max-retries`
+    /// more, counted across every path that sends it again.
+    fn budget(&self) -> u32 {
+        self.config.max_retries.saturating_add(1)
+    }
+
+    /// Journals the records of `batch` whose retry budget is spent: in
+    /// doubt when a try may have been applied, failed otherwise.
+    async fn finish_spent(&self, batch: &[Pending]) {
+        let max = self.config.max_retries;
+        self.finish_each(batch, |p| {
+            format!(
+                "{} (after {} tries; --max-retries {max})",
+                p.reason.as_deref().unwrap_or("no clear answer"),
+                p.tries
+            )
+        })
+        .await;
+    }
+
+    async fn send_one(&self, batch: Vec<Pending>, queue: &mut VecDeque<Vec<Pending>>) {
         if self.stop.is_stopping() {
-            // Never sent in this run: left out of the journal, so "not sent".
+            // Never sent in this run: left out of the journal, so "not
+            // sent"; sent before: its `sent` line leaves it in doubt.
+            return;
+        }
+        let budget = self.budget();
+        let (spent, mut batch): (Vec<Pending>, Vec<Pending>) =
+            batch.into_iter().partition(|p| p.tries >= budget);
+        if !spent.is_empty() {
+            self.finish_spent(&spent).await;
+        }
+        if batch.is_empty() {
+            return;
+        }
+        // A resend obeys --give-up-after as a retry does.
+        if batch.iter().any(|p| p.tries > 0) && self.gave_up() {
+            self.finish_each(&batch, |p| {
+                p.reason.clone().unwrap_or_else(|| "the run gave up".into())
+            })
+            .await;
             return;
         }
         let batch_id = self.next_batch.fetch_add(1, Ordering::SeqCst);
         let sent_at = batch
             .iter()
-            .filter_map(|w| w.sent_before)
+            .filter_map(|p| p.work.sent_before)
             .min()
             .unwrap_or_else(Utc::now);
         if !self.journal_sent(self.sent_entry(&batch, batch_id)).await {
             return;
         }
-        let customers: Vec<&Customer> = batch.iter().filter_map(Work::customer).collect();
-        let request = match batch.first().map(|w| &w.payload) {
-            Some(Payload::Order(o)) => self.platform.create_order(&self.config.endpoint, &o.body),
-            _ => Some(
-                self.platform
-                    .create_customers(&self.config.endpoint, &customers),
-            ),
+        for p in &mut batch {
+            p.lookups.clear();
+            // The first send: lookups judge a hit against it (found_entry).
+            p.work.sent_before.get_or_insert(sent_at);
+        }
+        let request = {
+            let customers: Vec<&Customer> =
+                batch.iter().filter_map(|p| p.work.customer()).collect();
+            match batch.first().map(|p| &p.work.payload) {
+                Some(Payload::Order(o)) => {
+                    self.platform.create_order(&self.config.endpoint, &o.body)
+                }
+                _ => Some(
+                    self.platform
+                        .create_customers(&self.config.endpoint, &customers),
+                ),
+            }
         };
         let Some(request) = request else {
             // Refused before any run starts (cmd::orders); journaled if not.
             let reason = format!("{} takes no orders", self.platform.display_name());
-            self.finish_unsettled(&batch, false, &reason).await;
+            self.finish_unsettled(&batch, &reason).await;
             return;
         };
-        let orders = customers.is_empty();
+        let orders = batch.iter().all(|p| p.work.customer().is_none());
         let mut backoff = self.backoff();
-        let mut attempt: u32 = 0;
-        let mut doubt = false;
+        let mut tried = false;
         loop {
-            if self.stop.is_stopping() && attempt > 0 {
+            if self.stop.is_stopping() && tried {
                 let reason = "the run stopped before this record was settled".to_string();
-                self.finish_unsettled(&batch, doubt, &reason).await;
+                self.finish_unsettled(&batch, &reason).await;
                 return;
             }
             self.limiter.wait().await;
             self.tally.requests.fetch_add(1, Ordering::Relaxed);
+            let now = Utc::now();
+            for p in &mut batch {
+                p.tries += 1;
+                p.last_sent = Some(now);
+            }
+            tried = true;
             let verdict = match http::send(&self.client, &request, self.config.timeout).await {
-                Ok(answer) => self.read_answer(&answer, &customers, orders),
+                Ok(answer) => {
+                    if let Some(note) = http::redirect_note(&answer) {
+                        // An answer, not a place to go: the records fail.
+                        *self.last_good.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+                        self.finish_unsettled(&batch, &note).await;
+                        return;
+                    }
+                    let customers: Vec<&Customer> =
+                        batch.iter().filter_map(|p| p.work.customer()).collect();
+                    self.read_answer(&answer, &customers, orders)
+                }
                 Err(SendError::NotSent(reason)) => Verdict::Retry {
                     reason,
                     wait: None,
@@ -442,30 +527,45 @@ impl Writer {
                     let mut resend = Vec::new();
                     let mut entries = Vec::new();
                     let mut no_id = Vec::new();
-                    for (work, outcome) in batch.iter().zip(outcomes) {
+                    // An answer that settled some records of the batch (a
+                    // 422 naming one taken email) sends the rest again in
+                    // a smaller batch: that resend is progress, not a
+                    // failed try, and cannot repeat more often than the
+                    // batch has records. Only an answer that settles
+                    // nothing spends the budget of those it sends again.
+                    let progress = outcomes
+                        .iter()
+                        .any(|o| !matches!(o, Outcome::Resend { .. }));
+                    for (mut p, outcome) in batch.into_iter().zip(outcomes) {
                         match outcome {
                             Outcome::Resend { in_doubt, reason } => {
-                                resend.push((work.clone(), in_doubt, reason))
+                                p.doubt |= in_doubt;
+                                p.reason = Some(reason);
+                                if progress {
+                                    p.tries = p.tries.saturating_sub(1);
+                                }
+                                resend.push(p);
                             }
                             other => {
                                 if matches!(other, Outcome::Exists { id: None, .. }) {
-                                    no_id.push(work);
+                                    no_id.push(p.work.clone());
                                 }
-                                entries.push(self.outcome_entry(work, other));
+                                entries.push(self.outcome_entry(&p.work, other));
                             }
                         }
                     }
                     if !self.journal_outcomes(entries) {
                         return;
                     }
+                    let no_id: Vec<&Work> = no_id.iter().collect();
                     self.fill_exists_ids(&no_id).await;
-                    self.requeue(resend, sent_at, queue).await;
+                    self.requeue(resend, queue).await;
                     return;
                 }
                 Verdict::Split { reason } => {
                     if batch.len() == 1 {
                         let entry = self.outcome_entry(
-                            &batch[0],
+                            &batch[0].work,
                             Outcome::Rejected {
                                 reasons: vec![crate::platform::Reason {
                                     field: "record".into(),
@@ -476,7 +576,9 @@ impl Writer {
                         );
                         self.journal(vec![entry]).await;
                     } else {
-                        let mut batch = batch;
+                        for p in &mut batch {
+                            p.reason = Some(reason.clone());
+                        }
                         let back = batch.split_off(batch.len() / 2);
                         queue.push_front(back);
                         queue.push_front(batch);
@@ -486,7 +588,7 @@ impl Writer {
                 Verdict::Stop { message } => {
                     self.stop.fatal(message);
                     let reason = "the run stopped (see the summary)".to_string();
-                    self.finish_unsettled(&batch, doubt, &reason).await;
+                    self.finish_unsettled(&batch, &reason).await;
                     return;
                 }
                 Verdict::Retry {
@@ -497,45 +599,41 @@ impl Writer {
                     if reason.starts_with("429") {
                         self.tally.throttled.fetch_add(1, Ordering::Relaxed);
                     }
+                    for p in &mut batch {
+                        p.doubt |= in_doubt;
+                        p.reason = Some(reason.clone());
+                    }
                     if in_doubt && !self.platform.email_unique() {
                         // A resend may create a second record: settle first.
-                        let works: Vec<Work> = batch
-                            .iter()
-                            .cloned()
-                            .map(|mut w| {
-                                w.sent_before = Some(sent_at);
-                                w
-                            })
-                            .collect();
-                        let unsettled = self.settle(works, &reason).await;
-                        // What the lookup did not find was not stored: send it.
+                        // What the lookups do not find goes back in the
+                        // queue, where it spends its budget like a retry.
+                        let unsettled = self.settle(batch, &reason).await;
                         if !unsettled.is_empty() && !self.stop.is_stopping() {
                             queue.push_back(unsettled);
                         }
                         return;
                     }
-                    doubt |= in_doubt;
                     if self.gave_up() {
-                        self.finish_unsettled(&batch, doubt, &reason).await;
+                        self.finish_unsettled(&batch, &reason).await;
                         return;
                     }
-                    attempt += 1;
-                    if attempt > self.config.max_retries {
-                        let reason = format!("{reason} (after {attempt} tries)");
-                        self.finish_unsettled(&batch, doubt, &reason).await;
+                    if batch.iter().any(|p| p.tries >= budget) {
+                        self.finish_spent(&batch).await;
                         return;
                     }
                     self.tally.retries.fetch_add(1, Ordering::Relaxed);
                     let delay = backoff.next().unwrap_or(self.config.max_backoff);
                     let delay = match wait {
                         Some(w) => {
-                            // The server said how long: everyone waits it out.
+                            // The server said how long (and read_answer
+                            // refused anything past --max-wait): everyone
+                            // waits it out.
                             self.limiter.pause(w);
                             w.max(delay / 4)
                         }
                         None => delay,
                     };
-                    tracing::debug!(message = "retrying", batch = batch_id, attempt, ?delay, %reason);
+                    tracing::debug!(message = "retrying", batch = batch_id, ?delay, %reason);
                     tokio::time::sleep(delay).await;
                 }
             }
@@ -554,6 +652,8 @@ impl Writer {
     }
 
     /// Reads an answer: follows its quota headers, then asks the platform.
+    /// A wait past `--max-wait`, asked by the headers or by the verdict,
+    /// stops the run (DECISIONS.md "Hostile paths").
     fn read_answer(&self, answer: &Answer, customers: &[&Customer], orders: bool) -> Verdict {
         let response = Response {
             status: answer.status,
@@ -561,15 +661,62 @@ impl Writer {
             body: &answer.body,
         };
         let hint = self.platform.quota_hint(&answer.headers);
-        self.limiter.observe(&hint);
+        if let Some(asked) = self.limiter.observe(&hint) {
+            // A refusal stops the run; this answer's outcomes still count.
+            self.server_wait(asked, &answer.headers);
+        }
         if answer.status < 500 {
             *self.last_good.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
         }
-        if orders {
+        let verdict = if orders {
             self.platform.classify_order(&response)
         } else {
             self.platform.classify_create(&response, customers)
+        };
+        match verdict {
+            Verdict::Retry { wait: Some(w), .. } if !self.server_wait(w, &answer.headers) => {
+                Verdict::Stop {
+                    message: self.stop.fatal_message().unwrap_or_default(),
+                }
+            }
+            v => v,
         }
+    }
+
+    /// Weighs a wait the platform asked for: past `--max-wait` it stops the
+    /// run (exit 3, resumable) with a sentence naming the header, and is
+    /// false; otherwise the progress line shows it, and true.
+    fn server_wait(&self, wait: Duration, headers: &reqwest::header::HeaderMap) -> bool {
+        let max = self.limiter.max_wait();
+        let name = self.platform.display_name();
+        if wait > max {
+            let source = crate::platform::longest_wait(headers)
+                .map(|(header, _)| {
+                    let raw = headers
+                        .get(header)
+                        .map(|v| {
+                            String::from_utf8_lossy(v.as_bytes())
+                                .chars()
+                                .take(40)
+                                .collect::<String>()
+                        })
+                        .unwrap_or_default();
+                    format!("{header}: {raw}")
+                })
+                .unwrap_or_else(|| "its rate-limit headers".into());
+            self.stop.fatal(format!(
+                "{name} asked to wait {} ({source}), longer than --max-wait {} s; stopped rather than hang (raise --max-wait to wait that long)",
+                human_wait(wait),
+                max.as_secs()
+            ));
+            return false;
+        }
+        if !wait.is_zero() {
+            let until = std::time::Instant::now().checked_add(wait);
+            *self.tally.waiting.lock().unwrap_or_else(|e| e.into_inner()) =
+                until.map(|u| (u, name));
+        }
+        true
     }
 
     /// True (and the run stopped) when the platform has answered nothing but
@@ -598,17 +745,24 @@ impl Writer {
 
     /// Journals the records of a batch that could not be settled: in doubt
     /// when a try may have been applied, failed (retryable) otherwise.
-    async fn finish_unsettled(&self, batch: &[Work], doubt: bool, reason: &str) {
+    async fn finish_unsettled(&self, batch: &[Pending], reason: &str) {
+        self.finish_each(batch, |_| reason.to_string()).await;
+    }
+
+    /// As [`finish_unsettled`](Self::finish_unsettled), with a reason per record.
+    async fn finish_each(&self, batch: &[Pending], reason: impl Fn(&Pending) -> String) {
         let entries = batch
             .iter()
-            .map(|w| {
-                if doubt {
+            .map(|p| {
+                let w = &p.work;
+                if p.doubt {
                     self.tally.in_doubt.fetch_add(1, Ordering::Relaxed);
                     Entry::InDoubt(journal::InDoubt {
                         key: w.key.clone(),
                         record: w.record,
                         line: w.line,
-                        reason: reason.to_string(),
+                        reason: reason(p),
+                        lookups: p.lookups.clone(),
                     })
                 } else {
                     self.tally.failed.fetch_add(1, Ordering::Relaxed);
@@ -616,7 +770,7 @@ impl Writer {
                         key: w.key.clone(),
                         record: w.record,
                         line: w.line,
-                        reason: reason.to_string(),
+                        reason: reason(p),
                     })
                 }
             })
@@ -636,6 +790,7 @@ impl Writer {
                 sent_before: None,
                 ..(*work).clone()
             };
+            let at = Utc::now();
             if let Some(Some(found)) = self.look_up_quiet(&probe).await {
                 self.journal(vec![Entry::Exists(journal::Exists {
                     key: work.key.clone(),
@@ -643,6 +798,7 @@ impl Writer {
                     line: work.line,
                     id: Some(found.id),
                     reason: "already there; id found by lookup".into(),
+                    lookups: vec![at],
                 })])
                 .await;
             }
@@ -650,70 +806,118 @@ impl Writer {
     }
 
     /// Records the platform did not settle go out again: where a resend is
-    /// safe (emails unique) at once; elsewhere only after a lookup.
-    async fn requeue(
-        &self,
-        resend: Vec<(Work, bool, String)>,
-        sent_at: DateTime<Utc>,
-        queue: &mut VecDeque<Vec<Work>>,
-    ) {
+    /// safe (emails unique) at once; elsewhere only after a lookup. Either
+    /// way the next send spends their budget.
+    async fn requeue(&self, resend: Vec<Pending>, queue: &mut VecDeque<Vec<Pending>>) {
         if resend.is_empty() {
             return;
         }
-        let doubtful = resend.iter().any(|(_, d, _)| *d);
-        let reason = resend[0].2.clone();
-        let works: Vec<Work> = resend
-            .into_iter()
-            .map(|(mut w, _, _)| {
-                w.sent_before = Some(sent_at);
-                w
-            })
-            .collect();
+        let doubtful = resend.iter().any(|p| p.doubt);
         if doubtful && !self.platform.email_unique() {
-            let unsettled = self.settle(works, &reason).await;
+            let reason = resend[0]
+                .reason
+                .clone()
+                .unwrap_or_else(|| "not settled by the answer".into());
+            let unsettled = self.settle(resend, &reason).await;
             if !unsettled.is_empty() {
                 queue.push_back(unsettled);
             }
         } else {
-            queue.push_back(works);
+            queue.push_back(resend);
         }
     }
 
     /// Settles records that may have been stored by looking each up. Found
     /// and created after it was sent → `created`; found but older →
-    /// `exists`; not found → returned, to be sent again. Without a lookup,
-    /// or when the policy is `skip`, they are journaled in doubt.
-    pub async fn settle(&self, works: Vec<Work>, reason: &str) -> Vec<Work> {
+    /// `exists`; not found by a lookup made at least the settle delay after
+    /// its last send → returned, to be sent again. Without a lookup, or
+    /// when the policy is `skip`, they are journaled in doubt.
+    async fn settle(&self, batch: Vec<Pending>, reason: &str) -> Vec<Pending> {
         let mut unsettled = Vec::new();
-        for work in works {
-            if self.config.in_doubt == InDoubtPolicy::Skip {
-                self.finish_unsettled(std::slice::from_ref(&work), true, reason)
-                    .await;
-                continue;
+        for mut p in batch {
+            p.doubt = true;
+            if p.reason.is_none() {
+                p.reason = Some(reason.to_string());
             }
-            if self.config.in_doubt == InDoubtPolicy::Resend {
-                unsettled.push(work);
-                continue;
-            }
-            match self.look_up(&work).await {
-                Some(Some(entry)) => {
-                    self.journal(vec![entry]).await;
-                }
-                Some(None) => unsettled.push(work),
-                None => {
-                    self.finish_unsettled(std::slice::from_ref(&work), true, reason)
+            match self.config.in_doubt {
+                InDoubtPolicy::Skip => {
+                    self.finish_unsettled(std::slice::from_ref(&p), reason)
                         .await;
+                }
+                InDoubtPolicy::Resend => unsettled.push(p),
+                InDoubtPolicy::Lookup => {
+                    if let Some(p) = self.settle_one(p, reason).await {
+                        unsettled.push(p);
+                    }
                 }
             }
         }
         unsettled
     }
 
+    /// Looks one record up, and when the lookup finds nothing sooner than
+    /// the settle delay after its last send (a search may show a new record
+    /// late), waits out the delay and looks once more (DECISIONS.md
+    /// "Hostile paths"). Found → journaled; could not tell → journaled in
+    /// doubt; not found after the delay → returned, to be sent again.
+    async fn settle_one(&self, mut p: Pending, reason: &str) -> Option<Pending> {
+        let delay = chrono::Duration::from_std(self.config.settle_delay)
+            .unwrap_or_else(|_| chrono::Duration::days(1));
+        loop {
+            let at = Utc::now();
+            let found = self.look_up_quiet(&p.work).await;
+            p.lookups.push(at);
+            match found {
+                Some(Some(hit)) => {
+                    let entry = self.found_entry(&p.work, &hit, p.lookups.clone());
+                    self.journal(vec![entry]).await;
+                    return None;
+                }
+                None => {
+                    self.finish_unsettled(std::slice::from_ref(&p), reason)
+                        .await;
+                    return None;
+                }
+                Some(None) => {}
+            }
+            let Some(settled_from) = p.last_sent.map(|s| s + delay) else {
+                return Some(p);
+            };
+            if at >= settled_from {
+                return Some(p);
+            }
+            let wait = (settled_from - Utc::now()).to_std().unwrap_or_default();
+            if !self.sleep_unless_stopped(wait).await {
+                let reason = format!(
+                    "{reason}; not found by a lookup, and the run stopped before the settle delay ({} s) passed",
+                    self.config.settle_delay.as_secs()
+                );
+                self.finish_unsettled(std::slice::from_ref(&p), &reason)
+                    .await;
+                return None;
+            }
+        }
+    }
+
+    /// Sleeps `d`; false when the run is asked to stop first.
+    async fn sleep_unless_stopped(&self, d: Duration) -> bool {
+        if self.stop.is_stopping() {
+            return false;
+        }
+        let notified = self.stop.notify.notified();
+        tokio::select! {
+            _ = tokio::time::sleep(d) => {}
+            _ = notified => {}
+        }
+        !self.stop.is_stopping()
+    }
+
     /// Looks one record up: `Some(Some(entry))` settled, `Some(None)` not
     /// found, `None` could not tell.
     pub async fn look_up(&self, work: &Work) -> Option<Option<Entry>> {
+        let at = Utc::now();
         let found = self.look_up_quiet(work).await?;
-        Some(found.map(|hit| self.found_entry(work, &hit)))
+        Some(found.map(|hit| self.found_entry(work, &hit, vec![at])))
     }
 
     /// Looks one record up without judging it: `Some(Some(hit))` found by an
@@ -735,20 +939,35 @@ impl Writer {
             self.tally.requests.fetch_add(1, Ordering::Relaxed);
             match http::send(&self.client, &request, self.config.timeout).await {
                 Ok(answer) => {
+                    if let Some(note) = http::redirect_note(&answer) {
+                        // Not followed: the lookup cannot tell.
+                        tracing::warn!(message = "lookup redirected", %note);
+                        return None;
+                    }
                     let response = Response {
                         status: answer.status,
                         headers: &answer.headers,
                         body: &answer.body,
                     };
-                    self.limiter
-                        .observe(&self.platform.quota_hint(&answer.headers));
+                    if let Some(asked) = self
+                        .limiter
+                        .observe(&self.platform.quota_hint(&answer.headers))
+                        && !self.server_wait(asked, &answer.headers)
+                    {
+                        return None;
+                    }
                     match self.platform.parse_lookup(&response) {
                         Ok(found) => return Some(matching(work, &found).cloned()),
                         Err(Verdict::Stop { message }) => {
                             self.stop.fatal(message);
                             return None;
                         }
-                        Err(Verdict::Retry { wait: Some(w), .. }) => self.limiter.pause(w),
+                        Err(Verdict::Retry { wait: Some(w), .. }) => {
+                            if !self.server_wait(w, &answer.headers) {
+                                return None;
+                            }
+                            self.limiter.pause(w);
+                        }
                         Err(_) => {}
                     }
                 }
@@ -762,7 +981,7 @@ impl Writer {
 
     /// The journal entry for a lookup hit: `created` when the platform
     /// created it after this run sent it, `exists` when it is older.
-    fn found_entry(&self, work: &Work, hit: &Found) -> Entry {
+    fn found_entry(&self, work: &Work, hit: &Found, lookups: Vec<DateTime<Utc>>) -> Entry {
         // Ours only when created after the first `sent` (a minute of clock
         // skew allowed); an older match was there before (DECISIONS.md).
         let sent = work.sent_before.unwrap_or_else(Utc::now) - chrono::Duration::seconds(60);
@@ -776,6 +995,7 @@ impl Writer {
                 id: hit.id.clone(),
                 email: work.email(),
                 phone: work.phone(),
+                lookups,
             })
         } else {
             self.tally.exists.fetch_add(1, Ordering::Relaxed);
@@ -785,6 +1005,7 @@ impl Writer {
                 line: work.line,
                 id: Some(hit.id.clone()),
                 reason: "found by lookup, created before this run sent it".into(),
+                lookups,
             })
         }
     }
@@ -800,6 +1021,7 @@ impl Writer {
                     id,
                     email: work.email(),
                     phone: work.phone(),
+                    lookups: Vec::new(),
                 })
             }
             Outcome::Exists { id, reason } => {
@@ -810,6 +1032,7 @@ impl Writer {
                     line: work.line,
                     id,
                     reason,
+                    lookups: Vec::new(),
                 })
             }
             Outcome::Rejected { reasons } => {
@@ -840,9 +1063,56 @@ impl Writer {
                     record: work.record,
                     line: work.line,
                     reason,
+                    lookups: Vec::new(),
                 })
             }
         }
+    }
+}
+
+/// A record on its way through one batch's sends: what it has spent of its
+/// retry budget, and what is known of its sends and lookups.
+#[derive(Debug)]
+struct Pending {
+    /// The record.
+    work: Work,
+    /// Requests that carried it in this run, whatever sent them (a retry, a
+    /// resend after a lookup, a split): at most `1 + --max-retries`.
+    tries: u32,
+    /// Whether one of its sends may have been applied: in this run, or in
+    /// an earlier one where a resend may create a second record.
+    doubt: bool,
+    /// When it was last sent; the settle delay counts from here.
+    last_sent: Option<DateTime<Utc>>,
+    /// When each lookup since its last send ran, for the journal.
+    lookups: Vec<DateTime<Utc>>,
+    /// Why it is not settled yet, for the journal when its budget is spent.
+    reason: Option<String>,
+}
+
+impl Pending {
+    /// A record as the reader hands it over; `unique` when the platform
+    /// answers a duplicate `exists` (a resend is safe).
+    fn new(work: Work, unique: bool) -> Pending {
+        Pending {
+            doubt: work.sent_before.is_some() && !unique,
+            last_sent: work.sent_before,
+            work,
+            tries: 0,
+            lookups: Vec::new(),
+            reason: None,
+        }
+    }
+}
+
+/// A wait as a person reads it: seconds, or the larger unit it is about.
+fn human_wait(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..120 => format!("{} s", d.as_secs_f64().ceil() as u64),
+        120..7_200 => format!("{} s (about {} minutes)", s, s / 60),
+        7_200..172_800 => format!("{} s (about {} hours)", s, s / 3600),
+        _ => format!("{} s (about {} days)", s, s / 86_400),
     }
 }
 
@@ -879,4 +1149,40 @@ fn matching<'a>(work: &Work, found: &'a [Found]) -> Option<&'a Found> {
             _ => false,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wait_is_told_in_seconds_and_the_unit_it_is_about() {
+        assert_eq!(human_wait(Duration::from_millis(41_200)), "42 s");
+        assert_eq!(
+            human_wait(Duration::from_secs(600)),
+            "600 s (about 10 minutes)"
+        );
+        assert_eq!(
+            human_wait(Duration::from_secs(999_999)),
+            "999999 s (about 11 days)"
+        );
+        assert_eq!(
+            human_wait(Duration::from_secs(u64::MAX)),
+            format!("{} s (about {} days)", u64::MAX, u64::MAX / 86_400)
+        );
+    }
+
+    #[test]
+    fn a_record_sent_by_an_earlier_run_is_in_doubt_only_where_a_resend_may_duplicate() {
+        let work = Work {
+            key: "a@x.com".into(),
+            record: 1,
+            line: 2,
+            payload: Payload::Customer(Customer::default()),
+            sent_before: Some(Utc::now()),
+        };
+        let p = Pending::new(work.clone(), false);
+        assert!(p.doubt && p.tries == 0 && p.last_sent == work.sent_before);
+        assert!(!Pending::new(work, true).doubt);
+    }
 }

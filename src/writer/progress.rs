@@ -19,12 +19,28 @@ pub struct Progress {
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
+/// What the run waits for because the platform asked, e.g. " · waiting
+/// 42 s as BigCommerce asked"; empty when it waits for nothing.
+pub fn waiting(t: &Tally) -> String {
+    let until = *t.waiting.lock().unwrap_or_else(|e| e.into_inner());
+    match until {
+        Some((until, name)) if until > Instant::now() => {
+            let left = until.saturating_duration_since(Instant::now());
+            format!(
+                " · waiting {} s as {name} asked",
+                left.as_secs_f64().ceil() as u64
+            )
+        }
+        _ => String::new(),
+    }
+}
+
 /// The one-line state of a run.
 pub fn line(t: &Tally, started: Instant) -> String {
     let done = t.done();
     let secs = started.elapsed().as_secs_f64().max(0.001);
     format!(
-        "{done} of {} done · created {} · exists {} · rejected {} · failed {} · in doubt {} · retries {} · {:.1} records/s",
+        "{done} of {} done · created {} · exists {} · rejected {} · failed {} · in doubt {} · retries {} · {:.1} records/s{}",
         t.queued.load(Ordering::Relaxed),
         t.created.load(Ordering::Relaxed),
         t.exists.load(Ordering::Relaxed),
@@ -32,7 +48,8 @@ pub fn line(t: &Tally, started: Instant) -> String {
         t.failed.load(Ordering::Relaxed),
         t.in_doubt.load(Ordering::Relaxed),
         t.retries.load(Ordering::Relaxed),
-        done as f64 / secs
+        done as f64 / secs,
+        waiting(t)
     )
 }
 
@@ -60,10 +77,11 @@ impl Progress {
                     b.set_length(tally.queued.load(Ordering::Relaxed));
                     b.set_position(tally.done());
                     b.set_message(format!(
-                        "created {} · rejected {} · retrying {}",
+                        "created {} · rejected {} · retrying {}{}",
                         tally.created.load(Ordering::Relaxed),
                         tally.rejected.load(Ordering::Relaxed),
-                        tally.retries.load(Ordering::Relaxed)
+                        tally.retries.load(Ordering::Relaxed),
+                        waiting(&tally)
                     ));
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
@@ -76,7 +94,7 @@ impl Progress {
             let task = tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(PLAIN_EVERY).await;
-                    eprintln!("storeload: {}", line(&tally, started));
+                    crate::say!("storeload: {}", line(&tally, started));
                 }
             });
             Progress {
@@ -94,5 +112,29 @@ impl Progress {
         if let Some(b) = self.bar {
             b.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_line_shows_a_wait_the_platform_asked_for_while_it_lasts() {
+        let t = Tally::default();
+        assert!(!line(&t, Instant::now()).contains("waiting"));
+        *t.waiting.lock().unwrap() =
+            Some((Instant::now() + Duration::from_secs(42), "BigCommerce"));
+        let text = line(&t, Instant::now());
+        assert!(
+            text.contains("waiting 42 s as BigCommerce asked")
+                || text.contains("waiting 41 s as BigCommerce asked"),
+            "{text}"
+        );
+        *t.waiting.lock().unwrap() = Some((Instant::now(), "BigCommerce"));
+        assert!(
+            !line(&t, Instant::now()).contains("waiting"),
+            "a wait that is over"
+        );
     }
 }

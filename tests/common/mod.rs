@@ -10,7 +10,6 @@ use std::process::Output;
 
 use assert_cmd::Command;
 use serde_json::Value;
-use storeload::mapping::{Origin, presets};
 use storeload::platform::PlatformId;
 use storeload::read::{self, ReadOptions};
 use storeload::validate::pipeline::{self, CheckOptions};
@@ -231,14 +230,14 @@ pub struct Checked {
     pub findings: Vec<Violation>,
 }
 
-/// Reads `path` (CSV or JSONL by its name), maps it with the `generic`
-/// preset and checks it for `platform` through the library, without the binary.
+/// Reads `path` (CSV or JSONL by its name), maps it with the auto-mapper
+/// (storeload's snake_case names) and checks it for `platform` through the library, without the binary.
 pub fn check_file(path: &Path, platform: PlatformId) -> Vec<Checked> {
     let input = read::open(&arg(path), &ReadOptions::default())
         .unwrap_or_else(|e| panic!("{} opens: {e}", path.display()));
-    let mapping = presets::GENERIC
-        .bind_input(Origin::Preset("generic"), &input)
-        .unwrap_or_else(|e| panic!("generic preset binds: {e}"));
+    let mapping = storeload::mapping::auto::bind_input(&input)
+        .unwrap_or_else(|e| panic!("the auto-mapper binds: {e}"))
+        .expect("the auto-mapper reads a snake_case header");
     let mut out = Vec::new();
     pipeline::run(
         input.records,

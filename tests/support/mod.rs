@@ -288,3 +288,32 @@ impl Rig {
         run(&args, &env_for(self.platform))
     }
 }
+
+/// How many complete lines of type `kind` (`sent`, `created`, …) the
+/// journal at `path` holds now.
+pub fn journal_count(path: &Path, kind: &str) -> usize {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return 0;
+    };
+    text.split_inclusive('\n')
+        .filter(|l| l.ends_with('\n'))
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["type"] == kind)
+        .count()
+}
+
+/// Waits, polling the journal, until it holds at least `n` lines of type
+/// `kind`; `false` when `child` ended first (or after a minute, which is a
+/// failure of the run, not a timing assumption of the test).
+pub fn wait_for(path: &Path, kind: &str, n: usize, child: &mut std::process::Child) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if journal_count(path, kind) >= n {
+            return true;
+        }
+        if child.try_wait().ok().flatten().is_some() || std::time::Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}

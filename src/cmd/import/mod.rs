@@ -2,14 +2,16 @@
 //! Also the engine behind `storeload resume`, which reruns it with the
 //! options the journal's header recorded.
 
-use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::orders::Entity;
 use crate::error::{CliError, Exit};
-use crate::journal::{self, Entry, Header, Journal, JournalWriter, RecordState, Stage};
+use crate::journal::{
+    self, Destination, Entry, Header, Journal, JournalWriter, RecordState, Stage,
+};
 use crate::order::pipeline::{self as order_pipeline};
 use crate::plan::{dry_pass, dry_pass_orders, effective_rate, settled};
 use crate::platform::{Endpoint, PlatformId};
@@ -22,6 +24,7 @@ use crate::writer::{InDoubtPolicy, Stop, Tally, Work, Writer, WriterConfig};
 mod options;
 mod reading;
 mod setup;
+mod signals;
 mod summary;
 
 pub use options::{Args, RunPlan, SendArgs};
@@ -35,20 +38,48 @@ use summary::ReadTally;
 
 /// Runs `storeload import`.
 pub fn run(args: Args) -> Result<Exit, CliError> {
+    if let Some(path) = &args.rejects {
+        super::common::refuse_clobbering(
+            &[("--rejects", path)],
+            &super::common::run_files(&args.source, &args.orders, Some(&args.journal)),
+        )?;
+    }
+    // Paths are recorded absolute, so `resume` works from any folder.
+    let mut orders = args.orders;
+    orders.variants = orders.variants.as_deref().map(absolute);
+    orders.customers_journal = orders.customers_journal.as_deref().map(absolute);
     let plan = RunPlan {
-        input: args.source.input.clone(),
+        input: if args.source.input == "-" {
+            args.source.input.clone()
+        } else {
+            absolute(Path::new(&args.source.input))
+                .display()
+                .to_string()
+        },
         to: args.to,
         format: args.source.format,
         delimiter: args.source.delimiter,
         preset: args.source.preset.clone(),
-        mapping: args.source.mapping.clone(),
+        mapping: args.source.mapping.as_deref().map(absolute),
         phone: args.source.phone,
+        max_record_bytes: args.source.max_record_bytes,
         strict: args.strict,
         send: args.send,
         sandbox: args.sandbox,
-        orders: args.orders,
+        orders,
     };
-    let exit = execute(&plan, &args.journal, Mode::Import, args.quiet, args.plan);
+    let rejects_on_stdout = args
+        .rejects
+        .as_deref()
+        .is_some_and(crate::report::output::is_stdout);
+    let exit = execute(
+        &plan,
+        &args.journal,
+        Mode::Import,
+        args.quiet,
+        args.plan,
+        rejects_on_stdout,
+    );
     let finished = matches!(
         &exit,
         Ok(_)
@@ -64,13 +95,19 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
     {
         let n = super::rejects::write(&args.journal, path)?;
         if !args.quiet {
-            eprintln!(
+            crate::say!(
                 "storeload: {n} record(s) not in the platform written to {}",
-                path.display()
+                super::rejects::shown(path)
             );
         }
     }
     exit
+}
+
+/// `path` made absolute against the current folder, as written otherwise
+/// (links are not resolved: the user's path stays recognisable).
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// Whether a run starts or continues a journal.
@@ -86,13 +123,15 @@ pub enum Mode {
     },
 }
 
-/// Runs an import or a resume of `plan` with `journal_path`.
+/// Runs an import or a resume of `plan` with `journal_path`; the final
+/// summary goes to stderr when `summary_to_stderr` (a report is on stdout).
 pub fn execute(
     plan: &RunPlan,
     journal_path: &Path,
     mode: Mode,
     quiet: bool,
     plan_only: bool,
+    summary_to_stderr: bool,
 ) -> Result<Exit, CliError> {
     let platform = plan.to.platform();
     plan.orders.check(plan.to)?;
@@ -119,7 +158,7 @@ pub fn execute(
         let creds = sandbox_credentials(plan.to);
         let url = handle.base_url(plan.to.as_str());
         if !quiet {
-            eprintln!("storeload: importing into the in-process sandbox at {url}");
+            crate::say!("storeload: importing into the in-process sandbox at {url}");
         }
         (creds, url, Some(handle))
     } else {
@@ -130,6 +169,27 @@ pub fn execute(
         };
         (creds, url, None)
     };
+    // The journal belongs to one destination: refused before any request
+    // when it was written for another (old journals name none).
+    let destination = Destination {
+        platform: plan.to.as_str().to_string(),
+        base_url: if plan.sandbox {
+            // A fresh in-process sandbox each run: its port means nothing.
+            "in-process sandbox".to_string()
+        } else {
+            base_url.clone()
+        },
+        store: credentials.store_hash.clone(),
+    };
+    if journal_path.exists() {
+        let headers = journal::headers(journal_path).map_err(|e| CliError::usage(e.to_string()))?;
+        if let Some(other) = journal::other_destination(&headers, &destination) {
+            return Err(CliError::usage(format!(
+                "journal {}: was written for an import into {other}, not {destination}; its records say nothing about this destination\n\nGive --journal a new path for this destination, or run against {other}.",
+                journal_path.display()
+            )));
+        }
+    }
     let endpoint = Endpoint {
         base_url: base_url.clone(),
         credentials,
@@ -152,7 +212,7 @@ pub fn execute(
     limiter.observe(&quota);
     if !quiet {
         for line in &checks {
-            eprintln!("storeload: check: {line}");
+            crate::say!("storeload: check: {line}");
         }
     }
     // Stdin is spooled only now, after the credentials were checked.
@@ -262,9 +322,15 @@ pub fn execute(
                 dry_pass_orders(records, &ctx, &states, unchanged, |o| keep.order(o))
             }
         };
-        let text = figures.render(platform, rate, plan.send.limit);
+        // The plan opens with what becomes of each input column.
+        let context = match &mapping {
+            Mapped::Customers(m) => crate::report::Context::new(&input, m, platform),
+            Mapped::Orders(m) => crate::report::Context::for_orders(&input, m, platform),
+        };
+        let text = crate::report::mapping_block(&context, platform)
+            + &figures.render(platform, rate, plan.send.limit);
         if !quiet || plan_only {
-            eprint!("{text}");
+            super::eprint(&text);
         }
         if plan_only {
             return Ok(Exit::Ok);
@@ -289,7 +355,8 @@ pub fn execute(
         fp.clone(),
         mapping_value,
         options,
-    );
+    )
+    .with_destination(destination);
     let journal = match existing {
         Some(mut j) => {
             j.append(&Entry::Header(header))
@@ -316,7 +383,7 @@ pub fn execute(
         .unwrap_or_else(|| platform.default_concurrency())
         .max(1);
     if plan.to == PlatformId::Bigcommerce && concurrency > 10 && !quiet {
-        eprintln!(
+        crate::say!(
             "storeload: warning: --concurrency {concurrency} is above BigCommerce's ~10 concurrent requests per store; expect 429s"
         );
     }
@@ -335,11 +402,14 @@ pub fn execute(
         min_backoff: Duration::from_millis(250),
         max_backoff: Duration::from_secs(30),
         batch_size: if ordering { 1 } else { platform.batch_size() },
+        settle_delay: Duration::from_secs(plan.send.settle_delay),
+        max_wait: Duration::from_secs(plan.send.max_wait),
     };
     let started = Instant::now();
     let tally = Arc::new(Tally::default());
     let stop = Arc::new(Stop::default());
-    let interrupted = Arc::new(AtomicBool::new(false));
+    // Which stop signal arrived, if one did.
+    let interrupted: Arc<OnceLock<Exit>> = Arc::new(OnceLock::new());
     let read_tally = Arc::new(ReadTally::default());
     let fp_tag: String = fp.sha256.chars().take(8).collect();
 
@@ -361,14 +431,20 @@ pub fn execute(
         {
             let stop = stop.clone();
             let interrupted = interrupted.clone();
+            let mut signals = signals::StopSignals::listen().map_err(|e| {
+                CliError::usage(format!("cannot listen for Ctrl-C and SIGTERM: {e}"))
+            })?;
             tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    interrupted.store(true, Ordering::SeqCst);
+                if let Some(first) = signals.next().await {
+                    let _ = interrupted.set(first);
                     stop.soft();
-                    eprintln!("\nstoreload: stopping: letting requests in flight finish (Ctrl-C again to stop at once)");
-                    if tokio::signal::ctrl_c().await.is_ok() {
-                        eprintln!("storeload: stopped at once; records in flight are in doubt until resumed");
-                        std::process::exit(Exit::Interrupted as i32);
+                    crate::say!(
+                        "\nstoreload: stopping on {}: letting requests in flight finish (Ctrl-C again to stop at once)",
+                        signals::name(first)
+                    );
+                    if let Some(second) = signals.next().await {
+                        crate::say!("storeload: stopped at once; records in flight are in doubt until resumed");
+                        std::process::exit(second as i32);
                     }
                 }
             });
@@ -509,25 +585,44 @@ pub fn execute(
     let (jw, read_ok) = result?;
     let fatal = stop.fatal_message();
     let summary = Summary::new(&read_tally, &tally, started.elapsed());
-    runtime
-        .block_on(async {
-            let end = Entry::End(journal::End {
-                at: chrono::Utc::now(),
-                summary: serde_json::to_value(&summary).unwrap_or_default(),
-            });
-            let _ = jw.write(vec![end]).await;
-            jw.close().await
-        })
-        .map_err(|e| CliError::usage(e.to_string()))?;
+    let closed = runtime.block_on(async {
+        let end = Entry::End(journal::End {
+            at: chrono::Utc::now(),
+            summary: serde_json::to_value(&summary).unwrap_or_default(),
+        });
+        let _ = jw.write(vec![end]).await;
+        jw.close().await
+    });
+    // A journal that cannot be written (a full disk) stops the run like any
+    // whole-run error: exit 3, resumable (DECISIONS.md "Hostile paths").
+    // When the writer stopped the run for it, its sentence is shown below.
+    if let Err(e) = closed
+        && fatal.is_none()
+    {
+        return Err(CliError::stopped(format!(
+            "{e}\n\nThe run stopped; resume with: storeload resume {}",
+            journal_path.display()
+        )));
+    }
     if let Some(handle) = sandbox {
         runtime.block_on(handle.stop());
     }
     let text = summary.render(platform, &plan.input, journal_path);
-    super::print(&text)?;
-    let resume_hint = format!("resume with: storeload resume {}", journal_path.display());
-    if interrupted.load(Ordering::SeqCst) {
-        eprintln!("storeload: interrupted; the journal is flushed. {resume_hint}");
-        return Ok(Exit::Interrupted);
+    if summary_to_stderr {
+        super::eprint(&text);
+    } else {
+        super::print(&text)?;
+    }
+    let resume_hint = format!(
+        "resume with: storeload resume {}",
+        absolute(journal_path).display()
+    );
+    if let Some(signal) = interrupted.get() {
+        crate::say!(
+            "storeload: stopped by {}; the journal is flushed. {resume_hint}",
+            signals::name(*signal)
+        );
+        return Ok(*signal);
     }
     if let Some(message) = fatal {
         return Err(CliError::stopped(format!(

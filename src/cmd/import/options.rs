@@ -92,6 +92,21 @@ pub struct SendArgs {
     #[arg(long, default_value_t = 600, value_name = "SECS")]
     pub give_up_after: u64,
 
+    /// After a send without an answer on a platform where a resend may
+    /// create a second record (bitbybit), a lookup that finds nothing counts
+    /// only when made at least this many seconds after the send: its search
+    /// may show a new record late.
+    #[arg(long, default_value_t = DEFAULT_SETTLE_DELAY, value_name = "SECS")]
+    #[serde(default = "default_settle_delay")]
+    pub settle_delay: u64,
+
+    /// Stop (exit 3, resumable) when the platform asks to wait longer than
+    /// this many seconds (Retry-After, RateLimit-Reset,
+    /// X-Rate-Limit-Time-Reset-Ms).
+    #[arg(long, default_value_t = DEFAULT_MAX_WAIT, value_name = "SECS")]
+    #[serde(default = "default_max_wait")]
+    pub max_wait: u64,
+
     /// BigCommerce: send the welcome email to every customer created.
     #[arg(long)]
     pub notify: bool,
@@ -112,6 +127,27 @@ pub struct SendArgs {
     /// bitbybit: the API key header (its docs also show x-bitbybit-key).
     #[arg(long, default_value = bitbybit::DEFAULT_KEY_HEADER, value_name = "NAME")]
     pub key_header: String,
+}
+
+/// `--settle-delay` by default (DECISIONS.md "Hostile paths": 60 s).
+const DEFAULT_SETTLE_DELAY: u64 = 60;
+
+/// `--max-wait` by default (DECISIONS.md "Hostile paths": 15 minutes).
+const DEFAULT_MAX_WAIT: u64 = 15 * 60;
+
+/// The settle delay of a journal written before `--settle-delay` existed.
+fn default_settle_delay() -> u64 {
+    DEFAULT_SETTLE_DELAY
+}
+
+/// The longest wait of a journal written before `--max-wait` existed.
+fn default_max_wait() -> u64 {
+    DEFAULT_MAX_WAIT
+}
+
+/// The record size limit of a journal written before `--max-record-bytes`.
+fn default_max_record_bytes() -> usize {
+    crate::read::DEFAULT_MAX_RECORD_BYTES
 }
 
 fn parse_share(s: &str) -> Result<f64, String> {
@@ -141,6 +177,9 @@ pub struct RunPlan {
     /// `--phone`.
     #[serde(default)]
     pub phone: crate::values::PhoneFormat,
+    /// `--max-record-bytes`.
+    #[serde(default = "default_max_record_bytes")]
+    pub max_record_bytes: usize,
     /// `--strict`.
     pub strict: bool,
     /// How to send.
@@ -162,6 +201,7 @@ impl RunPlan {
             preset: self.preset.clone(),
             mapping: self.mapping.clone(),
             phone: self.phone,
+            max_record_bytes: self.max_record_bytes,
         }
     }
 

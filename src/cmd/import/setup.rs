@@ -1,7 +1,7 @@
 //! Setting a run up: stdin spooled beside the journal, the sandbox's
 //! credentials, and the base URL check.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::error::CliError;
 use crate::platform::{Credentials, PlatformId};
@@ -10,9 +10,7 @@ use crate::sandbox;
 /// Input from stdin is spooled beside the journal, so a resume has it and
 /// the fingerprint covers it (DECISIONS.md).
 pub(super) fn spool_stdin(journal: &Path) -> Result<String, CliError> {
-    let mut path = journal.as_os_str().to_owned();
-    path.push(".input");
-    let path = PathBuf::from(path);
+    let path = super::super::common::spool_path(journal);
     let mut file = std::fs::File::create(&path)
         .map_err(|e| CliError::usage(format!("{}: cannot spool stdin: {e}", path.display())))?;
     std::io::copy(&mut std::io::stdin().lock(), &mut file)

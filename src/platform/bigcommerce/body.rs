@@ -172,7 +172,7 @@ pub(super) fn sends_address(a: &crate::model::Address) -> bool {
 /// The state as BigCommerce wants it: spelled out ("California", not
 /// "CA"), from the province column, or its code, through ISO 3166-2; a value
 /// that is no known code for the country is sent as written.
-fn spelled_out_state(a: &crate::model::Address) -> Option<&str> {
+pub(super) fn spelled_out_state(a: &crate::model::Address) -> Option<&str> {
     let written = a.province.as_deref().or(a.province_code.as_deref())?;
     let named = a
         .country_code
