@@ -22,11 +22,11 @@ use std::io::Write;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
+use storeload::findings::Findings;
 use storeload::mapping::{Mapping, Origin, presets};
 use storeload::model::Customer;
 use storeload::platform::{self, PlatformId};
 use storeload::read::{self, RawRecord, ReadOptions};
-use storeload::validate::Findings;
 use storeload::validate::pipeline::{self, CheckOptions};
 
 /// Rows in the benchmark input.

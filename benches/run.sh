@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# benches/run.sh — the figures of issue 6, each printed with the command behind
-# it and the target beside it:
-#   (1) dry run of 1,000,000 Shopify-layout rows with --to bigcommerce;
+# benches/run.sh — the figures of issues 6 and 18, each printed with the
+# command behind it and the target beside it:
+#   (1) dry run --to bigcommerce of two files, the generator's classic
+#       Shopify-layout file and its realistic CRM export (--realistic), at
+#       250,000, 1,000,000 and 2,000,000 rows, each against a plain CSV parse
+#       of the same file in the same run (examples/csv_count.rs), with growth
+#       ratios and peak RSS per added row;
 #   (2) the writer against the sandbox at --quota 50/1s, 10-customer batches;
 #   (3) resume of a journal holding 1,000,000 outcomes: time to the first new request;
 #   (4) the writer against the sandbox with no quota and no latency: client CPU
@@ -11,8 +15,12 @@
 # (2)-(4) are skipped, saying so, while `storeload import` is not available.
 #
 # Usage: benches/run.sh [1] [2] [3] [4] [5]    (no argument: all five)
-# Environment: RUNS (dry runs to take the best and median of, default 3),
-#              ROWS (default 1000000), KEEP=1 keeps the scratch directory.
+# Environment: RUNS (pairs of runs in (1), runs in (4), default 3),
+#              SIZES (rows in (1), default "250000 1000000 2000000"),
+#              KEEP=1 keeps the scratch directory,
+#              BIN, GEN, COUNT, FLOOR: binaries to measure instead of
+#              target/release's (e.g. a copy kept under target/bench-bin/),
+#              SKIP_BUILD=1 measures them without building first.
 #
 # Talks only to 127.0.0.1; every wait is bounded in time and count; whatever it
 # starts is stopped on exit (trap).
@@ -21,12 +29,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 DATA=$ROOT/target/bench-data
-BIN=$ROOT/target/release/storeload
-GEN=$ROOT/target/release/examples/gen_customers
-FLOOR=$ROOT/target/release/examples/http_floor
-FLOOR=$ROOT/target/release/examples/http_floor
-ROWS=${ROWS:-1000000}
+BIN=${BIN:-$ROOT/target/release/storeload}
+GEN=${GEN:-$ROOT/target/release/examples/gen_customers}
+COUNT=${COUNT:-$ROOT/target/release/examples/csv_count}
+FLOOR=${FLOOR:-$ROOT/target/release/examples/http_floor}
 RUNS=${RUNS:-3}
+SIZES=${SIZES:-250000 1000000 2000000}
 SECTIONS=${*:-1 2 3 4 5}
 JSON_ROWS=${JSON_ROWS:-600000}
 
@@ -73,11 +81,19 @@ need() {
 }
 need python3
 need curl
+[ -x /usr/bin/time ] || { say "benches/run.sh: /usr/bin/time is needed (apt-get install time)"; exit 2; }
 
 # --- build and data ---------------------------------------------------------
-rule "build (release)"
-cmdline cargo build --release --bin storeload --example gen_customers --example http_floor
-cargo build --release --bin storeload --example gen_customers --example http_floor 2>&1 | tail -n 1
+if [ "${SKIP_BUILD:-0}" = 1 ]; then
+    rule "build skipped (SKIP_BUILD=1): measuring $BIN"
+else
+    rule "build (release)"
+    cmdline cargo build --release --bin storeload --example gen_customers --example csv_count --example http_floor
+    cargo build --release --bin storeload --example gen_customers --example csv_count --example http_floor 2>&1 | tail -n 1
+fi
+for b in "$BIN" "$GEN" "$COUNT"; do
+    [ -x "$b" ] || { say "benches/run.sh: $b is not there or not executable"; exit 2; }
+done
 mkdir -p "$DATA"
 
 # gen FILE ROWS [ARGS…]: the generator's deterministic file, made once.
@@ -94,83 +110,185 @@ machine() {
     say "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(awk '/MemTotal/ {printf "%.1f GB RAM", $2/1048576}' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 machine
+say "measuring: $BIN (built $(date -u -r "$BIN" '+%Y-%m-%d %H:%M UTC'), sha256 $(sha256sum "$BIN" | cut -c1-12))"
 
-# --- (1) dry run --------------------------------------------------------------
-section1() {
-    local file=$DATA/customers-${ROWS}.csv
-    rule "(1) dry run: $ROWS Shopify-layout rows, --to bigcommerce (in-file duplicate check included)"
-    gen "$file" "$ROWS"
-    local bytes
-    bytes=$(stat -c %s "$file")
-    say "input: $file, $bytes bytes"
-    local timer
-    if [ -x /usr/bin/time ] && /usr/bin/time -v true >/dev/null 2>&1; then
-        timer=gnu
-        say "measured with /usr/bin/time -v (wall clock and maximum resident set size)"
-    else
-        timer=proc
-        say "/usr/bin/time -v is not available: wall time from bash, peak RSS from VmHWM in /proc/PID/status, read every 10 ms until exit (may miss a last peak)"
+# --- (1) dry run ----------------------------------------------------------------
+# timed RESULTS OUT CMD…: runs CMD under /usr/bin/time with its stdout to
+# OUT (stderr to $SCRATCH/time.txt) and appends "wall_s peak_rss_kb cpu_s
+# exit" to RESULTS: wall from a monotonic clock around the whole (time's own
+# start costs ~1 ms), peak RSS and user+sys CPU from the kernel's accounting
+# of CMD (wait4, as /usr/bin/time reads it; a process started straight from
+# python3 would inherit python's own ~14 MB as its peak). Returns CMD's exit
+# code.
+timed() {
+    local results=$1 out=$2
+    shift 2
+    python3 - "$results" "$out" "$SCRATCH/time.txt" "$SCRATCH/rusage.txt" "$@" <<'PY'
+import subprocess, sys, time
+results, out, err, rusage = sys.argv[1:5]
+with open(out, "wb") as o, open(err, "wb") as e:
+    start = time.perf_counter()
+    rc = subprocess.call(["/usr/bin/time", "-o", rusage, "-f", "%M %U %S %x"] + sys.argv[5:],
+                         stdout=o, stderr=e)
+    wall = time.perf_counter() - start
+fields = open(rusage).read().split()[-4:]
+if len(fields) != 4 or not fields[0].isdigit():
+    sys.exit(f"/usr/bin/time wrote no figures for {sys.argv[5:]}: {open(rusage).read()!r}")
+rss, user, system, _ = fields
+with open(results, "a") as r:
+    r.write(f"{wall:.4f} {rss} {float(user) + float(system):.2f} {rc}\n")
+sys.exit(rc if rc >= 0 else 128 - rc)
+PY
+}
+
+# pair KIND ROWS FILE ROUND: one plain parse of FILE, then one dry run,
+# appended to $SCRATCH/parse-KIND-ROWS.txt and dry-KIND-ROWS.txt.
+pair() {
+    local kind=$1 rows=$2 file=$3 round=$4
+    local parse=$SCRATCH/parse-$kind-$rows.txt dry=$SCRATCH/dry-$kind-$rows.txt
+    local rc=0 counted
+    timed "$parse" "$SCRATCH/count-out.txt" "$COUNT" "$file" || rc=$?
+    if [ "$rc" != 0 ]; then
+        say "   csv_count failed (exit $rc):"
+        head -5 "$SCRATCH/time.txt"
+        return 1
     fi
-    local results=$SCRATCH/dry-run.txt
-    : >"$results"
-    local i rc
-    for i in $(seq 1 "$RUNS"); do
-        local out=$SCRATCH/time-$i.txt
-        cmdline "/usr/bin/time -v $BIN validate $file --to bigcommerce --quiet"
-        rc=0
-        if [ "$timer" = gnu ]; then
-            /usr/bin/time -v "$BIN" validate "$file" --to bigcommerce --quiet >"$SCRATCH/dry-run-out.txt" 2>"$out" || rc=$?
-            python3 - "$out" "$rc" >>"$results" <<'EOF'
-import re, sys
-text = open(sys.argv[1]).read()
-wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", text).group(1)
-secs = 0.0
-for part in wall.split(":"):
-    secs = secs * 60 + float(part)
-rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text).group(1))
-user = float(re.search(r"User time \(seconds\): (\S+)", text).group(1))
-system = float(re.search(r"System time \(seconds\): (\S+)", text).group(1))
-print(secs, rss, user + system, sys.argv[2])
-EOF
-        else
-            local start end pid hwm=0 v
-            start=$(date +%s.%N)
-            "$BIN" validate "$file" --to bigcommerce --quiet >"$SCRATCH/dry-run-out.txt" &
-            pid=$!
-            for _ in $(seq 1 60000); do
-                v=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
-                [ -n "$v" ] && [ "$v" -gt "$hwm" ] && hwm=$v
-                kill -0 "$pid" 2>/dev/null || break
-                sleep 0.01
-            done
-            wait "$pid" || rc=$?
-            end=$(date +%s.%N)
-            echo "$(python3 -c "print($end - $start)") $hwm 0 $rc" >>"$results"
-        fi
-        if [ "$rc" -gt 1 ]; then
-            say "validate failed (exit $rc):"
-            cat "$SCRATCH/dry-run-out.txt" "$out" 2>/dev/null | head -20
-            return 1
-        fi
-        tail -n 1 "$results" | awk '{printf "   run %d: %.2f s wall, %.0f MB peak RSS, %.2f s CPU (user+sys), exit %d\n", '"$i"', $1, $2/1024, $3, $4}'
-    done
-    sed -n '/rows read/,$p' "$SCRATCH/dry-run-out.txt" | sed 's/^/   | /'
-    python3 - "$results" "$ROWS" "$bytes" <<'EOF'
-import statistics, sys
-runs = [list(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
-rows, size = int(sys.argv[2]), int(sys.argv[3])
-walls = sorted(r[0] for r in runs)
-best, median = walls[0], statistics.median(walls)
-rss = max(r[1] for r in runs) / 1024
-cpu = statistics.median(r[2] for r in runs)
-def ok(cond): return "met" if cond else "NOT met"
-print(f"   wall      best {best:.2f} s, median {median:.2f} s of {len(runs)}   target <= 1.0 s: {ok(median <= 1.0)}")
-print(f"   rows/s    {rows / median:,.0f} (median), {rows / best:,.0f} (best)")
-print(f"   MB/s      {size / 1e6 / median:,.1f} (median), {size / 1e6 / best:,.1f} (best)")
-print(f"   peak RSS  {rss:.0f} MB   target <= 100 MB: {ok(rss <= 100)}")
+    counted=$(cat "$SCRATCH/count-out.txt")
+    if [ "$counted" != "$rows" ]; then
+        say "   csv_count read $counted records in $file, not $rows: the file is not the generator's"
+        return 1
+    fi
+    rc=0
+    timed "$dry" "$SCRATCH/dry-$kind-$rows-out.txt" "$BIN" validate "$file" --to bigcommerce --quiet || rc=$?
+    if [ "$rc" -gt 1 ]; then
+        say "   validate failed (exit $rc):"
+        cat "$SCRATCH/dry-$kind-$rows-out.txt" "$SCRATCH/time.txt" 2>/dev/null | head -20
+        return 1
+    fi
+    paste -d' ' "$parse" "$dry" | tail -n 1 | awk '{printf "   round %d  %-9s %9d rows: plain parse %6.3f s; dry run %6.3f s wall, %4.0f MB peak RSS, %5.2f s CPU, exit %d; ratio %.2f\n", '"$round"', "'"$kind"'", '"$rows"', $1, $5, $6/1024, $7, $8, $5/$1}'
+}
+
+# summary KIND ROWS FILE: the figures of one file, from its pairs; appends
+# them as one JSON line to $SCRATCH/section1.jsonl.
+summary() {
+    local kind=$1 rows=$2 file=$3
+    say ""
+    say "-- $kind, $rows rows: $file ($(stat -c %s "$file") bytes)"
+    sed -n '/rows read/,/^$/p' "$SCRATCH/dry-$kind-$rows-out.txt" | sed '/^$/d; s/^/   | /' | head -n 4
+    python3 - "$SCRATCH/parse-$kind-$rows.txt" "$SCRATCH/dry-$kind-$rows.txt" "$kind" "$rows" "$(stat -c %s "$file")" >>"$SCRATCH/section1.jsonl" <<'PY'
+import json, sys
+load = lambda p: [list(map(float, l.split())) for l in open(p) if l.strip()]
+parse, dry = load(sys.argv[1]), load(sys.argv[2])
+print(json.dumps({
+    "kind": sys.argv[3], "rows": int(sys.argv[4]), "bytes": int(sys.argv[5]),
+    "parse": [r[0] for r in parse], "parse_rss_kb": [r[1] for r in parse],
+    "dry": [r[0] for r in dry], "dry_rss_kb": [r[1] for r in dry], "dry_cpu": [r[2] for r in dry],
+    "ratios": [d[0] / p[0] for p, d in zip(parse, dry)],
+}))
+PY
+    python3 - "$SCRATCH/section1.jsonl" <<'PY'
+import json, statistics, sys
+r = [json.loads(l) for l in open(sys.argv[1])][-1]
+med = statistics.median
+rows, mb = r["rows"], r["bytes"] / 1e6
+d, p = r["dry"], r["parse"]
+rss = max(r["dry_rss_kb"]) / 1024
+ok = lambda c: "met" if c else "NOT met"
+print(f"   dry run     min {min(d):.3f} s, median {med(d):.3f} s of {len(d)}   "
+      f"{rows / med(d):,.0f} rows/s, {mb / med(d):,.1f} MB/s (median)")
+print(f"   plain parse min {min(p):.3f} s, median {med(p):.3f} s   "
+      f"{rows / med(p):,.0f} rows/s, {mb / med(p):,.1f} MB/s (median); peak RSS {max(r['parse_rss_kb']) / 1024:.0f} MB")
+line = (f"   dry run / plain parse: {med(r['ratios']):.2f} (median of the pairs' ratios; "
+        f"{min(r['ratios']):.2f}-{max(r['ratios']):.2f})")
+if r["kind"] == "realistic" and rows == 1_000_000:
+    line += f"   target <= 2.0: {ok(med(r['ratios']) <= 2.0)}"
+print(line)
+print(f"   peak RSS    {rss:.0f} MB (largest of the runs)   target <= 100 MB: {ok(rss <= 100)}")
+cpu = med(r["dry_cpu"])
 if cpu:
-    print(f"   CPU       {cpu:.2f} s user+sys (median): {cpu / median:.2f} cores busy on average")
-EOF
+    print(f"   CPU         {cpu:.2f} s user+sys (median): {cpu / med(d):.2f} cores busy on average")
+if r["kind"] == "classic" and rows == 1_000_000:
+    print(f"   (issue 6's target, this file: wall <= 1.0 s: {ok(med(d) <= 1.0)})")
+PY
+}
+
+section1() {
+    rule "(1) dry run, --to bigcommerce (in-file duplicate check included), against a plain CSV parse of the same file"
+    say "files: classic = the generator's Shopify layout (5 % of rows broken, 5 rules, few quotes);"
+    say "       realistic = gen_customers --realistic: a CRM's export, auto-mapped, every field quoted,"
+    say "       CRLF, multi-line notes in ~6 % of rows, Unicode, 35 % of rows broken (13 kinds)"
+    say "sizes: $SIZES rows; RUNS=$RUNS rounds; each round takes every file in turn, a plain parse then a"
+    say "dry run, so that the machine's drift touches every size and both commands alike"
+    say "measured per process: wall from a monotonic clock around it; peak RSS (maximum resident set size)"
+    say "and user+sys CPU (to 10 ms) from /usr/bin/time"
+    : >"$SCRATCH/section1.jsonl"
+    local kind rows file files=() f round
+    for kind in classic realistic; do
+        for rows in $SIZES; do
+            if [ "$kind" = classic ]; then
+                file=$DATA/customers-$rows.csv
+                gen "$file" "$rows"
+            else
+                file=$DATA/crm-$rows.csv
+                gen "$file" "$rows" --realistic
+            fi
+            files+=("$kind $rows $file")
+            : >"$SCRATCH/parse-$kind-$rows.txt"
+            : >"$SCRATCH/dry-$kind-$rows.txt"
+        done
+    done
+    cmdline "$COUNT FILE                                  # plain parse (csv::ByteRecord loop)"
+    cmdline "$BIN validate FILE --to bigcommerce --quiet   # dry run"
+    say "   warm-up: one of each on every file, not counted (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+    for f in "${files[@]}"; do
+        read -r kind rows file <<<"$f"
+        timed /dev/null "$SCRATCH/count-out.txt" "$COUNT" "$file" || true
+        timed /dev/null "$SCRATCH/dry-$kind-$rows-out.txt" "$BIN" validate "$file" --to bigcommerce --quiet || true
+    done
+    for round in $(seq 1 "$RUNS"); do
+        for f in "${files[@]}"; do
+            read -r kind rows file <<<"$f"
+            pair "$kind" "$rows" "$file" "$round" || return 1
+        done
+    done
+    say "   load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+    for f in "${files[@]}"; do
+        read -r kind rows file <<<"$f"
+        summary "$kind" "$rows" "$file"
+    done
+    say ""
+    say "-- growth (medians of the rounds above)"
+    python3 - "$SCRATCH/section1.jsonl" <<'PY'
+import json, statistics, sys
+med = statistics.median
+runs = {}
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    runs[(r["kind"], r["rows"])] = r
+ok = lambda c: "met" if c else "NOT met"
+for kind in ("classic", "realistic"):
+    got = sorted(rows for k, rows in runs if k == kind)
+    print(f"   {kind}:")
+    print("     " + "   ".join(f"{rows:,} rows {med(runs[(kind, rows)]['dry']):.2f} s, "
+                                f"{max(runs[(kind, rows)]['dry_rss_kb']) / 1024:.0f} MB" for rows in got))
+    for small, large in zip(got, got[1:]):
+        a, b = runs[(kind, small)], runs[(kind, large)]
+        k = large / small
+        g = med(b["dry"]) / med(a["dry"])
+        gp = med(b["parse"]) / med(a["parse"])
+        line = (f"     {large:,}/{small:,} rows: time x{g:.2f}, x1/{k:g} = {g / k:.2f} "
+                f"(plain parse {gp / k:.2f}; 1.00 is linear)")
+        if (small, large) == (1_000_000, 2_000_000):
+            line += f"   target 2M <= 2.1 x 1M: {ok(g <= 2.1)}"
+        print(line)
+    if len(got) >= 2:
+        a, b = runs[(kind, got[-2])], runs[(kind, got[-1])]
+        per_row = (max(b["dry_rss_kb"]) - max(a["dry_rss_kb"])) * 1024 / (b["rows"] - a["rows"])
+        line = f"     peak RSS per added row, {got[-2]:,} -> {got[-1]:,}: {per_row:.1f} bytes"
+        if (got[-2], got[-1]) == (1_000_000, 2_000_000):
+            line += f"   target <= 16: {ok(per_row <= 16)}"
+        print(line)
+PY
 }
 
 # --- sandbox helpers ------------------------------------------------------------

@@ -2,8 +2,9 @@
 //! storeload's benchmarks and tests (issue 6).
 //!
 //! ```text
-//! cargo run --release --example gen_customers -- ROWS OUT.csv [--invalid-pct P] [--jsonl | --json] [--seed N]
+//! cargo run --release --example gen_customers -- ROWS OUT.csv [--realistic | --jsonl | --json] [--invalid-pct P] [--seed N]
 //! cargo run --release --example gen_customers -- 1000000 /tmp/customers-1m.csv
+//! cargo run --release --example gen_customers -- 1000000 /tmp/crm-1m.csv --realistic
 //! cargo run --release --example gen_customers -- 100000 /tmp/customers.jsonl --jsonl --invalid-pct 10
 //! ```
 //!
@@ -20,6 +21,19 @@
 //!   (`address.city.required`), the email of an earlier row in other case
 //!   (`email.duplicate_in_file`). Every other row's email is unique:
 //!   `user{n}@example{n % 97}.com`, `n` being the row number from 1.
+//! - `--realistic` (issue 18) writes what real exports look like instead, so
+//!   that no figure is measured on a file written to fit a fast path: a CRM's
+//!   contacts header that no preset claims (the auto-mapper reads it), every
+//!   field quoted, CRLF line ends and a BOM, multi-line notes in ~6% of rows
+//!   and notes with commas and quotes in ~12%, commas in street lines,
+//!   companies and last names, Unicode names and internationalised mail
+//!   domains, countries in several spellings, a phone in a spreadsheet's
+//!   scientific notation now and then (a warning). `P` (default 35) percent
+//!   of rows, drawn at random, break one rule each among 13 kinds (duplicate
+//!   emails in other case or padded with spaces, three kinds of invalid
+//!   email, a missing email, first or last name, a first name over 100
+//!   characters, a long phone, an address with no city, an unknown country or
+//!   US state, a row cut short); the summary line counts each kind.
 //! - The same ROWS, P and seed (default 1) give the same bytes on every
 //!   machine: the only randomness is a SplitMix64 generator seeded per row.
 //!
@@ -31,10 +45,12 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
-const USAGE: &str =
-    "usage: gen_customers ROWS OUT.csv [--invalid-pct P] [--jsonl | --json] [--seed N]
+const USAGE: &str = "usage: gen_customers ROWS OUT.csv [--realistic | --jsonl | --json] [--invalid-pct P] [--seed N]
   ROWS            number of customers to write
   OUT             output path, or - for stdout
+  --realistic     a CRM's contacts export instead (CSV only): auto-mapped header, every
+                  field quoted, CRLF, BOM, multi-line notes, Unicode names and domains,
+                  13 kinds of broken row (default P 35)
   --invalid-pct P percent of rows that break one BigCommerce rule each (default 5)
   --jsonl         write generic JSONL with nested addresses instead of Shopify CSV
   --json          write the same objects as one JSON array (a JSON document)
@@ -679,19 +695,504 @@ fn write_jsonl_row(out: &mut impl Write, r: &Row) -> io::Result<()> {
     out.write_all(b"]}\n")
 }
 
+/// `--realistic`: a CRM's contacts export, written to fit no fast path of
+/// storeload's: a header only the auto-mapper reads, every field quoted,
+/// CRLF line ends and a BOM, multi-line notes, country names in several
+/// spellings, Unicode names and domains, and many rows broken in many ways.
+mod realistic {
+    use super::{
+        COMPANIES, FIRST_NAMES, LAST_NAMES, PLACES, Place, Rng, STREETS, TAGS, fill_pattern,
+    };
+    use std::io::{self, Write};
+
+    /// A contacts export's columns, as a CRM names them (no preset's).
+    pub const COLUMNS: &[&str] = &[
+        "Record ID",
+        "First Name",
+        "Last Name",
+        "Email",
+        "Phone Number",
+        "Company Name",
+        "Street Address",
+        "Address Line 2",
+        "City",
+        "State/Province",
+        "Postal Code",
+        "Country/Region",
+        "Marketing Opt-In",
+        "Lifecycle Stage",
+        "Create Date",
+        "Notes",
+        "Tags",
+    ];
+
+    /// How a broken row breaks a BigCommerce rule; each row breaks one.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    pub enum Break {
+        DuplicateEmail,
+        EmailNoAt,
+        EmailNonAsciiLocal,
+        EmailTwoAddresses,
+        EmailMissing,
+        NoFirstName,
+        NoLastName,
+        LongFirstName,
+        LongPhone,
+        NoCity,
+        UnknownCountry,
+        UnknownState,
+        ShortRow,
+    }
+
+    /// Each break, its share of the broken rows (percent, summing to 100)
+    /// and the rule storeload reports for it (a row with no first name also
+    /// gets `address.first_name.required` when it has an address).
+    pub const BREAKS: [(Break, u64, &str); 13] = [
+        (Break::DuplicateEmail, 14, "email.duplicate_in_file"),
+        (Break::EmailNoAt, 8, "email.invalid (no @)"),
+        (
+            Break::EmailNonAsciiLocal,
+            8,
+            "email.invalid (non-ASCII before @)",
+        ),
+        (Break::EmailTwoAddresses, 5, "email.invalid (two addresses)"),
+        (Break::EmailMissing, 6, "email.required"),
+        (Break::NoFirstName, 10, "first_name.required"),
+        (Break::NoLastName, 8, "last_name.required"),
+        (Break::LongFirstName, 3, "first_name.too_long"),
+        (Break::LongPhone, 8, "phone.too_long"),
+        (Break::NoCity, 10, "address.city.required"),
+        (Break::UnknownCountry, 9, "address.country_code.invalid"),
+        (Break::UnknownState, 8, "address.state_or_province.unknown"),
+        (Break::ShortRow, 3, "row.field_count"),
+    ];
+
+    /// Salts that give a row's independent random streams.
+    const KIND_SALT: u64 = 0x6B69_6E64_5F73_616C;
+    const NAME_SALT: u64 = 0x6E61_6D65_5F73_616C;
+
+    /// Which rows break a rule: each row with probability `basis_points`
+    /// of 10,000, the rule drawn by `BREAKS`' shares; a pure function of
+    /// the seed and the row.
+    pub struct Plan {
+        pub basis_points: u64,
+        pub seed: u64,
+    }
+
+    impl Plan {
+        /// The break drawn for row `i`, before checking that a duplicate
+        /// has an earlier email to repeat.
+        fn drawn(&self, i: u64) -> Option<Break> {
+            let mut rng = Rng::for_row(self.seed ^ KIND_SALT, i);
+            if rng.below(10_000) >= self.basis_points {
+                return None;
+            }
+            let mut roll = rng.below(100);
+            for (b, share, _) in BREAKS {
+                if roll < share {
+                    return Some(b);
+                }
+                roll -= share;
+            }
+            Some(Break::EmailNoAt)
+        }
+
+        /// True when row `i` is read and carries its own, valid email.
+        fn has_own_email(&self, i: u64) -> bool {
+            !matches!(
+                self.drawn(i),
+                Some(
+                    Break::DuplicateEmail
+                        | Break::EmailNoAt
+                        | Break::EmailNonAsciiLocal
+                        | Break::EmailTwoAddresses
+                        | Break::EmailMissing
+                        | Break::ShortRow
+                )
+            )
+        }
+
+        /// The rule row `i` (from 0) breaks, if any: a duplicate with no
+        /// earlier email to repeat is written without an `@` instead.
+        pub fn breaks(&self, i: u64) -> Option<Break> {
+            match self.drawn(i) {
+                Some(Break::DuplicateEmail) if !(0..i).any(|j| self.has_own_email(j)) => {
+                    Some(Break::EmailNoAt)
+                }
+                b => b,
+            }
+        }
+
+        /// An earlier row with its own email, chosen at random, that row `i`
+        /// repeats; `breaks` guarantees there is one.
+        fn duplicate_of(&self, i: u64, rng: &mut Rng) -> u64 {
+            let start = rng.below(i.max(1));
+            (0..=start)
+                .rev()
+                .chain(start + 1..i)
+                .find(|&j| self.has_own_email(j))
+                .unwrap_or(start)
+        }
+    }
+
+    /// Last names that hold a comma or a particle, beside `LAST_NAMES`.
+    const MORE_LAST_NAMES: &[&str] = &["King, Jr.", "de la Cruz", "Smith, III", "d'Almeida"];
+
+    /// Mail domains; some are internationalised (valid: the domain goes
+    /// through IDNA).
+    const DOMAINS: &[&str] = &[
+        "gmail.com",
+        "outlook.com",
+        "yahoo.co.jp",
+        "web.de",
+        "orange.fr",
+        "example.co.uk",
+        "icloud.com",
+        "müller-shop.de",
+        "bücherwurm.at",
+        "café-lumière.fr",
+        "例え.jp",
+        "почта.рф",
+    ];
+
+    /// Local parts with a character the platforms refuse before the `@`.
+    const NON_ASCII_LOCALS: &[&str] =
+        &["josé", "zoë", "jürgen", "łukasz", "søren", "chloé", "田中"];
+
+    const EXTRA_COMPANIES: &[&str] = &[
+        "Dupont \"Les Fils\" SARL",
+        "Nguyễn & Partners, Inc.",
+        "Bäckerei Schäfer",
+    ];
+
+    const STAGES: &[&str] = &[
+        "customer",
+        "lead",
+        "subscriber",
+        "opportunity",
+        "evangelist",
+    ];
+
+    const OPT_IN: &[&str] = &["true", "false", "", "Yes", "No", "false", "true"];
+
+    /// Single-line notes: commas and quotes, no line break.
+    const SHORT_NOTES: &[&str] = &[
+        "VIP, call before shipping",
+        "Prefers \"express\" shipping, never DHL",
+        "Wholesale account, net-30, see contract",
+        "Imported from the old shop, 2019",
+        "Kontakt über Messe, Köln",
+    ];
+
+    /// Multi-line notes (CRLF or LF inside the quotes).
+    const LONG_NOTES: &[&str] = &[
+        "Call notes 2023-04-02:\r\n- wants a wholesale quote, 40 units\r\n- \"no calls before 10am\", email preferred\r\nFollow up next week.",
+        "Delivery: gate code 1234, ring twice.\r\nIf nobody answers, leave it with the neighbour (no. 14).",
+        "配達は午前中を希望。\r\nPlease deliver in the morning; the shop opens at 11.",
+        "Complaint #4471, resolved:\nparcel arrived damaged, replaced free of charge,\nrefund of shipping, €4.90.",
+        "Met at the trade fair in Lyon.\r\nInterested in: linen, wool, silk.\r\nSend the autumn catalogue (French, not English).\r\nAsk for Mme Lefèvre.",
+        "Account merged from two records\r\n(old ids 88123, 88124);\r\nkeep the newer address.",
+    ];
+
+    const LONG_FIRST_NAME: &str = "Please call before delivery, the customer asked us to write this in the first-name field because the old CRM had no notes";
+
+    const LONG_PHONE: &str =
+        "+1 (555) 010-#### ext. ####, reception desk, ask for accounts payable";
+
+    const UNKNOWN_COUNTRIES: &[&str] =
+        &["Atlantis", "Untied States", "Germny", "Neverland", "Europe"];
+
+    const UNKNOWN_STATES: &[&str] = &["Californa", "New Yrok", "Tex.", "Masachusetts", "Illinios"];
+
+    /// How a country is written in the export: its name in several
+    /// spellings, the ones storeload knows.
+    fn country_spelling(p: &Place, rng: &mut Rng) -> &'static str {
+        let variants: &[&str] = match p.country_code {
+            "US" => &["United States", "USA", "US", "United States of America"],
+            "GB" => &["United Kingdom", "UK", "GB"],
+            _ => &[p.country],
+        };
+        rng.pick(variants)
+    }
+
+    /// An ASCII spelling of `s` for an email's local part: Latin letters
+    /// lose their accents, other scripts are dropped.
+    fn ascii_fold(s: &str, out: &mut String) {
+        for c in s.chars().flat_map(char::to_lowercase) {
+            let folded = match c {
+                'a'..='z' | '0'..='9' => c,
+                'à' | 'á' | 'â' | 'ä' | 'å' | 'ã' | 'ă' => 'a',
+                'é' | 'è' | 'ê' | 'ë' | 'ễ' | 'ệ' => 'e',
+                'í' | 'ì' | 'î' | 'ï' | 'ı' => 'i',
+                'ó' | 'ò' | 'ô' | 'ö' | 'ø' => 'o',
+                'ú' | 'ù' | 'û' | 'ü' | 'ư' => 'u',
+                'ñ' | 'ń' => 'n',
+                'ç' => 'c',
+                'ł' => 'l',
+                'ś' | 'ş' | 'ß' => 's',
+                'ž' | 'ż' | 'ź' => 'z',
+                _ => continue,
+            };
+            out.push(folded);
+        }
+    }
+
+    /// A row's names and own email: a pure function of the seed and the row,
+    /// so that a later duplicate can write the same email.
+    fn identity(seed: u64, i: u64, email: &mut String) -> (&'static str, &'static str) {
+        let mut rng = Rng::for_row(seed ^ NAME_SALT, i);
+        let first = rng.pick(FIRST_NAMES);
+        let last = if rng.percent(4) {
+            rng.pick(MORE_LAST_NAMES)
+        } else {
+            rng.pick(LAST_NAMES)
+        };
+        let domain = rng.pick(DOMAINS);
+        let n = i + 1;
+        email.clear();
+        let mut f = String::new();
+        let mut l = String::new();
+        ascii_fold(first, &mut f);
+        ascii_fold(last, &mut l);
+        if f.is_empty() {
+            f.push_str("contact");
+        }
+        use std::fmt::Write as _;
+        // Writing to a String cannot fail.
+        let _ = match (rng.below(4), l.is_empty()) {
+            (0, false) => write!(email, "{f}.{l}{n}@{domain}"),
+            (1, _) => write!(email, "{f}{n}@{domain}"),
+            (2, false) => write!(email, "{}{l}.{n}@{domain}", &f[..1]),
+            _ => write!(email, "{f}_{n}@{domain}"),
+        };
+        (first, last)
+    }
+
+    /// The buffers one row is built in, reused from row to row.
+    #[derive(Default)]
+    pub struct Scratch {
+        email: String,
+        other: String,
+        phone: String,
+        zip: String,
+        date: String,
+    }
+
+    /// Writes `s` quoted, its quotes doubled, then `end`.
+    fn quoted(out: &mut impl Write, s: &str, end: &[u8]) -> io::Result<()> {
+        out.write_all(b"\"")?;
+        let mut parts = s.split('"');
+        if let Some(first) = parts.next() {
+            out.write_all(first.as_bytes())?;
+        }
+        for part in parts {
+            out.write_all(b"\"\"")?;
+            out.write_all(part.as_bytes())?;
+        }
+        out.write_all(b"\"")?;
+        out.write_all(end)
+    }
+
+    /// Writes the BOM and the header row.
+    pub fn write_header(out: &mut impl Write) -> io::Result<()> {
+        out.write_all("\u{feff}".as_bytes())?;
+        for (k, c) in COLUMNS.iter().enumerate() {
+            quoted(
+                out,
+                c,
+                if k + 1 == COLUMNS.len() {
+                    b"\r\n"
+                } else {
+                    b","
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Writes row `i` (from 0), every field quoted, CRLF-terminated.
+    pub fn write_row(out: &mut impl Write, plan: &Plan, i: u64, s: &mut Scratch) -> io::Result<()> {
+        let broken = plan.breaks(i);
+        let mut rng = Rng::for_row(plan.seed, i);
+        let n = i + 1;
+        let (mut first, mut last) = identity(plan.seed, i, &mut s.email);
+        match broken {
+            Some(Break::NoFirstName) => first = "",
+            Some(Break::NoLastName) => last = "",
+            Some(Break::LongFirstName) => first = LONG_FIRST_NAME,
+            _ => {}
+        }
+        // The email column, as written.
+        let email: &str = match broken {
+            Some(Break::DuplicateEmail) => {
+                let j = plan.duplicate_of(i, &mut rng);
+                identity(plan.seed, j, &mut s.other);
+                // The same address, as another system wrote it.
+                s.email.clear();
+                match rng.below(3) {
+                    0 => s.email.push_str(&s.other.to_uppercase()),
+                    1 => {
+                        s.email.push(' ');
+                        s.email.push_str(&s.other);
+                        s.email.push(' ');
+                    }
+                    _ => {
+                        let mut chars = s.other.chars();
+                        if let Some(c) = chars.next() {
+                            s.email.extend(c.to_uppercase());
+                        }
+                        s.email.push_str(chars.as_str());
+                    }
+                }
+                &s.email
+            }
+            Some(Break::EmailNoAt) => {
+                let at = s.email.find('@').unwrap_or(0);
+                s.email.replace_range(at..at + 1, " at ");
+                &s.email
+            }
+            Some(Break::EmailNonAsciiLocal) => {
+                let local = rng.pick(NON_ASCII_LOCALS);
+                let at = s.email.find('@').unwrap_or(0);
+                s.email.replace_range(..at, &format!("{local}.{n}"));
+                &s.email
+            }
+            Some(Break::EmailTwoAddresses) => {
+                s.email.push_str("; billing");
+                s.email.push_str(&n.to_string());
+                s.email.push_str("@example.com");
+                &s.email
+            }
+            Some(Break::EmailMissing) => "",
+            _ => &s.email,
+        };
+        let place = if broken == Some(Break::UnknownState) {
+            // A US place, whose states storeload checks by name.
+            let us: Vec<&Place> = PLACES.iter().filter(|p| p.country_code == "US").collect();
+            us[rng.below(us.len() as u64) as usize]
+        } else {
+            &PLACES[rng.below(PLACES.len() as u64) as usize]
+        };
+        // Phone: several spellings, a spreadsheet's scientific notation now
+        // and then (a warning: left out, still valid), or too long.
+        s.phone.clear();
+        if broken == Some(Break::LongPhone) {
+            fill_pattern(&mut s.phone, LONG_PHONE, &mut rng);
+        } else if rng.percent(1) {
+            s.phone.push_str("4.91715E+11");
+        } else if rng.percent(70) {
+            fill_pattern(&mut s.phone, place.phone, &mut rng);
+        }
+        let company = match rng.below(100) {
+            0..=14 => rng.pick(COMPANIES),
+            15..=19 => rng.pick(EXTRA_COMPANIES),
+            _ => "",
+        };
+        // Address: 3% none at all, 1% no street line (a warning: left out).
+        let must_have_address = matches!(
+            broken,
+            Some(Break::NoCity | Break::UnknownCountry | Break::UnknownState)
+        );
+        let address = must_have_address || !rng.percent(3);
+        let street_line = must_have_address || !rng.percent(1);
+        write!(out, "\"{}\",", 7_340_000_000u64 + n * 3)?;
+        quoted(out, first, b",")?;
+        quoted(out, last, b",")?;
+        quoted(out, email, b",")?;
+        quoted(out, &s.phone, b",")?;
+        quoted(out, company, b",")?;
+        if address {
+            if street_line {
+                let no = 1 + rng.below(400);
+                let street = rng.pick(STREETS);
+                if rng.percent(15) {
+                    write!(out, "\"{no} {street}, Suite {}\",", 1 + rng.below(900))?;
+                } else {
+                    write!(out, "\"{no} {street}\",")?;
+                }
+            } else {
+                out.write_all(b"\"\",")?;
+            }
+            match rng.below(100) {
+                0..=7 => write!(out, "\"Apt {}\",", 1 + rng.below(60))?,
+                8..=9 => out.write_all(b"\"Building B, Floor 3\",")?,
+                10 => quoted(out, "c/o Müller", b",")?,
+                _ => out.write_all(b"\"\",")?,
+            }
+            quoted(
+                out,
+                if broken == Some(Break::NoCity) {
+                    ""
+                } else {
+                    place.city
+                },
+                b",",
+            )?;
+            let state = if broken == Some(Break::UnknownState) {
+                rng.pick(UNKNOWN_STATES)
+            } else {
+                place.province
+            };
+            quoted(out, state, b",")?;
+            fill_pattern(&mut s.zip, place.zip, &mut rng);
+            quoted(out, &s.zip, b",")?;
+            let country = if broken == Some(Break::UnknownCountry) {
+                rng.pick(UNKNOWN_COUNTRIES)
+            } else {
+                country_spelling(place, &mut rng)
+            };
+            quoted(out, country, b",")?;
+        } else {
+            out.write_all(b"\"\",\"\",\"\",\"\",\"\",\"\",")?;
+        }
+        quoted(out, rng.pick(OPT_IN), b",")?;
+        quoted(out, rng.pick(STAGES), b",")?;
+        s.date.clear();
+        {
+            use std::fmt::Write as _;
+            // Writing to a String cannot fail.
+            let _ = write!(
+                s.date,
+                "{}-{:02}-{:02} {:02}:{:02}",
+                2015 + rng.below(11),
+                1 + rng.below(12),
+                1 + rng.below(28),
+                rng.below(24),
+                rng.below(60)
+            );
+        }
+        if broken == Some(Break::ShortRow) {
+            // An export cut short: the last two columns are missing.
+            return quoted(out, &s.date, b"\r\n");
+        }
+        quoted(out, &s.date, b",")?;
+        let note = match rng.below(100) {
+            0..=5 => rng.pick(LONG_NOTES),
+            6..=17 => rng.pick(SHORT_NOTES),
+            _ => "",
+        };
+        quoted(out, note, b",")?;
+        let tags = if rng.percent(25) { rng.pick(TAGS) } else { "" };
+        quoted(out, tags, b"\r\n")
+    }
+}
+
 struct Args {
     rows: u64,
     out: String,
-    invalid_pct: f64,
+    /// Percent of broken rows; `None` takes the mode's default.
+    invalid_pct: Option<f64>,
     jsonl: bool,
     json: bool,
+    realistic: bool,
     seed: u64,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut positional = Vec::new();
-    let mut invalid_pct = 5.0;
+    let mut invalid_pct = None;
     let mut jsonl = false;
+    let mut realistic = false;
     let mut json = false;
     let mut seed = 1;
     let mut args = env::args().skip(1);
@@ -701,12 +1202,14 @@ fn parse_args() -> Result<Args, String> {
             "-h" | "--help" => return Err(String::new()),
             "--jsonl" => jsonl = true,
             "--json" => json = true,
+            "--realistic" => realistic = true,
             "--invalid-pct" => {
                 let v = value("--invalid-pct")?;
                 invalid_pct = v
                     .parse::<f64>()
+                    .map(Some)
                     .ok()
-                    .filter(|p| (0.0..=100.0).contains(p))
+                    .filter(|p| p.is_some_and(|p| (0.0..=100.0).contains(&p)))
                     .ok_or(format!(
                         "--invalid-pct: \"{v}\" is not a number from 0 to 100"
                     ))?;
@@ -721,6 +1224,9 @@ fn parse_args() -> Result<Args, String> {
             _ => positional.push(arg),
         }
     }
+    if realistic && (jsonl || json) {
+        return Err("--realistic writes CSV only; drop --jsonl / --json".into());
+    }
     let [rows, out] =
         <[String; 2]>::try_from(positional).map_err(|_| "expected ROWS and OUT".to_string())?;
     let rows = rows
@@ -733,19 +1239,26 @@ fn parse_args() -> Result<Args, String> {
         invalid_pct,
         jsonl: jsonl || json,
         json,
+        realistic,
         seed,
     })
 }
 
-fn run(args: &Args) -> io::Result<[u64; 5]> {
-    let sink: Box<dyn Write> = if args.out == "-" {
+/// The output, buffered: the file `OUT`, or stdout for `-`.
+fn open_out(out: &str) -> io::Result<BufWriter<Box<dyn Write>>> {
+    let sink: Box<dyn Write> = if out == "-" {
         Box::new(io::stdout().lock())
     } else {
-        Box::new(File::create(&args.out)?)
+        Box::new(File::create(out)?)
     };
-    let mut out = BufWriter::with_capacity(1 << 20, sink);
+    Ok(BufWriter::with_capacity(1 << 20, sink))
+}
+
+/// Writes the classic file; returns what was broken, for the summary line.
+fn run_classic(args: &Args) -> io::Result<String> {
+    let mut out = open_out(&args.out)?;
     let plan = Plan {
-        basis_points: (args.invalid_pct * 100.0).round() as u64,
+        basis_points: (args.invalid_pct.unwrap_or(5.0) * 100.0).round() as u64,
     };
     let mut row = Row {
         n: 0,
@@ -793,7 +1306,43 @@ fn run(args: &Args) -> io::Result<[u64; 5]> {
         out.write_all(b"]\n")?;
     }
     out.flush()?;
-    Ok(counts)
+    Ok(format!(
+        "{} bad email, {} no first name, {} long phone, {} no city, {} duplicate email ({} in all)",
+        counts[0],
+        counts[1],
+        counts[2],
+        counts[3],
+        counts[4],
+        counts.iter().sum::<u64>()
+    ))
+}
+
+/// Writes the realistic file; returns what was broken, for the summary line.
+fn run_realistic(args: &Args) -> io::Result<String> {
+    let mut out = open_out(&args.out)?;
+    let plan = realistic::Plan {
+        basis_points: (args.invalid_pct.unwrap_or(35.0) * 100.0).round() as u64,
+        seed: args.seed,
+    };
+    let mut counts = [0u64; realistic::BREAKS.len()];
+    let mut scratch = realistic::Scratch::default();
+    realistic::write_header(&mut out)?;
+    for i in 0..args.rows {
+        if let Some(b) = plan.breaks(i)
+            && let Some(k) = realistic::BREAKS.iter().position(|(x, _, _)| *x == b)
+        {
+            counts[k] += 1;
+        }
+        realistic::write_row(&mut out, &plan, i, &mut scratch)?;
+    }
+    out.flush()?;
+    let mut summary: Vec<String> = realistic::BREAKS
+        .iter()
+        .zip(counts)
+        .map(|((_, _, rule), c)| format!("{c} {rule}"))
+        .collect();
+    summary.push(format!("({} rows in all)", counts.iter().sum::<u64>()));
+    Ok(summary.join(", "))
 }
 
 fn main() -> ExitCode {
@@ -809,20 +1358,18 @@ fn main() -> ExitCode {
         }
     };
     let started = Instant::now();
-    match run(&args) {
-        Ok(c) => {
+    let written = if args.realistic {
+        run_realistic(&args)
+    } else {
+        run_classic(&args)
+    };
+    match written {
+        Ok(summary) => {
             eprintln!(
-                "gen_customers: {} rows to {} in {:.2?}; invalid: {} bad email, {} no first name, \
-                 {} long phone, {} no city, {} duplicate email ({} in all)",
+                "gen_customers: {} rows to {} in {:.2?}; invalid: {summary}",
                 args.rows,
                 args.out,
                 started.elapsed(),
-                c[0],
-                c[1],
-                c[2],
-                c[3],
-                c[4],
-                c.iter().sum::<u64>()
             );
             ExitCode::SUCCESS
         }

@@ -20,11 +20,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use storeload::findings::Findings;
 use storeload::mapping::{Origin, presets};
 use storeload::model::Customer;
 use storeload::platform::{Credentials, Endpoint, PlatformId};
 use storeload::read::{self, ReadOptions};
-use storeload::validate::Findings;
 use storeload::writer::http;
 
 fn main() -> ExitCode {
@@ -72,8 +72,7 @@ fn run(input: &str, base_url: &str, concurrency: usize, secret: String) -> Resul
             secret,
             store_hash: Some("sandbox".into()),
         },
-        key_header: "x-api-key".into(),
-        notify: false,
+        options: Default::default(),
     };
     let platform = PlatformId::Bigcommerce.platform();
     let requests: Vec<_> = customers

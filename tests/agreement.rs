@@ -303,8 +303,7 @@ fn endpoint(h: &sandbox::SandboxHandle, platform: PlatformId) -> Endpoint {
             secret: secret.to_string(),
             store_hash,
         },
-        key_header: "x-api-key".into(),
-        notify: false,
+        options: Default::default(),
     }
 }
 

@@ -191,7 +191,7 @@ fn max_quota_share_keeps_every_window_at_half_the_quota() {
     assert_eq!(code(&out), Some(0));
     assert_eq!(sb.customers("salesive").len(), 24);
     let stats = sb.handle().stats();
-    let windows = &stats.salesive.windows;
+    let windows = &stats.platforms["salesive"].windows;
     assert!(
         windows.len() >= 3,
         "the run spans several windows: {windows:?}"

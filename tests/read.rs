@@ -974,7 +974,7 @@ fn an_unclosed_quote_at_the_end_of_a_csv_is_a_violation_of_that_row_not_a_valid_
 
 // ---------------------------------------------------------------- JSON values (issue 14)
 
-fn findings_of(w: &Work, name: &str, text: &str) -> Vec<storeload::validate::Violation> {
+fn findings_of(w: &Work, name: &str, text: &str) -> Vec<storeload::findings::Violation> {
     let path = w.write(name, text);
     check_file(&path, PlatformId::Bigcommerce)
         .into_iter()
@@ -1007,9 +1007,9 @@ fn a_json_array_or_object_where_text_belongs_is_a_violation_naming_the_field_nev
             "{name}: {found:#?}"
         );
         let first = found.iter().find(|v| v.rule == "json.not_text").unwrap();
-        assert!(first.message.contains("an array"), "{}", first.message);
+        assert!(first.text.contains("an array"), "{}", first.text);
         assert!(
-            found.iter().all(|v| !v.message.contains("Ann,Bob")),
+            found.iter().all(|v| !v.text.contains("Ann,Bob")),
             "{name}: joined: {found:#?}"
         );
     }
@@ -1038,7 +1038,7 @@ fn json_numbers_and_booleans_are_text_only_where_natural() {
     assert!(
         found
             .iter()
-            .all(|v| v.line != 1 || v.severity == storeload::validate::Severity::Warning),
+            .all(|v| v.line != 1 || v.severity == storeload::findings::Severity::Warning),
         "a phone, an id and a flag as JSON scalars are fine: {found:#?}"
     );
 }
@@ -1059,7 +1059,7 @@ fn a_json_key_given_twice_in_one_object_is_a_warning_naming_it() {
         .find(|v| v.rule == "json.duplicate_key")
         .unwrap();
     assert_eq!(dup.field, "first_name");
-    assert!(dup.message.contains("\"first_name\""), "{}", dup.message);
+    assert!(dup.text.contains("\"first_name\""), "{}", dup.text);
     // A warning: the record is still valid, with the last value.
     assert!(checked.iter().all(|c| c.valid));
 }

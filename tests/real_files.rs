@@ -388,7 +388,7 @@ fn magento_continuation_rows_add_addresses_and_street_lines_split() {
         .find(|f| f.rule == "address.no_street_left_out")
         .expect("a warning for the street-less address");
     assert_eq!(w.line, 6, "{w:?}");
-    assert!(w.message.starts_with("line 6: "), "{}", w.message);
+    assert!(w.message().starts_with("line 6: "), "{}", w.message());
     assert!(
         checked[2]
             .customer
@@ -523,7 +523,7 @@ fn phone_e164_normalises_with_the_record_country_and_leaves_out_what_does_not_pa
     );
     assert!(e164[2].is_valid(), "a warning, not a violation");
     assert_eq!(e164[2].findings[0].rule, "phone.not_e164");
-    assert!(e164[2].findings[0].message.contains("\"12\""));
+    assert!(e164[2].findings[0].text.contains("\"12\""));
     // An address phone is parsed with its address's country; a
     // spreadsheet's ' is gone first. A German mobile in a US address does
     // not parse as a US number: left out, warned.

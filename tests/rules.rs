@@ -9,8 +9,8 @@ mod common;
 
 use common::{Checked, check_file, violations, warnings};
 use serde_json::{Value, json};
+use storeload::findings::Severity;
 use storeload::platform::PlatformId::{self, Bigcommerce, Bitbybit, Salesive};
-use storeload::validate::Severity;
 
 /// Checks `records`, one JSON object per line (line N = `records[N-1]`).
 fn check_jsonl(platform: PlatformId, records: &[Value]) -> Vec<Checked> {
@@ -67,7 +67,7 @@ fn expect(checked: &[Checked], expected: &[(u64, &str)]) {
 
 /// The one finding of rule `rule`; panics when there is not exactly one.
 #[track_caller]
-fn finding<'a>(checked: &'a [Checked], rule: &str) -> &'a storeload::validate::Violation {
+fn finding<'a>(checked: &'a [Checked], rule: &str) -> &'a storeload::findings::Violation {
     let all: Vec<_> = checked
         .iter()
         .flat_map(|c| c.findings.iter())
@@ -166,7 +166,7 @@ fn every_platform_rejects_a_second_record_with_the_same_email_naming_the_first_l
         expect(&checked, &[(3, "email.duplicate_in_file")]);
         let v = finding(&checked, "email.duplicate_in_file");
         assert_eq!(v.field, "email");
-        assert!(v.message.contains("line 1"), "{platform}: {}", v.message);
+        assert!(v.text.contains("line 1"), "{platform}: {}", v.text);
     }
 }
 
@@ -208,12 +208,12 @@ fn bigcommerce_rejects_an_invalid_email() {
     );
     expect(&checked, &[(1, "email.invalid")]);
     let v = finding(&checked, "email.invalid");
-    assert!(v.message.contains("ann at example.com"), "{}", v.message);
-    assert!(v.message.starts_with("line 1: "), "{}", v.message);
+    assert!(v.text.contains("ann at example.com"), "{}", v.text);
+    assert!(v.message().starts_with("line 1: "), "{}", v.message());
     assert!(
-        v.message.contains("\" at \" where \"@\" belongs"),
+        v.text.contains("\" at \" where \"@\" belongs"),
         "{}",
-        v.message
+        v.text
     );
 }
 
@@ -240,9 +240,9 @@ fn every_platform_says_why_an_email_is_invalid() {
                 .find(|v| v.rule == "email.invalid")
                 .unwrap_or_else(|| panic!("{platform}: {email} is invalid: {c:#?}"));
             assert!(
-                v.message.contains(email) && v.message.contains(why),
+                v.text.contains(email) && v.text.contains(why),
                 "{platform}: {}",
-                v.message
+                v.text
             );
         }
     }
@@ -257,7 +257,7 @@ fn bigcommerce_rejects_a_duplicate_email_in_other_case_naming_the_first_line() {
     let checked = check_csv(Bigcommerce, csv);
     expect(&checked, &[(4, "email.duplicate_in_file")]);
     let v = finding(&checked, "email.duplicate_in_file");
-    assert!(v.message.contains("line 2"), "{}", v.message);
+    assert!(v.text.contains("line 2"), "{}", v.text);
 }
 
 #[test]
@@ -493,9 +493,9 @@ fn bigcommerce_rejects_a_us_state_it_does_not_know_and_takes_names_and_codes() {
     let v = finding(&checked, "address.state_or_province.unknown");
     assert_eq!(v.field, "addresses[0].state_or_province");
     assert!(
-        v.message.contains("\"Calif.\"") && v.message.contains("US"),
+        v.text.contains("\"Calif.\"") && v.text.contains("US"),
         "{}",
-        v.message
+        v.text
     );
 }
 
@@ -567,7 +567,7 @@ fn bigcommerce_rejects_an_unknown_country() {
     expect(&checked, &[(1, "address.country_code.invalid")]);
     let v = finding(&checked, "address.country_code.invalid");
     assert_eq!(v.field, "addresses[0].country_code");
-    assert!(v.message.contains("Atlantis"), "{}", v.message);
+    assert!(v.text.contains("Atlantis"), "{}", v.text);
     // An unknown code is as unknown as an unknown name.
     let checked = check_jsonl(
         Bigcommerce,
@@ -762,7 +762,7 @@ fn salesive_rejects_a_duplicate_email_naming_the_first_line() {
     expect(&checked, &[(3, "email.duplicate_in_file")]);
     assert!(
         finding(&checked, "email.duplicate_in_file")
-            .message
+            .text
             .contains("line 1")
     );
 }
@@ -804,7 +804,7 @@ fn salesive_rejects_active_that_is_not_a_boolean() {
     expect(&checked, &[(3, "active.not_boolean")]);
     assert!(
         finding(&checked, "active.not_boolean")
-            .message
+            .text
             .contains("maybe")
     );
 }
@@ -853,7 +853,7 @@ fn bitbybit_leaves_out_an_address_without_a_street_line_and_still_sends_the_cust
     let w = finding(&checked, "address.no_street_left_out");
     assert_eq!(w.field, "addresses[1].address1");
     assert_eq!(w.severity, Severity::Warning);
-    assert!(w.message.contains("bitbybit"), "{}", w.message);
+    assert!(w.text.contains("bitbybit"), "{}", w.text);
 }
 
 #[test]
@@ -899,7 +899,7 @@ fn bitbybit_rejects_a_duplicate_phone_when_there_is_no_email() {
     expect(&checked, &[(3, "phone.duplicate_in_file")]);
     let v = finding(&checked, "phone.duplicate_in_file");
     assert_eq!(v.field, "phone");
-    assert!(v.message.contains("line 1"), "{}", v.message);
+    assert!(v.text.contains("line 1"), "{}", v.text);
 }
 
 #[test]
@@ -934,7 +934,7 @@ fn a_phone_in_scientific_notation_is_left_out_with_a_warning_and_the_record_stay
         );
         assert!(
             finding(&checked, "phone.scientific_notation")
-                .message
+                .text
                 .contains("7.02255E+12")
         );
     }
@@ -964,7 +964,7 @@ fn bitbybit_without_email_and_with_its_phone_in_scientific_notation_has_no_ident
     );
     let checked = check_jsonl(Bitbybit, &[c]);
     expect(&checked, &[(1, "email_or_phone.required")]);
-    let m = &finding(&checked, "email_or_phone.required").message;
+    let m = &finding(&checked, "email_or_phone.required").text;
     assert!(
         m.contains("storeload left the phone out") && m.contains("scientific notation"),
         "{m}"
@@ -978,7 +978,7 @@ fn bitbybit_neither_email_nor_phone_says_when_e164_left_the_phone_out() {
     std::fs::write(&path, "phone,first_name\n12,Ann\n").expect("write input");
     let checked = check_file_e164(&path, Bitbybit);
     expect(&checked, &[(2, "email_or_phone.required")]);
-    let m = &finding(&checked, "email_or_phone.required").message;
+    let m = &finding(&checked, "email_or_phone.required").text;
     assert!(
         m.contains("storeload left the phone out") && m.contains("--phone e164"),
         "{m}"
@@ -989,7 +989,7 @@ fn bitbybit_neither_email_nor_phone_says_when_e164_left_the_phone_out() {
 fn neither_email_nor_phone_given_does_not_blame_storeload() {
     let c = with(with(ann(), "email", Value::Null), "phone", Value::Null);
     let checked = check_jsonl(Bitbybit, &[c]);
-    let m = &finding(&checked, "email_or_phone.required").message;
+    let m = &finding(&checked, "email_or_phone.required").text;
     assert!(m.contains("neither email nor phone is given"), "{m}");
 }
 
@@ -1004,7 +1004,7 @@ fn a_full_name_alone_is_split_with_a_warning_and_particles_stay_with_the_last_na
         expect(&checked, &[]);
         assert_eq!(warnings(&checked), vec![(2, "name.split")], "{platform}");
         assert!(checked[0].valid, "{platform}");
-        let msg = &finding(&checked, "name.split").message;
+        let msg = &finding(&checked, "name.split").text;
         assert!(
             msg.contains("\"Anne\"") && msg.contains("\"van der Berg\""),
             "{msg}"

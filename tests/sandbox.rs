@@ -182,7 +182,7 @@ async fn bigcommerce_creates_a_batch_and_answers_200_with_integer_ids() {
         assert!(c["date_created"].as_str().is_some_and(|d| d.ends_with('Z')));
     }
     assert_eq!(sb.h.customers("bigcommerce").len(), 3);
-    assert_eq!(sb.stats().bigcommerce.customers, 3);
+    assert_eq!(sb.stats().platforms["bigcommerce"].customers, 3);
 }
 
 #[tokio::test]
@@ -408,7 +408,7 @@ async fn bigcommerce_taken_email_is_422_customer_create_naming_it_whatever_its_c
     );
     // The batch failed as a whole.
     assert_eq!(sb.h.customers("bigcommerce").len(), 1);
-    assert_eq!(sb.stats().bigcommerce.duplicates_refused, 1);
+    assert_eq!(sb.stats().platforms["bigcommerce"].duplicates_refused, 1);
 }
 
 #[tokio::test]
@@ -552,7 +552,7 @@ async fn bigcommerce_past_the_quota_is_429_with_headers_and_a_correct_reset() {
     let r5 = sb.bc(&bc_batch("q5", 1)).await;
     assert_eq!(r5.status(), StatusCode::OK);
     assert_eq!(header_num(&r5, "x-rate-limit-requests-left"), 1);
-    let windows = sb.stats().bigcommerce.windows;
+    let windows = sb.stats().platforms["bigcommerce"].windows.clone();
     let counts: Vec<u32> = windows.iter().map(|w| w.count).collect();
     assert_eq!(counts, vec![2, 1], "{windows:?}");
     assert!(windows[1].start_ms >= windows[0].start_ms + 400);
@@ -750,7 +750,7 @@ async fn salesive_duplicate_email_is_409_naming_it_as_taken() {
         "{m}"
     );
     assert_eq!(sb.h.customers("salesive").len(), 1);
-    assert_eq!(sb.stats().salesive.duplicates_refused, 1);
+    assert_eq!(sb.stats().platforms["salesive"].duplicates_refused, 1);
 }
 
 #[tokio::test]
@@ -1009,7 +1009,7 @@ async fn bitbybit_order_total_is_price_times_quantity_and_order_numbers_count_up
     let r = sb.bbb("/orders", &order).await;
     assert_eq!(body(r).await["data"]["orderNumber"], "1002");
     assert_eq!(sb.h.orders().len(), 2);
-    assert_eq!(sb.stats().bitbybit.orders, 2);
+    assert_eq!(sb.stats().platforms["bitbybit"].orders, 2);
 }
 
 #[tokio::test]
@@ -1274,7 +1274,9 @@ async fn injected_500_and_503_answer_in_each_platform_shape_without_storing() {
             assert_eq!(sb.h.customers(p).len(), 0, "{spec} {p}");
         }
         assert_eq!(
-            sb.stats().bigcommerce.faults.get(&status.to_string()),
+            sb.stats().platforms["bigcommerce"]
+                .faults
+                .get(&status.to_string()),
             Some(&1)
         );
     }
@@ -1324,7 +1326,7 @@ async fn reset_fault_gives_the_client_a_connection_error_and_stores_nothing() {
     assert_eq!(sb.h.customers("bitbybit").len(), 0);
     let s = sb.stats();
     assert_eq!(status_count(&s, "bigcommerce", "reset"), 1);
-    assert_eq!(s.bigcommerce.faults.get("reset"), Some(&1));
+    assert_eq!(s.platforms["bigcommerce"].faults.get("reset"), Some(&1));
 }
 
 #[tokio::test]
@@ -1425,7 +1427,10 @@ async fn slow_fault_answers_after_the_delay_and_does_not_block_other_requests() 
     let r = sb.bc(&bc_batch("patient", 1)).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(t.elapsed() >= Duration::from_millis(800));
-    assert_eq!(sb.stats().bigcommerce.faults.get("slow"), Some(&2));
+    assert_eq!(
+        sb.stats().platforms["bigcommerce"].faults.get("slow"),
+        Some(&2)
+    );
 }
 
 #[tokio::test]
@@ -1616,12 +1621,15 @@ async fn inspection_endpoints_show_everything_stored_and_are_not_counted_or_faul
             .expect("stats JSON");
     assert_eq!(stats, sb.stats());
     assert_eq!(stats.quota.as_deref(), Some("3/1m"));
-    assert_eq!(stats.bigcommerce.customers, 2);
-    assert_eq!(stats.bigcommerce.requests, 1);
-    assert_eq!(stats.bigcommerce.by_status.get("200"), Some(&1));
-    assert_eq!(stats.salesive.customers, 1);
-    assert_eq!(stats.bitbybit.customers, 1);
-    assert_eq!(stats.bitbybit.orders, 1);
+    assert_eq!(stats.platforms["bigcommerce"].customers, 2);
+    assert_eq!(stats.platforms["bigcommerce"].requests, 1);
+    assert_eq!(
+        stats.platforms["bigcommerce"].by_status.get("200"),
+        Some(&1)
+    );
+    assert_eq!(stats.platforms["salesive"].customers, 1);
+    assert_eq!(stats.platforms["bitbybit"].customers, 1);
+    assert_eq!(stats.platforms["bitbybit"].orders, 1);
     let v = body(
         sb.c.get(format!("{base}/_sandbox/customers?platform=bigcommerce"))
             .send()

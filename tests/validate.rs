@@ -375,9 +375,9 @@ fn the_sample_mapping_file_reads_the_crm_export() {
 
 #[test]
 fn the_sample_mapping_file_maps_values_through_the_library() {
+    use storeload::findings::Findings;
     use storeload::mapping::file;
     use storeload::read::{self, ReadOptions};
-    use storeload::validate::Findings;
     let input = read::open(&arg(&sample("crm-export.csv")), &ReadOptions::default()).unwrap();
     let mapping = file::load_for(&sample("mapping.toml"), &input).unwrap();
     let customers: Vec<_> = input

@@ -1,14 +1,16 @@
 //! Arguments shared by the commands that read an input (validate, mapping,
-//! import): where it is, its format, and how to map it.
+//! import): where it is, its format, how to map it, and what it holds;
+//! each turned into the library's plain options (`crate::run`).
 
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 
 use crate::error::CliError;
-use crate::mapping::{self, Mapping, Origin, presets};
+use crate::mapping::Mapping;
 use crate::platform::PlatformId;
-use crate::read::{self, Format, Input, ReadOptions};
+use crate::read::{self, Format, Input};
+use crate::run::{Entity, OrderOptions, Source};
 use crate::values::PhoneFormat;
 
 /// The input and how to read and map it.
@@ -57,60 +59,22 @@ fn parse_delimiter(s: &str) -> Result<u8, String> {
 }
 
 impl SourceArgs {
-    /// Opens the input and chooses its mapping.
-    pub fn open(&self) -> Result<(Input, Mapping), CliError> {
-        let input = read::open(
-            &self.input,
-            &ReadOptions {
-                format: self.format,
-                delimiter: self.delimiter,
-                max_record_bytes: Some(self.max_record_bytes),
-            },
-        )?;
-        let mut input = input;
-        let mut mapping = self.mapping_for(&input)?;
-        mapping.phone = self.phone;
-        if let Some(key) = mapping.continuation_index() {
-            // Continuation rows (Magento) travel with the row they continue.
-            let records = std::mem::replace(&mut input.records, read::Records::empty());
-            input.records = records.continued(key);
+    /// The input and how to read it, as the library takes it.
+    pub fn source(&self) -> Source {
+        Source {
+            input: self.input.clone(),
+            format: self.format,
+            delimiter: self.delimiter,
+            preset: self.preset.clone(),
+            mapping: self.mapping.clone(),
+            phone: self.phone,
+            max_record_bytes: self.max_record_bytes,
         }
-        Ok((input, mapping))
     }
 
-    fn mapping_for(&self, input: &Input) -> Result<Mapping, CliError> {
-        if let Some(path) = &self.mapping {
-            return mapping::file::load_for(path, input);
-        }
-        if let Some(name) = &self.preset {
-            let preset = presets::by_name(name).ok_or_else(|| {
-                CliError::usage(format!(
-                    "no preset called \"{name}\"; presets are: {} (without --preset, columns no preset claims, such as storeload's own snake_case names, are mapped by their names)",
-                    presets::PRESETS
-                        .iter()
-                        .map(|p| p.name)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            })?;
-            return preset.bind_input(Origin::Preset(preset.name), input);
-        }
-        // An orders export read as customers would "validate" order numbers
-        // as names: say what it is instead.
-        if let Some(p) = crate::order::presets::ORDER_PRESETS.iter().find(|p| {
-            p.required
-                .iter()
-                .all(|r| input.columns.iter().any(|c| c == r))
-        }) {
-            return Err(CliError::usage(format!(
-                "{}: this is an orders file (its header fits the orders preset {}: {}), not customers\n\nAdd --entity orders to read it as orders (bitbybit only), or name a customers preset with --preset or a mapping file with --mapping.",
-                input.label,
-                p.name,
-                p.required.join(", ")
-            )));
-        }
-        // A preset by its distinctive columns, else the auto-mapper.
-        mapping::detect(input)
+    /// Opens the input and chooses its mapping.
+    pub fn open(&self) -> Result<(Input, Mapping), CliError> {
+        self.source().open()
     }
 }
 
@@ -143,48 +107,31 @@ pub fn any_on_stdout(outputs: &[(&str, &Path)]) -> bool {
         .any(|(_, p)| crate::report::output::is_stdout(p))
 }
 
-/// The files a run reads or keeps, which no report of it may overwrite: the
-/// input, the mapping file, the orders' variants and customers journal, and
-/// (for an import) the journal and its stdin spool.
-pub fn run_files(
-    source: &SourceArgs,
-    orders: &super::orders::OrderArgs,
-    journal: Option<&Path>,
-) -> Vec<(&'static str, PathBuf)> {
-    let mut files = Vec::new();
-    if source.input != "-" {
-        files.push(("the input", PathBuf::from(&source.input)));
-    }
-    if let Some(m) = &source.mapping {
-        files.push(("the mapping file", m.clone()));
-    }
-    if let Some(v) = &orders.variants {
-        files.push(("the variants file", v.clone()));
-    }
-    if let Some(c) = &orders.customers_journal {
-        files.push(("the customers journal", c.clone()));
-    }
-    if let Some(j) = journal {
-        files.push(("the journal", j.to_path_buf()));
-        files.push(("the stdin spool", spool_path(j)));
-    }
-    files
+/// The options of `--entity orders`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct OrderArgs {
+    /// What the input holds: customers, or orders (bitbybit only).
+    #[arg(long, value_enum, default_value_t = Entity::Customers)]
+    pub entity: Entity,
+
+    /// Orders: a CSV `sku,product_variant_id` resolving line items' SKUs.
+    #[arg(long, value_name = "FILE.csv")]
+    pub variants: Option<PathBuf>,
+
+    /// Orders: the journal of an earlier customers import into bitbybit;
+    /// each order goes to the customer id it journaled for the order's
+    /// email (else phone).
+    #[arg(long, value_name = "JOURNAL")]
+    pub customers_journal: Option<PathBuf>,
 }
 
-/// Where input from stdin is spooled for the journal at `journal`: beside
-/// it, with `.input` added (DECISIONS.md "Speed").
-pub fn spool_path(journal: &Path) -> PathBuf {
-    let mut path = journal.as_os_str().to_owned();
-    path.push(".input");
-    PathBuf::from(path)
-}
-
-/// Refuses any of `outputs` naming one of the run's own files (exit 2,
-/// naming both): the one guard of validate, import, resume and rejects.
-pub fn refuse_clobbering(
-    outputs: &[(&str, &Path)],
-    run_files: &[(&'static str, PathBuf)],
-) -> Result<(), CliError> {
-    let files: Vec<(&str, &Path)> = run_files.iter().map(|(w, p)| (*w, p.as_path())).collect();
-    crate::report::output::refuse_run_files(outputs, &files)
+impl OrderArgs {
+    /// The orders' options, as the library takes them.
+    pub fn options(&self) -> OrderOptions {
+        OrderOptions {
+            entity: self.entity,
+            variants: self.variants.clone(),
+            customers_journal: self.customers_journal.clone(),
+        }
+    }
 }

@@ -18,7 +18,7 @@ pub struct Args {
 
 /// Runs `storeload ids`.
 pub fn run(args: Args) -> Result<Exit, CliError> {
-    let replay = journal::replay(&args.journal).map_err(|e| CliError::usage(e.to_string()))?;
+    let replay = journal::replay(&args.journal)?;
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record(["source_key", "platform_id"]);
     for (key, id) in journal::ids(&replay) {

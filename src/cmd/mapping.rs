@@ -6,11 +6,12 @@
 use clap::Args as ClapArgs;
 
 use super::common::SourceArgs;
-use super::orders::Entity;
 use crate::error::{CliError, Exit};
 use crate::mapping::Field;
 use crate::mapping::file::render;
 use crate::platform::PlatformId;
+use crate::run::Entity;
+use crate::run::orders::refuse_unless_orders;
 
 /// Arguments of `storeload mapping`.
 #[derive(Debug, ClapArgs)]
@@ -32,9 +33,9 @@ pub struct Args {
 pub fn run(args: Args) -> Result<Exit, CliError> {
     if args.entity == Entity::Orders {
         if let Some(to) = args.to {
-            super::orders::refuse_unless_orders(to)?;
+            refuse_unless_orders(to)?;
         }
-        let (_input, mapping) = super::orders::open(&args.source)?;
+        let (_input, mapping) = args.source.source().open_orders()?;
         let text = crate::order::file::render(&mapping);
         super::print(&with_notes(text, &mapping.unmapped, &mapping.ignored, ""))?;
         return Ok(Exit::Ok);

@@ -6,7 +6,6 @@ pub mod common;
 pub mod ids;
 pub mod import;
 pub mod mapping;
-pub mod orders;
 pub mod presets;
 pub mod reconcile;
 pub mod rejects;
@@ -15,12 +14,12 @@ pub mod sandbox;
 pub mod status;
 pub mod validate;
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::error::{CliError, Exit};
+use crate::error::Exit;
+pub use crate::term::{eprint, print};
 
 /// storeload: move customer lists from CSV or JSONL into BigCommerce,
 /// Salesive and bitbybit, safely.
@@ -107,29 +106,4 @@ fn init_logging() {
         // A closed stderr must not turn a log line into a panic.
         .log_internal_errors(false)
         .try_init();
-}
-
-/// Writes `text` to stderr. A closed or broken stderr (`2>&1 | head -1`)
-/// is ignored: the run goes on, and its exit code still tells the outcome.
-pub fn eprint(text: &str) {
-    let mut err = std::io::stderr().lock();
-    let _ = err.write_all(text.as_bytes()).and_then(|_| err.flush());
-}
-
-/// `eprintln!` that never panics: a line to stderr through [`eprint`].
-#[macro_export]
-macro_rules! say {
-    ($($arg:tt)*) => {
-        $crate::cmd::eprint(&format!("{}\n", format_args!($($arg)*)))
-    };
-}
-
-/// Writes `text` to stdout; a closed pipe (`| head`) is not an error.
-pub fn print(text: &str) -> Result<(), CliError> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(CliError::usage(format!("cannot write to stdout: {e}"))),
-    }
 }

@@ -6,9 +6,8 @@ use std::path::PathBuf;
 
 use clap::Args as ClapArgs;
 
-use super::import::{self, Mode, RunPlan};
 use crate::error::{CliError, Exit};
-use crate::journal;
+use crate::run::{Mode, RunPlan, View};
 
 /// Arguments of `storeload resume`.
 #[derive(Debug, ClapArgs)]
@@ -35,12 +34,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<Exit, CliError> {
     // The headers alone say how to run; the records are replayed once, by
     // the run itself (a journal of millions of outcomes is read once).
-    let headers = journal::headers(&args.journal).map_err(|e| CliError::usage(e.to_string()))?;
-    let replay = journal::Replay {
-        headers,
-        ..journal::Replay::default()
-    };
-    let mut plan = RunPlan::from_header(&replay, &args.journal)?;
+    let mut plan = RunPlan::from_journal(&args.journal)?;
     plan.send.limit = args.limit;
     if plan.sandbox {
         return Err(CliError::usage(format!(
@@ -48,12 +42,14 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
             args.journal.display()
         )));
     }
-    import::execute(
+    let view = View {
+        quiet: args.quiet,
+        ..View::default()
+    };
+    crate::run::execute(
         &plan,
         &args.journal,
         Mode::Resume { force: args.force },
-        args.quiet,
-        false,
-        false,
+        view,
     )
 }

@@ -30,7 +30,7 @@ struct Doubt<'a> {
 
 /// Runs `storeload status`.
 pub fn run(args: Args) -> Result<Exit, CliError> {
-    let replay = journal::replay(&args.journal).map_err(|e| CliError::usage(e.to_string()))?;
+    let replay = journal::replay(&args.journal)?;
     let counts = replay.counts();
     let header = replay.latest_header();
     let mut doubts: Vec<Doubt<'_>> = replay

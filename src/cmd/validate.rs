@@ -6,10 +6,14 @@ use std::path::PathBuf;
 
 use clap::Args as ClapArgs;
 
-use super::common::{SourceArgs, TargetArgs};
-use super::orders::{Entity, OrderArgs};
+use super::common::{OrderArgs, SourceArgs, TargetArgs};
 use crate::error::{CliError, Exit};
+use crate::platform::PlatformId;
+use crate::read;
 use crate::report::{self, Context, Outputs, Report};
+use crate::run::files::{refuse_clobbering, run_files};
+use crate::run::orders::order_context;
+use crate::run::{Entity, OrderOptions, Source};
 use crate::validate::pipeline::{self, CheckOptions};
 
 /// Arguments of `storeload validate`.
@@ -52,18 +56,17 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
         rejects: args.rejects,
         html: args.html,
     };
-    args.orders.check(args.target.to)?;
+    let source = args.source.source();
+    let orders = args.orders.options();
+    orders.check(args.target.to)?;
     let paths = super::common::report_paths(&outputs);
-    super::common::refuse_clobbering(
-        &paths,
-        &super::common::run_files(&args.source, &args.orders, None),
-    )?;
+    refuse_clobbering(&paths, &run_files(&source, &orders, None))?;
     let on_stdout = super::common::any_on_stdout(&paths);
-    if args.orders.entity == Entity::Orders {
-        return super::orders::validate(
-            &args.source,
+    if orders.entity == Entity::Orders {
+        return validate_orders(
+            &source,
             args.target.to,
-            &args.orders,
+            &orders,
             args.strict,
             &outputs,
             args.quiet,
@@ -71,10 +74,10 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
         );
     }
     let platform = args.target.to.platform();
-    let (mut input, mapping) = args.source.open()?;
+    let (mut input, mapping) = source.open()?;
     let context = Context::new(&input, &mapping, platform);
     let mut report = Report::new(&context, &input, platform, &outputs)?;
-    let records = std::mem::replace(&mut input.records, crate::read::Records::empty());
+    let records = std::mem::replace(&mut input.records, read::Records::empty());
     let options = CheckOptions {
         strict: args.strict,
         lean: true,
@@ -87,6 +90,38 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
     let summary = report.finish()?;
     let text = report::terminal(&context, platform, &summary);
     terminal_report(&quiet_text(text, args.quiet), on_stdout)?;
+    Ok(if summary.invalid == 0 {
+        Exit::Ok
+    } else {
+        Exit::Incomplete
+    })
+}
+
+/// `storeload validate --entity orders`.
+fn validate_orders(
+    source: &Source,
+    to: PlatformId,
+    orders: &OrderOptions,
+    strict: bool,
+    outputs: &Outputs,
+    quiet: bool,
+    on_stdout: bool,
+) -> Result<Exit, CliError> {
+    let platform = to.platform();
+    let links = orders.load()?;
+    let (mut input, mapping) = source.open_orders()?;
+    let split = source.first_pass(&input, &mapping)?;
+    let context = Context::for_orders(&input, &mapping, platform);
+    let mut report = Report::new(&context, &input, platform, outputs)?;
+    let records = std::mem::replace(&mut input.records, read::Records::empty());
+    let ctx = order_context(&mapping, &links, split.as_ref(), strict);
+    crate::order::pipeline::run(records, &ctx, |checked| {
+        report.add_order(&checked);
+        true
+    });
+    let summary = report.finish()?;
+    let text = report::terminal(&context, platform, &summary);
+    terminal_report(&quiet_text(text, quiet), on_stdout)?;
     Ok(if summary.invalid == 0 {
         Exit::Ok
     } else {

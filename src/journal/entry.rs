@@ -65,7 +65,8 @@ pub struct Header {
     pub input: InputFingerprint,
     /// The mapping in effect, as the caller serialised it.
     pub mapping: serde_json::Value,
-    /// The run's options, as the caller serialised them (without secrets).
+    /// The run's options (without secrets), written by [`Header::new`] and
+    /// read back by [`Header::read_options`].
     pub options: serde_json::Value,
     /// When the run started.
     #[serde(with = "ms_time")]
@@ -101,26 +102,33 @@ impl fmt::Display for Destination {
 
 impl Header {
     /// A header of the current [`VERSION`] for run `run`, started now (to the
-    /// millisecond, as it is stored).
+    /// millisecond, as it is stored), recording the run's `options` as JSON
+    /// (an object whose keys are written sorted, as every journal since
+    /// version 1 holds them). Fails only when `options` cannot be encoded.
     pub fn new(
         run: u32,
         platform: impl Into<String>,
         entity: impl Into<String>,
         input: InputFingerprint,
         mapping: serde_json::Value,
-        options: serde_json::Value,
-    ) -> Header {
-        Header {
+        options: &impl Serialize,
+    ) -> Result<Header, serde_json::Error> {
+        Ok(Header {
             version: VERSION,
             run,
             platform: platform.into(),
             entity: entity.into(),
             input,
             mapping,
-            options,
+            options: serde_json::to_value(options)?,
             started_at: Utc::now().trunc_subsecs(3),
             destination: None,
-        }
+        })
+    }
+
+    /// The run's options as `T` reads them back (see [`Header::new`]).
+    pub fn read_options<T: de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        T::deserialize(&self.options)
     }
 
     /// The same header, naming where the run sends.

@@ -7,6 +7,7 @@
 pub mod auto;
 pub mod field;
 pub mod file;
+pub mod json_value;
 pub mod presets;
 
 use std::borrow::Cow;
@@ -18,9 +19,9 @@ use serde_json::{Map, Value};
 pub use field::{AddressField, Field};
 
 use crate::error::CliError;
+use crate::findings::Findings;
 use crate::model::{Address, Attribute, Customer};
 use crate::read::{Input, RawBody, RawRecord};
-use crate::validate::Findings;
 use crate::values::{
     PhoneFormat, country_alpha2, normalise_email, parse_bool, phone_e164, split_full_name,
     strip_spreadsheet_quote, trim,
@@ -290,7 +291,7 @@ impl Mapping {
                 None
             }
             RawBody::JsonLine(line) => {
-                match crate::read::json_value::parse_record(line, &self.rules, f) {
+                match json_value::parse_record(line, &self.rules, f) {
                     Ok(Value::Object(map)) => Some(self.build(&Row::Json(&map), f)),
                     Ok(other) => {
                         f.violation(
@@ -836,8 +837,8 @@ pub const DOUBTFUL_SPLIT: &str = "check this one";
 
 /// Whether a finding is a `name.split` warning of a clear split, which
 /// reports count but do not show as an example.
-pub fn is_clear_split(v: &crate::validate::Violation) -> bool {
-    v.rule == "name.split" && !v.message.contains(DOUBTFUL_SPLIT)
+pub fn is_clear_split(v: &crate::findings::Violation) -> bool {
+    v.rule == "name.split" && !v.text.contains(DOUBTFUL_SPLIT)
 }
 
 /// Why splitting `full` into `first` and `last` may be wrong: a title or

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::{LineItem, Order, OrderCustomer, ShippingAddress};
-use crate::validate::Findings;
+use crate::findings::Findings;
 use crate::values::normalise_email;
 
 /// Reads one JSON order in bitbybit's request shape, plus `orderKey` (or

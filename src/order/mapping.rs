@@ -17,9 +17,9 @@ use super::json::from_json;
 use super::presets::ORDER_PRESETS;
 use super::{LineItem, Order};
 use crate::error::CliError;
+use crate::findings::Findings;
 use crate::mapping::Source;
 use crate::read::{Format, Input, RawBody, RawRecord};
-use crate::validate::Findings;
 use crate::values::{normalise_email, split_full_name, strip_spreadsheet_quote};
 
 /// A canonical order field.

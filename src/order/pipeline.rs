@@ -14,8 +14,8 @@ use super::group::{Groups, RawOrder};
 use super::mapping::OrderMapping;
 use super::rules::{self, Links};
 use super::{CustomerLink, Order};
+use crate::findings::{Findings, Severity, Violation};
 use crate::read::RawRecord;
-use crate::validate::{Findings, Severity, Violation};
 
 /// Orders per chunk handed to rayon.
 const CHUNK: usize = 1024;

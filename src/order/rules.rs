@@ -8,7 +8,7 @@
 
 use super::link::{Customers, Known, Variants};
 use super::{CustomerLink, Order};
-use crate::validate::Findings;
+use crate::findings::Findings;
 use crate::values::is_valid_email;
 
 /// What the rules need besides the order.

@@ -15,14 +15,24 @@ use super::{
     server_trouble,
 };
 use crate::error::CliError;
+use crate::findings::{FieldPath, Findings, Indexed, check_len};
 use crate::len_rules;
 use crate::model::Customer;
-use crate::validate::{FieldPath, Findings, Indexed, check_len};
 use crate::values::{email_problem, is_state_name, normalise_email, province_name};
 
 mod body;
 
 use body::{BODY_BYTES_PER_CUSTOMER, CustomerBody, sends_address, spelled_out_state};
+
+/// The store hash the local sandbox's BigCommerce answers to.
+pub const SANDBOX_STORE_HASH: &str = "sandbox";
+/// An access token the local sandbox's BigCommerce accepts, with the
+/// Customers "modify" scope.
+pub const SANDBOX_ACCESS_TOKEN: &str = "sandbox-bc-token";
+
+/// The option (`--notify`) by which BigCommerce mails its welcome email to
+/// every customer created; off unless set (DECISIONS.md "Sending safely").
+pub const NOTIFY_OPTION: &str = "notify";
 
 /// Countries whose states BigCommerce knows by their full names (FACTS.md:
 /// it refuses a state name it does not know for the country): a state of
@@ -341,6 +351,18 @@ impl Platform for BigCommerce {
         4
     }
 
+    fn max_concurrency(&self) -> Option<usize> {
+        // FACTS.md: about 10 concurrent requests per store.
+        Some(10)
+    }
+
+    fn sandbox_credentials(&self) -> Credentials {
+        Credentials {
+            secret: SANDBOX_ACCESS_TOKEN.into(),
+            store_hash: Some(SANDBOX_STORE_HASH.into()),
+        }
+    }
+
     fn email_unique(&self) -> bool {
         true
     }
@@ -348,7 +370,7 @@ impl Platform for BigCommerce {
     fn create_customers(&self, endpoint: &Endpoint, batch: &[&Customer]) -> Request {
         let body: Vec<CustomerBody<'_>> = batch
             .iter()
-            .map(|c| CustomerBody::new(c, endpoint.notify))
+            .map(|c| CustomerBody::new(c, endpoint.options.flag(NOTIFY_OPTION)))
             .collect();
         Request {
             method: Method::POST,
@@ -795,7 +817,7 @@ mod tests {
         BigCommerce.check_customer(&a, &mut f);
         assert_eq!(f.items.len(), 1, "{:?}", f.items);
         assert_eq!(f.items[0].rule, "address.province_code.unknown");
-        assert!(f.items[0].message.contains("\"ZZ\""));
+        assert!(f.items[0].text.contains("\"ZZ\""));
     }
 
     #[test]
@@ -1014,14 +1036,18 @@ mod tests {
 
     /// An endpoint for request tests.
     fn endpoint(notify: bool) -> Endpoint {
-        Endpoint {
-            base_url: "https://api.bigcommerce.com/stores/abc/v3".into(),
-            credentials: Credentials {
+        let endpoint = Endpoint::new(
+            "https://api.bigcommerce.com/stores/abc/v3",
+            Credentials {
                 secret: "tok".into(),
                 store_hash: Some("abc".into()),
             },
-            key_header: "x".into(),
-            notify,
+        );
+        if notify {
+            endpoint.with_option(NOTIFY_OPTION, true)
+        } else {
+            // Unset: a migration sends no welcome email by default.
+            endpoint
         }
     }
 

@@ -15,8 +15,8 @@ use super::{
     retry_after, server_trouble,
 };
 use crate::error::CliError;
+use crate::findings::Findings;
 use crate::model::Customer;
-use crate::validate::Findings;
 use crate::values::email_problem;
 
 /// FACTS.md: 100 requests per minute per key.
@@ -27,6 +27,13 @@ pub const DEFAULT_RATE: Rate = Rate {
 
 /// The API key header its OpenAPI document names (`--key-header` overrides).
 pub const DEFAULT_KEY_HEADER: &str = "x-api-key";
+
+/// The option (`--key-header`) naming the header that carries the API key
+/// (its docs also show `x-bitbybit-key`); [`DEFAULT_KEY_HEADER`] when unset.
+pub const KEY_HEADER_OPTION: &str = "key-header";
+
+/// An API key the local sandbox's bitbybit accepts, with every scope.
+pub const SANDBOX_API_KEY: &str = "bbb_test_sandbox";
 
 /// The bitbybit platform.
 pub struct Bitbybit;
@@ -156,6 +163,13 @@ impl Platform for Bitbybit {
 
     fn default_concurrency(&self) -> usize {
         2
+    }
+
+    fn sandbox_credentials(&self) -> Credentials {
+        Credentials {
+            secret: SANDBOX_API_KEY.into(),
+            store_hash: None,
+        }
     }
 
     fn email_unique(&self) -> bool {
@@ -425,7 +439,11 @@ fn field_named(message: &str) -> String {
 fn auth(endpoint: &Endpoint) -> Vec<(String, String)> {
     vec![
         (
-            endpoint.key_header.clone(),
+            endpoint
+                .options
+                .text(KEY_HEADER_OPTION)
+                .unwrap_or(DEFAULT_KEY_HEADER)
+                .to_string(),
             endpoint.credentials.secret.clone(),
         ),
         ("Content-Type".into(), "application/json".into()),
@@ -494,10 +512,7 @@ mod tests {
             }],
             ..Customer::default()
         };
-        let endpoint = Endpoint {
-            key_header: "x-bitbybit-key".into(),
-            ..endpoint()
-        };
+        let endpoint = endpoint().with_option(KEY_HEADER_OPTION, "x-bitbybit-key");
         let req = Bitbybit.create_customers(&endpoint, &[&c]);
         assert!(
             req.headers
@@ -561,15 +576,13 @@ mod tests {
 
     /// An endpoint for request tests.
     fn endpoint() -> Endpoint {
-        Endpoint {
-            base_url: "https://api.bitbybit.studio/customer/api/open/v1".into(),
-            credentials: Credentials {
+        Endpoint::new(
+            "https://api.bitbybit.studio/customer/api/open/v1",
+            Credentials {
                 secret: "bbb_test_x".into(),
                 store_hash: None,
             },
-            key_header: "x-api-key".into(),
-            notify: false,
-        }
+        )
     }
 
     #[test]

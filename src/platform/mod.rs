@@ -16,8 +16,8 @@ use reqwest::header::HeaderMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::CliError;
+use crate::findings::Findings;
 use crate::model::Customer;
-use crate::validate::Findings;
 
 /// Which platform a command targets (`--to`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Serialize, Deserialize)]
@@ -93,17 +93,63 @@ pub fn required_env(name: &str, what: &str) -> Result<String, CliError> {
     }
 }
 
-/// Where and how to reach a platform for one run.
+/// Where and how to reach a platform for one run: what every platform has
+/// (a base URL, credentials) plus the options only some read.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
     /// Base URL the endpoint paths are appended to (no trailing slash).
     pub base_url: String,
     /// The credentials.
     pub credentials: Credentials,
-    /// bitbybit: the API key header (`x-api-key` by default).
-    pub key_header: String,
-    /// BigCommerce: send the welcome email (`--notify`).
-    pub notify: bool,
+    /// Settings of one platform (BigCommerce's `--notify`, bitbybit's
+    /// `--key-header`), by name; each platform reads its own.
+    pub options: PlatformOptions,
+}
+
+impl Endpoint {
+    /// An endpoint with no platform options (each platform's defaults).
+    pub fn new(base_url: impl Into<String>, credentials: Credentials) -> Endpoint {
+        Endpoint {
+            base_url: base_url.into(),
+            credentials,
+            options: PlatformOptions::default(),
+        }
+    }
+
+    /// The same endpoint with the option `name` set to `value`.
+    pub fn with_option(mut self, name: &str, value: impl Into<serde_json::Value>) -> Endpoint {
+        self.options.set(name, value);
+        self
+    }
+}
+
+/// Options that belong to one platform, named as its flags are (the
+/// constants live in the platform's file, e.g. `bigcommerce::NOTIFY_OPTION`).
+/// The shared [`Endpoint`] carries them without knowing what they mean: a
+/// platform reads the ones it defines and ignores the rest, and an option
+/// not set means the platform's default.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PlatformOptions(serde_json::Map<String, serde_json::Value>);
+
+impl PlatformOptions {
+    /// Sets the option `name` (a later value replaces an earlier one).
+    pub fn set(&mut self, name: &str, value: impl Into<serde_json::Value>) {
+        self.0.insert(name.to_string(), value.into());
+    }
+
+    /// Whether the switch `name` is on: set to `true`; off when absent.
+    pub fn flag(&self, name: &str) -> bool {
+        self.0
+            .get(name)
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false)
+    }
+
+    /// The text of the option `name`, when it is set to text.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.0.get(name).and_then(serde_json::Value::as_str)
+    }
 }
 
 /// An HTTP request a platform built; the writer only sends it.
@@ -497,6 +543,16 @@ pub trait Platform: Send + Sync {
     /// Requests in flight by default (`--concurrency`).
     fn default_concurrency(&self) -> usize;
 
+    /// The most requests in flight the platform takes at once, when it
+    /// documents a limit: a run above it is warned to expect 429s.
+    fn max_concurrency(&self) -> Option<usize> {
+        None
+    }
+
+    /// The credentials the local sandbox's stand-in for this platform
+    /// accepts (public: the sandbox prints them).
+    fn sandbox_credentials(&self) -> Credentials;
+
     /// Whether a duplicate is answered `exists`, so a resend is safe.
     fn email_unique(&self) -> bool;
 
@@ -636,5 +692,79 @@ mod sent_fields_tests {
         assert_eq!(salesive.not_sent_reason("name"), None);
         let bitbybit = super::PlatformId::Bitbybit.platform();
         assert!(bitbybit.not_sent_reason("address.company").is_some());
+    }
+}
+
+#[cfg(test)]
+mod options_tests {
+    use super::test_support::{body_json, minimal_customer};
+    use super::{Credentials, Endpoint, PlatformId, PlatformOptions, bigcommerce, bitbybit};
+
+    fn endpoint() -> Endpoint {
+        Endpoint::new(
+            "http://127.0.0.1:9/api",
+            Credentials {
+                secret: "s3cret".into(),
+                store_hash: Some("abc".into()),
+            },
+        )
+    }
+
+    #[test]
+    fn an_option_is_off_or_absent_until_set_and_reads_back_as_set() {
+        let mut o = PlatformOptions::default();
+        assert!(!o.flag("notify"));
+        assert_eq!(o.text("key-header"), None);
+        o.set("notify", true);
+        o.set("key-header", "x-bitbybit-key");
+        assert!(o.flag("notify"));
+        assert_eq!(o.text("key-header"), Some("x-bitbybit-key"));
+        // A switch set to text is not on; text set to a switch is not text.
+        o.set("notify", "yes");
+        o.set("key-header", false);
+        assert!(!o.flag("notify"));
+        assert_eq!(o.text("key-header"), None);
+    }
+
+    #[test]
+    fn each_platform_reads_only_its_own_options() {
+        let c = minimal_customer();
+        let both = endpoint()
+            .with_option(bigcommerce::NOTIFY_OPTION, true)
+            .with_option(bitbybit::KEY_HEADER_OPTION, "x-other");
+        for id in super::ALL {
+            let p = id.platform();
+            let plain = p.create_customers(&endpoint(), &[&c]);
+            let set = p.create_customers(&both, &[&c]);
+            assert_eq!(plain.url, set.url, "{id}");
+            match id {
+                PlatformId::Bigcommerce => {
+                    assert_eq!(plain.headers, set.headers, "{id}");
+                    assert_eq!(
+                        body_json(&plain)[0]["trigger_account_created_notification"],
+                        false
+                    );
+                    assert_eq!(
+                        body_json(&set)[0]["trigger_account_created_notification"],
+                        true
+                    );
+                }
+                PlatformId::Bitbybit => {
+                    assert_eq!(plain.body, set.body, "{id}");
+                    assert!(plain.headers.contains(&(
+                        bitbybit::DEFAULT_KEY_HEADER.to_string(),
+                        "s3cret".to_string()
+                    )));
+                    assert!(
+                        set.headers
+                            .contains(&("x-other".to_string(), "s3cret".to_string()))
+                    );
+                }
+                PlatformId::Salesive => {
+                    assert_eq!(plain.headers, set.headers, "{id}");
+                    assert_eq!(plain.body, set.body, "{id}");
+                }
+            }
+        }
     }
 }

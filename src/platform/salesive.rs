@@ -15,8 +15,8 @@ use super::{
     server_trouble,
 };
 use crate::error::CliError;
+use crate::findings::Findings;
 use crate::model::Customer;
-use crate::validate::Findings;
 use crate::values::email_problem;
 
 /// No rate limit is documented (FACTS.md): a conservative 2 requests/s.
@@ -24,6 +24,10 @@ pub const DEFAULT_RATE: Rate = Rate {
     requests: 120,
     window: Duration::from_secs(60),
 };
+
+/// An app token the local sandbox's Salesive accepts, with READ_CUSTOMERS
+/// and WRITE_CUSTOMERS.
+pub const SANDBOX_APP_TOKEN: &str = "app_sandbox_full";
 
 /// The Salesive platform.
 pub struct Salesive;
@@ -120,6 +124,13 @@ impl Platform for Salesive {
 
     fn default_concurrency(&self) -> usize {
         4
+    }
+
+    fn sandbox_credentials(&self) -> Credentials {
+        Credentials {
+            secret: SANDBOX_APP_TOKEN.into(),
+            store_hash: None,
+        }
     }
 
     fn email_unique(&self) -> bool {
@@ -409,15 +420,13 @@ mod tests {
 
     /// An endpoint for request tests.
     fn endpoint() -> Endpoint {
-        Endpoint {
-            base_url: "https://api.salesive.com/api/v1".into(),
-            credentials: Credentials {
+        Endpoint::new(
+            "https://api.salesive.com/api/v1",
+            Credentials {
                 secret: "app_x".into(),
                 store_hash: None,
             },
-            key_header: String::new(),
-            notify: false,
-        }
+        )
     }
 
     #[test]

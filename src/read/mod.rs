@@ -9,7 +9,6 @@
 
 mod csv_input;
 mod json_doc;
-pub mod json_value;
 mod jsonl_input;
 
 use std::fs::File;

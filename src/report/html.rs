@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use super::output::ReportFile;
 use super::{Context, Summary};
 use crate::error::CliError;
-use crate::validate::{Severity, Violation};
+use crate::findings::{Severity, Violation};
 
 /// Findings listed in the page's table.
 pub const TABLE_LIMIT: usize = 1000;
@@ -126,7 +126,7 @@ fn render(ctx: &Context, s: &Summary, rows: &[Violation], total: u64) -> String 
             v.record,
             escape(v.rule),
             escape(&v.field),
-            escape(&v.message)
+            escape(&v.message())
         );
     }
     h.push_str("</table>\n</body></html>\n");

@@ -25,7 +25,7 @@ use std::path::Path;
 use super::output::ReportFile;
 use super::{Context, Summary};
 use crate::error::CliError;
-use crate::validate::Violation;
+use crate::findings::Violation;
 
 /// Version of the JSON report's shape.
 pub const REPORT_VERSION: u32 = 1;

@@ -15,13 +15,13 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::error::CliError;
+use crate::findings::{Severity, Violation};
 use crate::mapping::{Field, Mapping};
 use crate::order::mapping::OrderMapping;
 use crate::order::pipeline::CheckedOrder;
 use crate::platform::Platform;
 use crate::read::{Input, RawRecord};
 use crate::validate::pipeline::Checked;
-use crate::validate::{Severity, Violation};
 
 /// Example lines kept per rule for the terminal report.
 const EXAMPLES_PER_RULE: usize = 3;

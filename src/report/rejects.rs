@@ -10,9 +10,9 @@ use std::path::Path;
 
 use super::output::ReportFile;
 use crate::error::CliError;
+use crate::findings::{Severity, Violation};
 use crate::read::{Format, Input, RawBody, RawRecord};
 use crate::validate::pipeline::Checked;
-use crate::validate::{Severity, Violation};
 
 /// A rejects file being written.
 pub struct Rejects {
@@ -99,10 +99,11 @@ impl Rejects {
     /// Writes the rows of one invalid record (an order has one per line
     /// item), each with the record's errors.
     pub fn add_rows(&mut self, rows: &[RawRecord], findings: &[Violation]) -> Result<(), CliError> {
+        // The row's `_line` names the line: each error is its text alone.
         let errors = findings
             .iter()
             .filter(|v| v.severity == Severity::Violation)
-            .map(|v| format!("{}: {}", v.rule, strip_line(&v.message)))
+            .map(|v| format!("{}: {}", v.rule, v.text))
             .collect::<Vec<_>>()
             .join("; ");
         for raw in rows {
@@ -230,14 +231,6 @@ fn fit(fields: &[String], width: usize, delimiter: u8, keep: &[usize]) -> Vec<St
     keep.iter()
         .map(|&i| row.get_mut(i).map(std::mem::take).unwrap_or_default())
         .collect()
-}
-
-/// Messages start with "line N: "; the rejects file has its own `_line`.
-fn strip_line(message: &str) -> &str {
-    match message.split_once(": ") {
-        Some((head, rest)) if head.starts_with("line ") => rest,
-        _ => message,
-    }
 }
 
 #[cfg(test)]

@@ -11,20 +11,31 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::HeaderMap;
-use axum::response::Response;
 use axum::routing::post;
 use chrono::SecondsFormat;
 use serde_json::{Map, Value, json};
 
 use super::check::{Need, Obj, Problems, page_param, paginate, query_pairs};
+use super::config::SandboxConfig;
 use super::conn::Conn;
-use super::gate::{self, Access, Answer, Credential, Input, Refusal, Route};
-use super::state::{Inner, Platform, Shared};
-use super::{BIGCOMMERCE_ACCESS_TOKEN, BIGCOMMERCE_READONLY_TOKEN, BIGCOMMERCE_STORE_HASH};
+use super::gate::{self, Input, Route};
+use super::platform::{
+    self, Access, Answer, Credential, Headers, Platform, Refusal, SandboxPlatform, millis,
+    whole_secs,
+};
+use super::quota::QuotaState;
+use super::state::{Locked, Shared};
 // Countries whose states BigCommerce knows by full name: another name (or a
 // code such as "CA") is refused; the rules report the same.
 use crate::platform::bigcommerce::NAMED_STATE_COUNTRIES;
 use crate::values::{email_problem, is_state_name};
+
+/// The store hash the sandbox's BigCommerce answers to.
+pub const BIGCOMMERCE_STORE_HASH: &str = crate::platform::bigcommerce::SANDBOX_STORE_HASH;
+/// A BigCommerce access token with the Customers "modify" scope.
+pub const BIGCOMMERCE_ACCESS_TOKEN: &str = crate::platform::bigcommerce::SANDBOX_ACCESS_TOKEN;
+/// A BigCommerce access token with the Customers "read-only" scope (403 on writes).
+pub const BIGCOMMERCE_READONLY_TOKEN: &str = "sandbox-bc-readonly";
 
 /// The `type` of every error body.
 const ERROR_TYPE: &str = "/api-docs/getting-started/api-status-codes";
@@ -74,47 +85,94 @@ const ADDRESS_FIELDS: &[&str] = &[
     "form_fields",
 ];
 
-/// The routes of BigCommerce.
-pub(crate) fn routes() -> Router<Arc<Shared>> {
+/// BigCommerce customers v3, as the sandbox stands in for it.
+pub(crate) struct BigCommerce;
+
+impl SandboxPlatform for BigCommerce {
+    fn base_path(&self) -> &'static str {
+        "/stores/sandbox/v3"
+    }
+
+    /// Every store hash's paths: an unknown store is answered in its shape.
+    fn owns_path(&self, path: &str) -> bool {
+        path.starts_with("/stores/")
+    }
+
+    fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        store: Option<&str>,
+    ) -> Result<Credential, Refusal> {
+        authenticate(headers, store.unwrap_or(""))
+    }
+
+    fn error_body(&self, r: &Refusal) -> Value {
+        error_body(r.status, &r.message)
+    }
+
+    /// The `X-Rate-Limit-*` headers FACTS.md describes; a 429 adds
+    /// `X-Retry-After` in seconds.
+    fn quota_headers(&self, state: &QuotaState, limited: bool) -> Headers {
+        let mut h: Headers = vec![
+            (
+                "x-rate-limit-time-window-ms",
+                millis(state.window).to_string(),
+            ),
+            (
+                "x-rate-limit-time-reset-ms",
+                millis(state.reset).to_string(),
+            ),
+            ("x-rate-limit-requests-quota", state.limit.to_string()),
+            ("x-rate-limit-requests-left", state.left.to_string()),
+        ];
+        if limited {
+            h.push(("x-retry-after", whole_secs(state.reset).to_string()));
+        }
+        h
+    }
+
+    /// About 10 requests in flight per store (FACTS.md).
+    fn limits_concurrency(&self) -> bool {
+        true
+    }
+
+    fn new_store(&self, _: &SandboxConfig) -> Box<dyn platform::Store> {
+        Box::new(Store::default())
+    }
+}
+
+/// The routes of BigCommerce, whose requests go through the gate as `me`.
+pub(crate) fn routes(me: Platform) -> Router<Arc<Shared>> {
+    let route = move |access, store_hash| Route {
+        platform: me,
+        access,
+        store: Some(store_hash),
+    };
     Router::new().route(
         "/stores/{store_hash}/v3/customers",
-        post(create_handler)
-            .get(list_handler)
-            .fallback(gate::method_not_allowed),
+        post(
+            move |State(shared): State<Arc<Shared>>,
+                  ConnectInfo(conn): ConnectInfo<Conn>,
+                  Path(store_hash): Path<String>,
+                  req: Request| {
+                gate::handle(shared, conn, route(Access::Write, store_hash), req, create)
+            },
+        )
+        .get(
+            move |State(shared): State<Arc<Shared>>,
+                  ConnectInfo(conn): ConnectInfo<Conn>,
+                  Path(store_hash): Path<String>,
+                  req: Request| {
+                gate::handle(shared, conn, route(Access::Read, store_hash), req, list)
+            },
+        )
+        .fallback(gate::method_not_allowed),
     )
-}
-
-async fn create_handler(
-    State(shared): State<Arc<Shared>>,
-    ConnectInfo(conn): ConnectInfo<Conn>,
-    Path(store_hash): Path<String>,
-    req: Request,
-) -> Response {
-    let route = Route {
-        platform: Platform::BigCommerce,
-        access: Access::Write,
-        store_hash: Some(store_hash),
-    };
-    gate::handle(shared, conn, route, req, create).await
-}
-
-async fn list_handler(
-    State(shared): State<Arc<Shared>>,
-    ConnectInfo(conn): ConnectInfo<Conn>,
-    Path(store_hash): Path<String>,
-    req: Request,
-) -> Response {
-    let route = Route {
-        platform: Platform::BigCommerce,
-        access: Access::Read,
-        store_hash: Some(store_hash),
-    };
-    gate::handle(shared, conn, route, req, list).await
 }
 
 /// The store hash must be the sandbox's (404 otherwise), and `X-Auth-Token`
 /// one of its tokens (401 otherwise).
-pub(crate) fn authenticate(headers: &HeaderMap, store_hash: &str) -> Result<Credential, Refusal> {
+fn authenticate(headers: &HeaderMap, store_hash: &str) -> Result<Credential, Refusal> {
     if store_hash != BIGCOMMERCE_STORE_HASH {
         return Err(Refusal::new(
             404,
@@ -147,7 +205,7 @@ pub(crate) fn authenticate(headers: &HeaderMap, store_hash: &str) -> Result<Cred
 }
 
 /// `{"status":…,"title":…,"type":…}`.
-pub(crate) fn error_body(status: u16, title: &str) -> Value {
+fn error_body(status: u16, title: &str) -> Value {
     json!({"status": status, "title": title, "type": ERROR_TYPE})
 }
 
@@ -182,17 +240,17 @@ pub(crate) struct Store {
     next_attribute_id: u64,
 }
 
-impl Store {
-    /// Customers stored.
-    pub(crate) fn len(&self) -> usize {
+impl platform::Store for Store {
+    fn customer_count(&self) -> usize {
         self.customers.len()
     }
 
-    /// Every customer in the answer shape plus `_request`.
-    pub(crate) fn inspect(&self) -> Vec<Value> {
+    fn customers(&self) -> Vec<Value> {
         self.customers.iter().map(inspect_one).collect()
     }
+}
 
+impl Store {
     fn add(&mut self, item: &Obj, now: &str) -> Value {
         let id = self.customers.len() as u64 + 1;
         let view = self.view(id, item, now);
@@ -303,7 +361,7 @@ fn inspect_one(s: &Stored) -> Value {
 }
 
 /// `POST /stores/{hash}/v3/customers`.
-fn create(inner: &mut Inner, input: &Input<'_>) -> Answer {
+fn create(at: Locked<'_, Store>, input: &Input<'_>) -> Answer {
     if !input.json_body {
         return error(415, "The request's Content-Type must be application/json");
     }
@@ -359,19 +417,19 @@ fn create(inner: &mut Inner, input: &Input<'_>) -> Answer {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_lowercase();
-        if inner.bigcommerce.by_email.contains_key(&email) || !seen.insert(email) {
+        if at.store.by_email.contains_key(&email) || !seen.insert(email) {
             taken.push(i);
         }
     }
     let now = input.now.to_rfc3339_opts(SecondsFormat::Secs, true);
     if let Some(&first) = taken.first() {
-        inner.counters(Platform::BigCommerce).duplicates_refused += taken.len() as u64;
+        at.counters.duplicates_refused += taken.len() as u64;
         if input.partial {
             // Atomicity is undocumented (FACTS.md): the good ones are stored.
-            inner.count_fault(Platform::BigCommerce, "partial");
+            at.counters.count_fault("partial");
             for (i, c) in customers.iter().enumerate() {
                 if !taken.contains(&i) {
-                    inner.bigcommerce.add(c, &now);
+                    at.store.add(c, &now);
                 }
             }
         }
@@ -386,10 +444,7 @@ fn create(inner: &mut Inner, input: &Input<'_>) -> Answer {
         );
         return unprocessable("Create customers failed.", errors);
     }
-    let data: Vec<Value> = customers
-        .iter()
-        .map(|c| inner.bigcommerce.add(c, &now))
-        .collect();
+    let data: Vec<Value> = customers.iter().map(|c| at.store.add(c, &now)).collect();
     Answer::new(200, json!({"data": data, "meta": {}}))
 }
 
@@ -645,7 +700,7 @@ fn check_form_fields(o: &Obj, path: &str, pr: &mut Problems) {
 }
 
 /// `GET /stores/{hash}/v3/customers?email:in=…&id:in=…&page=…&limit=…`.
-fn list(inner: &mut Inner, input: &Input<'_>) -> Answer {
+fn list(at: Locked<'_, Store>, input: &Input<'_>) -> Answer {
     let pairs = query_pairs(input.query);
     let param = |key: &str| {
         pairs
@@ -691,7 +746,7 @@ fn list(inner: &mut Inner, input: &Input<'_>) -> Answer {
             }
         }
     };
-    let store = &inner.bigcommerce;
+    let store = &*at.store;
     let matched: Vec<&Stored> = match &emails {
         // An email filter is answered from the index, in id order.
         Some(set) => {

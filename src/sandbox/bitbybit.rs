@@ -17,20 +17,30 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::HeaderMap;
-use axum::response::Response;
 use axum::routing::post;
 use chrono::SecondsFormat;
 use serde_json::{Map, Value, json};
 
-use super::catalog::{Variant, cents_to_number};
+use super::catalog::{Variant, cents_to_number, default_catalog};
 use super::check::{Need, Obj, Problems, contains_ci, page_param, paginate, query_pairs, text};
+use super::config::SandboxConfig;
 use super::conn::Conn;
-use super::gate::{self, Access, Answer, Credential, Input, Refusal, Route};
-use super::state::{Ids, Inner, Platform, Shared};
-use super::{
-    BITBYBIT_API_KEY, BITBYBIT_IP_BLOCKED_KEY, BITBYBIT_NOCOMPANY_KEY, BITBYBIT_NOSCOPE_KEY,
+use super::gate::{self, Input, Route};
+use super::platform::{
+    self, Access, Answer, Credential, Headers, Platform, Refusal, SandboxPlatform, whole_secs,
 };
+use super::quota::QuotaState;
+use super::state::{Ids, Locked, Shared};
 use crate::values::{email_problem, phone_key};
+
+/// A bitbybit API key with every scope.
+pub const BITBYBIT_API_KEY: &str = crate::platform::bitbybit::SANDBOX_API_KEY;
+/// A bitbybit API key refused on every endpoint with 403 `INSUFFICIENT_SCOPE`.
+pub const BITBYBIT_NOSCOPE_KEY: &str = "bbb_test_noscope";
+/// A bitbybit API key not tied to a company: 400 `MISSING_COMPANY_ID`.
+pub const BITBYBIT_NOCOMPANY_KEY: &str = "bbb_test_nocompany";
+/// A bitbybit API key restricted to other IPs: 403 `IP_NOT_ALLOWED`.
+pub const BITBYBIT_IP_BLOCKED_KEY: &str = "bbb_test_ipblocked";
 
 /// The fields of a create-customer body.
 const CUSTOMER_FIELDS: &[&str] = &[
@@ -93,57 +103,92 @@ const FIRST_ORDER_NUMBER: u64 = 1001;
 /// Orders are priced in this currency.
 const CURRENCY: &str = "USD";
 
-/// The routes of bitbybit.
-pub(crate) fn routes() -> Router<Arc<Shared>> {
-    Router::new()
-        .route(
-            "/customer/api/open/v1/customers",
-            post(create_customer_handler)
-                .get(list_handler)
-                .fallback(gate::method_not_allowed),
-        )
-        .route(
-            "/customer/api/open/v1/orders",
-            post(create_order_handler).fallback(gate::method_not_allowed),
-        )
-}
+/// The bitbybit Open API, as the sandbox stands in for it.
+pub(crate) struct Bitbybit;
 
-fn route(access: Access) -> Route {
-    Route {
-        platform: Platform::Bitbybit,
-        access,
-        store_hash: None,
+impl SandboxPlatform for Bitbybit {
+    fn base_path(&self) -> &'static str {
+        "/customer/api/open/v1"
+    }
+
+    fn authenticate(&self, headers: &HeaderMap, _: Option<&str>) -> Result<Credential, Refusal> {
+        authenticate(headers)
+    }
+
+    fn error_body(&self, r: &Refusal) -> Value {
+        error_body(r.code, &r.message)
+    }
+
+    /// The IETF draft's `RateLimit-*` headers FACTS.md describes (reset in
+    /// seconds); a 429 adds `Retry-After`.
+    fn quota_headers(&self, state: &QuotaState, limited: bool) -> Headers {
+        let mut h: Headers = vec![
+            ("ratelimit-limit", state.limit.to_string()),
+            ("ratelimit-remaining", state.left.to_string()),
+            ("ratelimit-reset", whole_secs(state.reset).to_string()),
+        ];
+        if limited {
+            h.push(("retry-after", whole_secs(state.reset).to_string()));
+        }
+        h
+    }
+
+    /// A company with the configured product variants (orders refer to them).
+    fn new_store(&self, config: &SandboxConfig) -> Box<dyn platform::Store> {
+        Box::new(Store {
+            catalog: config
+                .catalog
+                .clone()
+                .unwrap_or_else(default_catalog)
+                .into(),
+            ..Store::default()
+        })
     }
 }
 
-async fn create_customer_handler(
-    State(shared): State<Arc<Shared>>,
-    ConnectInfo(conn): ConnectInfo<Conn>,
-    req: Request,
-) -> Response {
-    gate::handle(shared, conn, route(Access::Write), req, create_customer).await
-}
-
-async fn create_order_handler(
-    State(shared): State<Arc<Shared>>,
-    ConnectInfo(conn): ConnectInfo<Conn>,
-    req: Request,
-) -> Response {
-    gate::handle(shared, conn, route(Access::Write), req, create_order).await
-}
-
-async fn list_handler(
-    State(shared): State<Arc<Shared>>,
-    ConnectInfo(conn): ConnectInfo<Conn>,
-    req: Request,
-) -> Response {
-    gate::handle(shared, conn, route(Access::Read), req, list).await
+/// The routes of bitbybit, whose requests go through the gate as `me`.
+pub(crate) fn routes(me: Platform) -> Router<Arc<Shared>> {
+    let route = move |access| Route {
+        platform: me,
+        access,
+        store: None,
+    };
+    Router::new()
+        .route(
+            "/customer/api/open/v1/customers",
+            post(
+                move |State(shared): State<Arc<Shared>>,
+                      ConnectInfo(conn): ConnectInfo<Conn>,
+                      req: Request| {
+                    gate::handle(shared, conn, route(Access::Write), req, create_customer)
+                },
+            )
+            .get(
+                move |State(shared): State<Arc<Shared>>,
+                      ConnectInfo(conn): ConnectInfo<Conn>,
+                      req: Request| {
+                    gate::handle(shared, conn, route(Access::Read), req, list)
+                },
+            )
+            .fallback(gate::method_not_allowed),
+        )
+        .route(
+            "/customer/api/open/v1/orders",
+            post(
+                move |State(shared): State<Arc<Shared>>,
+                      ConnectInfo(conn): ConnectInfo<Conn>,
+                      req: Request| {
+                    gate::handle(shared, conn, route(Access::Write), req, create_order)
+                },
+            )
+            .fallback(gate::method_not_allowed),
+        )
 }
 
 /// `x-api-key`: missing → 401 MISSING_API_KEY, unknown → 401 INVALID_API_KEY;
 /// the no-company key → 400 MISSING_COMPANY_ID, the blocked key → 403
 /// IP_NOT_ALLOWED; the no-scope key is known but may do nothing (403 later).
-pub(crate) fn authenticate(headers: &HeaderMap) -> Result<Credential, Refusal> {
+fn authenticate(headers: &HeaderMap) -> Result<Credential, Refusal> {
     let key = headers
         .get("x-api-key")
         .map(|v| v.to_str().unwrap_or("\u{fffd}").trim())
@@ -183,7 +228,7 @@ pub(crate) fn authenticate(headers: &HeaderMap) -> Result<Credential, Refusal> {
 }
 
 /// `{"error":{"code":…,"message":…}}`.
-pub(crate) fn error_body(code: &str, message: &str) -> Value {
+fn error_body(code: &str, message: &str) -> Value {
     json!({"error": {"code": code, "message": message}})
 }
 
@@ -221,12 +266,16 @@ struct Order {
     request: Box<str>,
 }
 
-/// The company's customers and orders.
+/// The company's customers and orders, and the product variants its
+/// orders may refer to.
 #[derive(Debug, Default)]
 pub(crate) struct Store {
     customers: Vec<Customer>,
     by_id: HashMap<String, usize>,
     orders: Vec<Order>,
+    /// Shared, so that an order's lines can refer to it while the customer
+    /// it names is stored.
+    catalog: Arc<[Variant]>,
 }
 
 fn with_request(view: &str, request: &str) -> Value {
@@ -240,33 +289,31 @@ fn with_request(view: &str, request: &str) -> Value {
     v
 }
 
-impl Store {
-    /// Customers stored.
-    pub(crate) fn customer_count(&self) -> usize {
+impl platform::Store for Store {
+    fn customer_count(&self) -> usize {
         self.customers.len()
     }
 
-    /// Orders stored.
-    pub(crate) fn order_count(&self) -> usize {
+    fn order_count(&self) -> usize {
         self.orders.len()
     }
 
-    /// Every customer in the answer shape plus `_request`.
-    pub(crate) fn inspect_customers(&self) -> Vec<Value> {
+    fn customers(&self) -> Vec<Value> {
         self.customers
             .iter()
             .map(|c| with_request(&c.view, &c.request))
             .collect()
     }
 
-    /// Every order in the answer shape plus `_request`.
-    pub(crate) fn inspect_orders(&self) -> Vec<Value> {
+    fn orders(&self) -> Vec<Value> {
         self.orders
             .iter()
             .map(|o| with_request(&o.view, &o.request))
             .collect()
     }
+}
 
+impl Store {
     /// Stores a customer from a valid create body; returns its view.
     fn add_customer(&mut self, ids: &mut Ids, c: &Obj, request: &Value, now: &str) -> Value {
         let mut id = ids.uuid();
@@ -366,7 +413,7 @@ fn timestamp(input: &Input<'_>) -> String {
 }
 
 /// `POST /customer/api/open/v1/customers`.
-fn create_customer(inner: &mut Inner, input: &Input<'_>) -> Answer {
+fn create_customer(at: Locked<'_, Store>, input: &Input<'_>) -> Answer {
     let c = match object_body(input) {
         Ok(c) => c,
         Err(a) => return a,
@@ -378,9 +425,7 @@ fn create_customer(inner: &mut Inner, input: &Input<'_>) -> Answer {
     }
     let now = timestamp(input);
     let request = Value::Object(c.clone());
-    let view = inner
-        .bitbybit
-        .add_customer(&mut inner.ids, &c, &request, &now);
+    let view = at.store.add_customer(at.ids, &c, &request, &now);
     Answer::new(201, json!({"data": view}))
 }
 
@@ -448,12 +493,12 @@ fn check_customer(c: &Obj, pr: &mut Problems) {
 }
 
 /// `POST /customer/api/open/v1/orders`.
-fn create_order(inner: &mut Inner, input: &Input<'_>) -> Answer {
+fn create_order(at: Locked<'_, Store>, input: &Input<'_>) -> Answer {
     let o = match object_body(input) {
         Ok(o) => o,
         Err(a) => return a,
     };
-    let catalog = &input.settings.catalog;
+    let catalog = Arc::clone(&at.store.catalog);
     let mut pr = Problems::default();
     pr.unknown(&o, ORDER_FIELDS, str::to_string);
 
@@ -538,7 +583,7 @@ fn create_order(inner: &mut Inner, input: &Input<'_>) -> Answer {
         usize::MAX,
     );
     let existing = customer_id.and_then(|id| {
-        let found = inner.bitbybit.by_id.get(id).copied();
+        let found = at.store.by_id.get(id).copied();
         if found.is_none() {
             pr.add("customerId", format!("'{id}' does not match any customer"));
         }
@@ -600,7 +645,7 @@ fn create_order(inner: &mut Inner, input: &Input<'_>) -> Answer {
     let now = timestamp(input);
 
     // Resolve (or create) the customer.
-    let store = &mut inner.bitbybit;
+    let store = at.store;
     let index = match (existing, inline) {
         (Some(i), _) => i,
         (None, Some(c)) => match store.find(text(c, "email"), text(c, "phone")) {
@@ -617,7 +662,7 @@ fn create_order(inner: &mut Inner, input: &Input<'_>) -> Answer {
                         body.insert(to.into(), v.into());
                     }
                 }
-                store.add_customer(&mut inner.ids, &body, &Value::Object(c.clone()), &now);
+                store.add_customer(at.ids, &body, &Value::Object(c.clone()), &now);
                 store.customers.len() - 1
             }
         },
@@ -635,7 +680,7 @@ fn create_order(inner: &mut Inner, input: &Input<'_>) -> Answer {
         "phoneNumber": customer.phone,
     });
 
-    let ids = &mut inner.ids;
+    let ids = at.ids;
     let line_items: Vec<Value> = lines
         .iter()
         .map(|(v, q)| {
@@ -690,7 +735,7 @@ fn create_order(inner: &mut Inner, input: &Input<'_>) -> Answer {
 /// `GET /customer/api/open/v1/customers?search=…&page=…&limit=…`: a
 /// case-insensitive substring match on email, phone and names (a search
 /// that looks like a phone also matches by digits), oldest first.
-fn list(inner: &mut Inner, input: &Input<'_>) -> Answer {
+fn list(at: Locked<'_, Store>, input: &Input<'_>) -> Answer {
     let pairs = query_pairs(input.query);
     let (page, limit) = match (
         page_param(&pairs, "page", 1, u64::from(u32::MAX)),
@@ -712,9 +757,9 @@ fn list(inner: &mut Inner, input: &Input<'_>) -> Answer {
     let digits: String = search.chars().filter(char::is_ascii_digit).collect();
     // The `search_lag` fault: a record shows in search only that long after
     // it was stored (an eventually consistent index).
-    let lag = chrono::Duration::from_std(inner.dice.search_lag()).unwrap_or(chrono::Duration::MAX);
-    let matched: Vec<&Customer> = inner
-        .bitbybit
+    let lag = chrono::Duration::from_std(at.dice.search_lag()).unwrap_or(chrono::Duration::MAX);
+    let matched: Vec<&Customer> = at
+        .store
         .customers
         .iter()
         .filter(|c| {

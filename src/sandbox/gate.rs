@@ -1,8 +1,10 @@
 //! The path every platform request takes around its platform's handler:
 //! credential (401/404) → quota (429) → scope (403) → concurrency → fault →
 //! body cap (413) → the handler, under the state lock → fault after storing
-//! (`lost`, `slow`) → latency. Each refusal is shaped by the platform's own
-//! module, and every answer is counted by status.
+//! (`lost`, `slow`) → latency. It knows platforms only through their
+//! [`SandboxPlatform`](super::platform::SandboxPlatform) trait: each refusal
+//! is shaped, and each credential read, by the platform's own file, and
+//! every answer is counted by status.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,69 +15,24 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 use tokio::time::Instant;
 
-use super::MAX_BODY_BYTES;
+use super::config::MAX_BODY_BYTES;
 use super::conn::Conn;
 use super::faults::Fault;
-use super::quota::{Admission, QuotaState};
-use super::state::{Inner, Platform, Settings, Shared};
-use super::{bigcommerce, bitbybit, salesive};
-
-/// What a request needs of its credential.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Access {
-    /// A lookup (READ scope).
-    Read,
-    /// A create (WRITE scope).
-    Write,
-}
-
-/// A credential the platform knows, and what it may do.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Credential {
-    /// Names its quota window in stats ("full", "readonly", …).
-    pub label: &'static str,
-    pub read: bool,
-    pub write: bool,
-}
-
-impl Credential {
-    fn allows(&self, access: Access) -> bool {
-        match access {
-            Access::Read => self.read,
-            Access::Write => self.write,
-        }
-    }
-}
-
-/// A refusal before the platform's handler runs: status, bitbybit-style code, sentence.
-#[derive(Debug, Clone)]
-pub(crate) struct Refusal {
-    pub status: u16,
-    pub code: &'static str,
-    pub message: String,
-}
-
-impl Refusal {
-    /// A refusal with `status`, `code` and `message`.
-    pub(crate) fn new(status: u16, code: &'static str, message: impl Into<String>) -> Refusal {
-        Refusal {
-            status,
-            code,
-            message: message.into(),
-        }
-    }
-}
+use super::platform::{Access, Answer, Headers, Platform, Refusal, Store};
+use super::quota::Admission;
+use super::state::{Locked, Shared};
 
 /// Which platform endpoint a request is for.
 #[derive(Debug, Clone)]
 pub(crate) struct Route {
+    /// The platform, as its routes were given it.
     pub platform: Platform,
+    /// What the request needs of its credential.
     pub access: Access,
-    /// BigCommerce's `{store_hash}` path segment.
-    pub store_hash: Option<String>,
+    /// The store or account the path names (BigCommerce's `{store_hash}`).
+    pub store: Option<String>,
 }
 
 /// What a platform handler gets: the body, the query and the request's facts.
@@ -89,27 +46,11 @@ pub(crate) struct Input<'a> {
     /// Whether the `partial` fault was drawn for this request.
     pub partial: bool,
     pub now: DateTime<Utc>,
-    pub settings: &'a Settings,
 }
-
-/// A platform handler's answer.
-#[derive(Debug)]
-pub(crate) struct Answer {
-    pub status: u16,
-    pub body: Value,
-}
-
-impl Answer {
-    /// An answer with `status` and a JSON body.
-    pub(crate) fn new(status: u16, body: Value) -> Answer {
-        Answer { status, body }
-    }
-}
-
-type Headers = Vec<(&'static str, String)>;
 
 /// Runs one platform request through the gate and `op`.
-pub(crate) async fn handle<F>(
+/// `op` gets the platform's part of the state with its store as an `S`.
+pub(crate) async fn handle<S, F>(
     shared: Arc<Shared>,
     conn: Conn,
     route: Route,
@@ -117,24 +58,25 @@ pub(crate) async fn handle<F>(
     op: F,
 ) -> Response
 where
-    F: FnOnce(&mut Inner, &Input<'_>) -> Answer,
+    S: Store,
+    F: FnOnce(Locked<'_, S>, &Input<'_>) -> Answer,
 {
     let p = route.platform;
-    shared.lock().counters(p).requests += 1;
+    shared.lock().count(p, |c| c.requests += 1);
 
-    let credential = match authenticate(p, req.headers(), route.store_hash.as_deref()) {
+    let credential = match p.spec().authenticate(req.headers(), route.store.as_deref()) {
         Ok(c) => c,
-        Err(r) => return finish(&shared, p, refusal(p, &r), Vec::new()).await,
+        Err(r) => return finish(&shared, p, p.refusal(&r), Vec::new()).await,
     };
 
     let admission = shared
         .lock()
         .windows
-        .admit(p, credential.label, Instant::now());
+        .admit(p.index(), credential.label, Instant::now());
     let quota = match admission {
         Admission::Admitted(state) => state,
         Admission::Limited(state) => {
-            let headers = quota_headers(p, &state, true);
+            let headers = p.spec().quota_headers(&state, true);
             let r = Refusal::new(
                 429,
                 "RATE_LIMIT_EXCEEDED",
@@ -145,14 +87,14 @@ where
                     state.reset.as_millis()
                 ),
             );
-            return finish(&shared, p, refusal(p, &r), headers).await;
+            return finish(&shared, p, p.refusal(&r), headers).await;
         }
     };
-    let headers = quota_headers(p, &quota, false);
+    let headers = p.spec().quota_headers(&quota, false);
 
     if !credential.allows(route.access) {
         let r = Refusal::new(403, "INSUFFICIENT_SCOPE", "Insufficient scope");
-        return finish(&shared, p, refusal(p, &r), headers).await;
+        return finish(&shared, p, p.refusal(&r), headers).await;
     }
 
     let Ok(_in_flight) = InFlight::enter(&shared, p) else {
@@ -162,16 +104,18 @@ where
             "RATE_LIMIT_EXCEEDED",
             "Too many concurrent requests for this store",
         );
-        return finish(&shared, p, refusal(p, &r), Vec::new()).await;
+        return finish(&shared, p, p.refusal(&r), Vec::new()).await;
     };
 
     let fault = shared.lock().dice.roll();
     if let Some(status) = fault.and_then(Fault::status) {
-        shared.lock().count_fault(p, fault.map_or("", Fault::name));
+        shared
+            .lock()
+            .count(p, |c| c.count_fault(fault.map_or("", Fault::name)));
         let r = injected(status);
         // An injected 429 is platform load: it carries no quota headers.
         let headers = if status == 429 { Vec::new() } else { headers };
-        return finish(&shared, p, refusal(p, &r), headers).await;
+        return finish(&shared, p, p.refusal(&r), headers).await;
     }
 
     let json_body = is_json(req.headers());
@@ -185,7 +129,7 @@ where
                     "PAYLOAD_TOO_LARGE",
                     format!("Request body larger than {MAX_BODY_BYTES} bytes"),
                 );
-                return finish(&shared, p, refusal(p, &r), headers).await;
+                return finish(&shared, p, p.refusal(&r), headers).await;
             }
             Err(BodyError::Broken) => {
                 // The client went away mid-body: nothing to answer.
@@ -197,7 +141,7 @@ where
     };
 
     if fault == Some(Fault::Reset) {
-        shared.lock().count_fault(p, "reset");
+        shared.lock().count(p, |c| c.count_fault("reset"));
         return drop_connection(&shared, p, &conn, "reset").await;
     }
 
@@ -207,20 +151,28 @@ where
         json_body,
         partial: fault == Some(Fault::Partial),
         now: Utc::now(),
-        settings: &shared.settings,
     };
     let answer = {
         let mut g = shared.lock();
-        op(&mut g, &input)
+        match g.locked::<S>(p) {
+            Some(held) => op(held, &input),
+            // Routes are built with their own platform's handle: a store of
+            // another type is a wiring mistake, answered, never a panic.
+            None => p.refusal(&Refusal::new(
+                500,
+                "INTERNAL_ERROR",
+                format!("sandbox: no {} store behind this route", p.name()),
+            )),
+        }
     };
 
     match fault {
         Some(Fault::Lost) => {
-            shared.lock().count_fault(p, "lost");
+            shared.lock().count(p, |c| c.count_fault("lost"));
             return drop_connection(&shared, p, &conn, "lost").await;
         }
         Some(Fault::Slow) => {
-            shared.lock().count_fault(p, "slow");
+            shared.lock().count(p, |c| c.count_fault("slow"));
             pause(&shared, shared.settings.slow_delay).await;
         }
         _ => {}
@@ -245,12 +197,9 @@ async fn drop_connection(shared: &Shared, p: Platform, conn: &Conn, what: &str) 
 }
 
 fn record(shared: &Shared, p: Platform, key: &str) {
-    *shared
+    shared
         .lock()
-        .counters(p)
-        .by_status
-        .entry(key.to_string())
-        .or_insert(0) += 1;
+        .count(p, |c| *c.by_status.entry(key.to_string()).or_insert(0) += 1);
 }
 
 /// Sleeps `d`, cut short when the sandbox stops.
@@ -277,61 +226,6 @@ fn respond(answer: Answer, headers: Headers) -> Response {
         }
     }
     resp
-}
-
-fn authenticate(
-    p: Platform,
-    headers: &HeaderMap,
-    store_hash: Option<&str>,
-) -> Result<Credential, Refusal> {
-    match p {
-        Platform::BigCommerce => bigcommerce::authenticate(headers, store_hash.unwrap_or("")),
-        Platform::Salesive => salesive::authenticate(headers),
-        Platform::Bitbybit => bitbybit::authenticate(headers),
-    }
-}
-
-/// A refusal in `p`'s own error shape.
-pub(crate) fn refusal(p: Platform, r: &Refusal) -> Answer {
-    let body = match p {
-        Platform::BigCommerce => bigcommerce::error_body(r.status, &r.message),
-        Platform::Salesive => salesive::error_body(r.status, &r.message),
-        Platform::Bitbybit => bitbybit::error_body(r.code, &r.message),
-    };
-    Answer::new(r.status, body)
-}
-
-fn quota_headers(p: Platform, state: &QuotaState, limited: bool) -> Headers {
-    let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-    // Whole seconds, rounded up: a client waiting this long is past the reset.
-    let secs = |d: Duration| ms(d).div_ceil(1000);
-    let mut h: Headers = Vec::new();
-    match p {
-        Platform::BigCommerce => {
-            h.push(("x-rate-limit-time-window-ms", ms(state.window).to_string()));
-            h.push(("x-rate-limit-time-reset-ms", ms(state.reset).to_string()));
-            h.push(("x-rate-limit-requests-quota", state.limit.to_string()));
-            h.push(("x-rate-limit-requests-left", state.left.to_string()));
-            if limited {
-                h.push(("x-retry-after", secs(state.reset).to_string()));
-            }
-        }
-        Platform::Salesive => {
-            // No rate-limit headers are documented; a 429 says when to retry.
-            if limited {
-                h.push(("retry-after", secs(state.reset).to_string()));
-            }
-        }
-        Platform::Bitbybit => {
-            h.push(("ratelimit-limit", state.limit.to_string()));
-            h.push(("ratelimit-remaining", state.left.to_string()));
-            h.push(("ratelimit-reset", secs(state.reset).to_string()));
-            if limited {
-                h.push(("retry-after", secs(state.reset).to_string()));
-            }
-        }
-    }
-    h
 }
 
 fn injected(status: u16) -> Refusal {
@@ -407,10 +301,12 @@ impl<'a> InFlight<'a> {
         let Some(max) = shared.settings.max_concurrency else {
             return Ok(None);
         };
-        if p != Platform::BigCommerce {
+        if !p.spec().limits_concurrency() {
             return Ok(None);
         }
-        let counter = shared.in_flight(p);
+        let Some(counter) = shared.in_flight(p) else {
+            return Ok(None);
+        };
         let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
         let guard = InFlight(counter);
         if n > max {
@@ -423,19 +319,6 @@ impl<'a> InFlight<'a> {
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-/// The platform a path belongs to, by its prefix.
-fn platform_of(path: &str) -> Option<Platform> {
-    if path.starts_with("/stores/") {
-        Some(Platform::BigCommerce)
-    } else if path == "/api/v1" || path.starts_with("/api/v1/") {
-        Some(Platform::Salesive)
-    } else if path == "/customer/api/open/v1" || path.starts_with("/customer/api/open/v1/") {
-        Some(Platform::Bitbybit)
-    } else {
-        None
     }
 }
 
@@ -464,18 +347,30 @@ async fn off_route(
     message: &str,
 ) -> Response {
     let path = uri.path();
-    match platform_of(path) {
+    let owner = shared
+        .platforms()
+        .iter()
+        .copied()
+        .find(|p| p.spec().owns_path(path));
+    match owner {
         Some(p) => {
-            shared.lock().counters(p).requests += 1;
+            shared.lock().count(p, |c| c.requests += 1);
             let r = Refusal::new(status, code, format!("{message}: {path}"));
-            finish(shared, p, refusal(p, &r), Vec::new()).await
+            finish(shared, p, p.refusal(&r), Vec::new()).await
         }
-        None => respond(
-            Answer::new(
-                status,
-                serde_json::json!({"error": format!("{message}: {path}"), "platforms": super::PLATFORMS.iter().map(|p| Platform::parse(p).map_or("", Platform::base_path)).collect::<Vec<_>>(), "inspection": ["/_sandbox/stats", "/_sandbox/customers?platform=…", "/_sandbox/orders"]}),
-            ),
-            Vec::new(),
-        ),
+        None => {
+            let bases: Vec<&str> = shared
+                .platforms()
+                .iter()
+                .map(|p| p.spec().base_path())
+                .collect();
+            respond(
+                Answer::new(
+                    status,
+                    serde_json::json!({"error": format!("{message}: {path}"), "platforms": bases, "inspection": ["/_sandbox/stats", "/_sandbox/customers?platform=…", "/_sandbox/orders"]}),
+                ),
+                Vec::new(),
+            )
+        }
     }
 }

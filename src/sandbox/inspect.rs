@@ -4,7 +4,8 @@
 //!
 //! - `GET /_sandbox/stats` → [`Stats`](super::Stats) as JSON;
 //! - `GET /_sandbox/customers?platform=P` → `{"platform","count","customers"}`;
-//! - `GET /_sandbox/orders` → `{"count","orders"}` (bitbybit's).
+//! - `GET /_sandbox/orders` → `{"count","orders"}` (every platform's that
+//!   takes orders: bitbybit's).
 
 use std::sync::Arc;
 
@@ -15,9 +16,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
 
-use super::PLATFORMS;
 use super::check::query_pairs;
-use super::state::{Platform, Shared};
+use super::state::Shared;
 
 /// The inspection routes.
 pub(crate) fn routes() -> Router<Arc<Shared>> {
@@ -38,19 +38,22 @@ async fn customers(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery)
         .find(|(k, _)| k == "platform")
         .map(|(_, v)| v.as_str())
         .unwrap_or("");
-    match Platform::parse(name) {
+    match shared.platform(name) {
         Some(p) => {
             let list = shared.customers(p);
             axum::Json(json!({"platform": p.name(), "count": list.len(), "customers": list}))
                 .into_response()
         }
-        None => (
-            StatusCode::BAD_REQUEST,
-            axum::Json(json!({
-                "error": format!("platform must be one of {}, got '{name}'", PLATFORMS.join(", "))
-            })),
-        )
-            .into_response(),
+        None => {
+            let names: Vec<&str> = shared.platforms().iter().map(|p| p.name()).collect();
+            (
+                StatusCode::BAD_REQUEST,
+                axum::Json(json!({
+                    "error": format!("platform must be one of {}, got '{name}'", names.join(", "))
+                })),
+            )
+                .into_response()
+        }
     }
 }
 

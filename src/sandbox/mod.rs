@@ -2,20 +2,25 @@
 //! enforces their contracts (specs/, FACTS.md, DECISIONS.md) so that users can
 //! rehearse a migration and tests can prove exactly-once behaviour.
 //!
-//! This file owns the public API ([`start`], [`SandboxConfig`],
-//! [`SandboxHandle`], the accepted credentials) and the router. Each concern
-//! lives in its own file:
-//! - `state`: the shared state (stores, counters, ids) and [`Stats`];
+//! This file owns the public API ([`start`], [`SandboxHandle`], and the
+//! re-exported [`SandboxConfig`] and accepted credentials) and the router.
+//! Each concern lives in its own file, from the top down:
+//! - `registry`: the one list of the platforms served, a line each;
+//! - `bigcommerce`, `salesive`, `bitbybit`: each platform's routes, rules,
+//!   credentials, error shapes, quota headers and records; a fourth platform
+//!   is one more such file and one line in `registry`;
 //! - `gate`: the path every platform request takes (auth, quota, scope,
 //!   faults, body cap, latency) before and after its platform's handler;
+//! - `inspect`: `/_sandbox/*`, what the sandbox holds;
+//! - `state`: the shared state (stores, counters, ids) and [`Stats`];
+//! - `platform`: the `SandboxPlatform` trait each platform implements, the
+//!   handle that names one, and the words a platform speaks with the gate;
+//! - `config`: [`SandboxConfig`] and the body cap;
 //! - `quota`: [`Quota`] and the fixed windows per platform and credential;
 //! - `faults`: [`FaultSpec`] and the seeded dice;
 //! - `conn`: the listener whose connections a fault can drop mid-request;
-//! - `check`: JSON field checks the three platforms' rules are built from;
-//! - `bigcommerce`, `salesive`, `bitbybit`: each platform's routes, rules,
-//!   error shapes and records;
-//! - `catalog`: the product variants bitbybit orders refer to;
-//! - `inspect`: `/_sandbox/*`, what the sandbox holds.
+//! - `check`: JSON field checks the platforms' rules are built from;
+//! - `catalog`: the product variants bitbybit orders refer to.
 //!
 //! # Choices the specs leave open
 //! - Order of checks on a platform request: credential (401, BigCommerce 404
@@ -43,15 +48,18 @@ mod bigcommerce;
 mod bitbybit;
 mod catalog;
 mod check;
+mod config;
 mod conn;
 mod faults;
 mod gate;
 mod inspect;
+mod platform;
 mod quota;
+mod registry;
 mod salesive;
 mod state;
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -60,78 +68,23 @@ use serde_json::Value;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use bigcommerce::{
+    BIGCOMMERCE_ACCESS_TOKEN, BIGCOMMERCE_READONLY_TOKEN, BIGCOMMERCE_STORE_HASH,
+};
+pub use bitbybit::{
+    BITBYBIT_API_KEY, BITBYBIT_IP_BLOCKED_KEY, BITBYBIT_NOCOMPANY_KEY, BITBYBIT_NOSCOPE_KEY,
+};
 pub use catalog::{CatalogError, Variant, default_catalog, load_catalog, parse_catalog};
+pub use config::{MAX_BODY_BYTES, SandboxConfig};
 pub use faults::{Fault, FaultSpec, FaultSpecError};
-pub use quota::{Quota, QuotaError};
-pub use state::{PlatformStats, Stats, WindowCount};
+pub use quota::{Quota, QuotaError, WindowCount};
+pub use registry::PLATFORMS;
+pub use salesive::{SALESIVE_APP_TOKEN, SALESIVE_READONLY_TOKEN, SALESIVE_SHOP_ID};
+pub use state::{PlatformStats, Stats};
 
 use conn::{Conn, SandboxListener};
-use state::{Platform, Shared};
-
-/// The store hash the sandbox's BigCommerce answers to.
-pub const BIGCOMMERCE_STORE_HASH: &str = "sandbox";
-/// A BigCommerce access token with the Customers "modify" scope.
-pub const BIGCOMMERCE_ACCESS_TOKEN: &str = "sandbox-bc-token";
-/// A BigCommerce access token with the Customers "read-only" scope (403 on writes).
-pub const BIGCOMMERCE_READONLY_TOKEN: &str = "sandbox-bc-readonly";
-/// A Salesive app token with READ_CUSTOMERS and WRITE_CUSTOMERS.
-pub const SALESIVE_APP_TOKEN: &str = "app_sandbox_full";
-/// A Salesive app token with READ_CUSTOMERS only (403 "Insufficient scope" on writes).
-pub const SALESIVE_READONLY_TOKEN: &str = "app_sandbox_readonly";
-/// The shop id the Salesive app tokens are bound to (the `shop` of every customer).
-pub const SALESIVE_SHOP_ID: &str = "664f0e2a1c2b3d4e5f6a7b8c";
-/// A bitbybit API key with every scope.
-pub const BITBYBIT_API_KEY: &str = "bbb_test_sandbox";
-/// A bitbybit API key refused on every endpoint with 403 `INSUFFICIENT_SCOPE`.
-pub const BITBYBIT_NOSCOPE_KEY: &str = "bbb_test_noscope";
-/// A bitbybit API key not tied to a company: 400 `MISSING_COMPANY_ID`.
-pub const BITBYBIT_NOCOMPANY_KEY: &str = "bbb_test_nocompany";
-/// A bitbybit API key restricted to other IPs: 403 `IP_NOT_ALLOWED`.
-pub const BITBYBIT_IP_BLOCKED_KEY: &str = "bbb_test_ipblocked";
-
-/// The platform names the sandbox serves, as `base_url` and `customers` take them.
-pub const PLATFORMS: [&str; 3] = ["bigcommerce", "salesive", "bitbybit"];
-
-/// Request bodies larger than this are refused with 413.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-
-/// How the sandbox runs: where it listens, its quota, latency, faults and catalog.
-#[derive(Debug, Clone)]
-pub struct SandboxConfig {
-    /// Address to bind; `127.0.0.1:0` (a free loopback port) by default.
-    pub listen: SocketAddr,
-    /// Requests per fixed window, per platform and credential; `None` reports a
-    /// generous quota (1,000,000 / 30 s) in the headers and never refuses.
-    pub quota: Option<Quota>,
-    /// Added to every answer on a platform path.
-    pub latency: Duration,
-    /// Faults injected into platform requests.
-    pub faults: FaultSpec,
-    /// Seed of the fault dice and of generated ids.
-    pub seed: u64,
-    /// bitbybit's product variants; `None` uses [`default_catalog`].
-    pub catalog: Option<Vec<Variant>>,
-    /// How long a `slow` fault holds its answer back (longer than a sane client timeout).
-    pub slow_delay: Duration,
-    /// BigCommerce: more requests in flight at once than this answer 429
-    /// without quota headers (FACTS.md: about 10 per store); `None` = no limit.
-    pub max_concurrency: Option<usize>,
-}
-
-impl Default for SandboxConfig {
-    fn default() -> Self {
-        SandboxConfig {
-            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-            quota: None,
-            latency: Duration::ZERO,
-            faults: FaultSpec::default(),
-            seed: 0,
-            catalog: None,
-            slow_delay: Duration::from_secs(30),
-            max_concurrency: None,
-        }
-    }
-}
+use registry::{Entry, REGISTRY};
+use state::Shared;
 
 /// A running sandbox: its address, what it holds, and how to stop it.
 /// Dropping the handle stops the sandbox too (without waiting for it).
@@ -145,11 +98,23 @@ pub struct SandboxHandle {
 
 /// Binds `config.listen` and serves the three platforms on the current tokio runtime.
 pub async fn start(config: SandboxConfig) -> std::io::Result<SandboxHandle> {
+    serve(config, REGISTRY).await
+}
+
+/// [`start`], serving the platforms of `registry`.
+async fn serve(
+    config: SandboxConfig,
+    registry: &'static [Entry],
+) -> std::io::Result<SandboxHandle> {
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let (shutdown, shutdown_rx) = watch::channel(false);
-    let shared = Arc::new(Shared::new(&config, shutdown_rx.clone()));
-    let app = router(shared.clone());
+    let shared = Arc::new(Shared::new(
+        &config,
+        registry::platforms(registry),
+        shutdown_rx.clone(),
+    ));
+    let app = router(shared.clone(), registry);
     let mut stop_rx = shutdown_rx;
     let serve = axum::serve(
         SandboxListener::new(listener),
@@ -172,11 +137,8 @@ pub async fn start(config: SandboxConfig) -> std::io::Result<SandboxHandle> {
     })
 }
 
-fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
-        .merge(bigcommerce::routes())
-        .merge(salesive::routes())
-        .merge(bitbybit::routes())
+fn router(shared: Arc<Shared>, registry: &'static [Entry]) -> Router {
+    registry::routes(shared.platforms(), registry)
         .merge(inspect::routes())
         .fallback(gate::not_found)
         .with_state(shared)
@@ -191,8 +153,8 @@ impl SandboxHandle {
     /// The base URL a client uses for `platform` ("bigcommerce", "salesive",
     /// "bitbybit"); an unknown name gets the bare `http://ADDR`.
     pub fn base_url(&self, platform: &str) -> String {
-        match Platform::parse(platform) {
-            Some(p) => format!("http://{}{}", self.addr, p.base_path()),
+        match self.shared.platform(platform) {
+            Some(p) => format!("http://{}{}", self.addr, p.spec().base_path()),
             None => format!("http://{}", self.addr),
         }
     }
@@ -205,13 +167,14 @@ impl SandboxHandle {
     /// Every customer stored on `platform`, in the platform's own shape plus
     /// `_request`, the JSON the client sent for it; empty for an unknown name.
     pub fn customers(&self, platform: &str) -> Vec<Value> {
-        match Platform::parse(platform) {
+        match self.shared.platform(platform) {
             Some(p) => self.shared.customers(p),
             None => Vec::new(),
         }
     }
 
-    /// Every bitbybit order stored, in the Order shape plus `_request`.
+    /// Every order stored (bitbybit's: the one platform that takes orders),
+    /// in the platform's Order shape plus `_request`.
     pub fn orders(&self) -> Vec<Value> {
         self.shared.orders()
     }
@@ -239,5 +202,182 @@ impl Drop for SandboxHandle {
     fn drop(&mut self) {
         // Without `stop`, the server still winds down with its runtime.
         let _ = self.shutdown.send(true);
+    }
+}
+
+#[cfg(test)]
+mod registry_tests {
+    //! The registry is the one place that lists platforms: these tests check
+    //! its lines agree with each other, and that a platform the rest of the
+    //! sandbox has never heard of is served whole from its entry alone.
+
+    use std::sync::Arc;
+
+    use axum::Router;
+    use axum::extract::{ConnectInfo, Request, State};
+    use axum::http::HeaderMap;
+    use axum::routing::post;
+    use serde_json::{Value, json};
+
+    use super::conn::Conn;
+    use super::gate::{self, Input, Route};
+    use super::platform::{
+        self, Access, Answer, Credential, Headers, Platform, Refusal, SandboxPlatform,
+    };
+    use super::quota::QuotaState;
+    use super::registry::{Entry, PLATFORMS, REGISTRY};
+    use super::state::{Locked, Shared};
+    use super::{SandboxConfig, serve};
+
+    #[test]
+    fn platform_names_are_the_registry_s_unique_and_lower_case() {
+        let names: Vec<&str> = REGISTRY.iter().map(|e| e.name).collect();
+        assert_eq!(PLATFORMS.to_vec(), names);
+        for (i, n) in names.iter().enumerate() {
+            assert_eq!(*n, n.to_lowercase());
+            assert!(!names[..i].contains(n), "{n} twice");
+        }
+    }
+
+    #[test]
+    fn each_base_path_belongs_to_its_own_platform_alone() {
+        for e in REGISTRY {
+            let base = e.platform.base_path();
+            let customers = format!("{base}/customers");
+            for path in [base, customers.as_str()] {
+                let owners: Vec<&str> = REGISTRY
+                    .iter()
+                    .filter(|o| o.platform.owns_path(path))
+                    .map(|o| o.name)
+                    .collect();
+                assert_eq!(owners, vec![e.name], "{path}");
+            }
+        }
+        assert!(
+            REGISTRY
+                .iter()
+                .all(|e| !e.platform.owns_path("/_sandbox/stats"))
+        );
+    }
+
+    /// A platform no other file of the sandbox names: one key, one route.
+    struct Toy;
+
+    /// What it keeps: how many things were posted.
+    #[derive(Debug, Default)]
+    struct Things(usize);
+
+    impl platform::Store for Things {
+        fn customer_count(&self) -> usize {
+            self.0
+        }
+
+        fn customers(&self) -> Vec<Value> {
+            (1..=self.0).map(|n| json!({ "thing": n })).collect()
+        }
+    }
+
+    impl SandboxPlatform for Toy {
+        fn base_path(&self) -> &'static str {
+            "/toy/v1"
+        }
+
+        fn authenticate(
+            &self,
+            headers: &HeaderMap,
+            _: Option<&str>,
+        ) -> Result<Credential, Refusal> {
+            match headers.get("x-toy-key").map(|v| v.as_bytes()) {
+                Some(b"k") => Ok(Credential {
+                    label: "full",
+                    read: true,
+                    write: true,
+                }),
+                _ => Err(Refusal::new(401, "NO_KEY", "no toy key")),
+            }
+        }
+
+        fn error_body(&self, r: &Refusal) -> Value {
+            json!({ "toy_error": r.message })
+        }
+
+        fn quota_headers(&self, state: &QuotaState, _: bool) -> Headers {
+            vec![("x-toy-left", state.left.to_string())]
+        }
+
+        fn new_store(&self, _: &SandboxConfig) -> Box<dyn platform::Store> {
+            Box::new(Things::default())
+        }
+    }
+
+    fn post_thing(at: Locked<'_, Things>, _: &Input<'_>) -> Answer {
+        at.store.0 += 1;
+        Answer::new(201, json!({ "thing": at.store.0 }))
+    }
+
+    fn toy_routes(me: Platform) -> Router<Arc<Shared>> {
+        Router::new().route(
+            "/toy/v1/things",
+            post(
+                move |State(shared): State<Arc<Shared>>,
+                      ConnectInfo(conn): ConnectInfo<Conn>,
+                      req: Request| {
+                    let route = Route {
+                        platform: me,
+                        access: Access::Write,
+                        store: None,
+                    };
+                    gate::handle(shared, conn, route, req, post_thing)
+                },
+            )
+            .fallback(gate::method_not_allowed),
+        )
+    }
+
+    /// The toy's whole registry line.
+    static TOY_REGISTRY: [Entry; 1] = [Entry::new("toy", &Toy, toy_routes)];
+
+    #[tokio::test]
+    async fn a_platform_is_served_whole_from_its_registry_line() {
+        let h = serve(SandboxConfig::default(), &TOY_REGISTRY)
+            .await
+            .expect("sandbox starts on a free loopback port");
+        let base = h.base_url("toy");
+        assert_eq!(base, format!("http://{}/toy/v1", h.addr()));
+        let c = reqwest::Client::new();
+        let refused = c
+            .post(format!("{base}/things"))
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(refused.status().as_u16(), 401);
+        let body: Value = refused.json().await.expect("json");
+        assert_eq!(body, json!({ "toy_error": "no toy key" }));
+        let made = c
+            .post(format!("{base}/things"))
+            .header("x-toy-key", "k")
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(made.status().as_u16(), 201);
+        assert!(made.headers().contains_key("x-toy-left"));
+        let lost = c
+            .get(format!("{base}/elsewhere"))
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(lost.status().as_u16(), 404);
+        let body: Value = lost.json().await.expect("json");
+        assert_eq!(body, json!({ "toy_error": "Not found: /toy/v1/elsewhere" }));
+        let stats = h.stats();
+        let toy = stats.platform("toy").expect("the toy's counts");
+        assert_eq!(toy.customers, 1);
+        assert_eq!(toy.requests, 3);
+        assert_eq!(toy.by_status.get("201"), Some(&1));
+        assert_eq!(toy.by_status.get("401"), Some(&1));
+        assert_eq!(toy.by_status.get("404"), Some(&1));
+        assert_eq!(h.customers("TOY"), vec![json!({ "thing": 1 })]);
+        assert!(h.customers("bigcommerce").is_empty());
+        h.stop().await;
     }
 }

@@ -10,9 +10,8 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
-
-use super::state::{Platform, WindowCount};
 
 /// The quota reported when none is configured: generous, never reached in practice.
 pub(crate) const UNLIMITED: Quota = Quota {
@@ -128,13 +127,27 @@ struct Window {
     count: u32,
 }
 
+/// A platform as the windows know it: its place in the sandbox's registry.
+type PlatformIndex = usize;
+
+/// The requests one credential made in one quota window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowCount {
+    /// Which credential ("full", "readonly", "noscope").
+    pub credential: String,
+    /// Window start, in ms since the sandbox started.
+    pub start_ms: u64,
+    /// Requests counted in it.
+    pub count: u32,
+}
+
 /// The fixed windows of every (platform, credential).
 #[derive(Debug)]
 pub(crate) struct Windows {
     quota: Quota,
     started: Instant,
-    current: HashMap<(Platform, &'static str), Window>,
-    closed: VecDeque<(Platform, &'static str, Window)>,
+    current: HashMap<(PlatformIndex, &'static str), Window>,
+    closed: VecDeque<(PlatformIndex, &'static str, Window)>,
 }
 
 impl Windows {
@@ -151,7 +164,7 @@ impl Windows {
     /// Counts a request of `credential` on `platform` at `now`, or refuses it.
     pub(crate) fn admit(
         &mut self,
-        platform: Platform,
+        platform: PlatformIndex,
         credential: &'static str,
         now: Instant,
     ) -> Admission {
@@ -196,7 +209,7 @@ impl Windows {
     }
 
     /// The windows of `platform` so far, oldest first (open ones included).
-    pub(crate) fn counts(&self, platform: Platform) -> Vec<WindowCount> {
+    pub(crate) fn counts(&self, platform: PlatformIndex) -> Vec<WindowCount> {
         let mut out: Vec<WindowCount> = self
             .closed
             .iter()
@@ -263,7 +276,7 @@ mod tests {
             }),
             t0,
         );
-        let p = Platform::BigCommerce;
+        let p = 0;
         assert!(matches!(w.admit(p, "full", t0), Admission::Admitted(s) if s.left == 1));
         let t1 = t0 + Duration::from_secs(4);
         assert!(matches!(w.admit(p, "full", t1), Admission::Admitted(s) if s.left == 0));

@@ -16,17 +16,27 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::HeaderMap;
-use axum::response::Response;
 use axum::routing::post;
 use chrono::SecondsFormat;
 use serde_json::{Map, Value, json};
 
 use super::check::{Need, Problems, contains_ci, page_param, paginate, query_pairs};
+use super::config::SandboxConfig;
 use super::conn::Conn;
-use super::gate::{self, Access, Answer, Credential, Input, Refusal, Route};
-use super::state::{Inner, Platform, Shared};
-use super::{SALESIVE_APP_TOKEN, SALESIVE_READONLY_TOKEN, SALESIVE_SHOP_ID};
+use super::gate::{self, Input, Route};
+use super::platform::{
+    self, Access, Answer, Credential, Headers, Platform, Refusal, SandboxPlatform, whole_secs,
+};
+use super::quota::QuotaState;
+use super::state::{Locked, Shared};
 use crate::values::email_problem;
+
+/// A Salesive app token with READ_CUSTOMERS and WRITE_CUSTOMERS.
+pub const SALESIVE_APP_TOKEN: &str = crate::platform::salesive::SANDBOX_APP_TOKEN;
+/// A Salesive app token with READ_CUSTOMERS only (403 "Insufficient scope" on writes).
+pub const SALESIVE_READONLY_TOKEN: &str = "app_sandbox_readonly";
+/// The shop id the Salesive app tokens are bound to (the `shop` of every customer).
+pub const SALESIVE_SHOP_ID: &str = "664f0e2a1c2b3d4e5f6a7b8c";
 
 /// The fields of CustomerCreate.
 const FIELDS: &[&str] = &["name", "email", "phone", "user", "active", "shop"];
@@ -34,44 +44,65 @@ const FIELDS: &[&str] = &["name", "email", "phone", "user", "active", "shop"];
 const DEFAULT_LIMIT: u64 = 20;
 const MAX_LIMIT: u64 = 100;
 
-/// The routes of Salesive.
-pub(crate) fn routes() -> Router<Arc<Shared>> {
+/// The Salesive Apps API, as the sandbox stands in for it.
+pub(crate) struct Salesive;
+
+impl SandboxPlatform for Salesive {
+    fn base_path(&self) -> &'static str {
+        "/api/v1"
+    }
+
+    fn authenticate(&self, headers: &HeaderMap, _: Option<&str>) -> Result<Credential, Refusal> {
+        authenticate(headers)
+    }
+
+    fn error_body(&self, r: &Refusal) -> Value {
+        error_body(r.status, &r.message)
+    }
+
+    fn quota_headers(&self, state: &QuotaState, limited: bool) -> Headers {
+        // No rate-limit headers are documented; a 429 says when to retry.
+        let mut h = Headers::new();
+        if limited {
+            h.push(("retry-after", whole_secs(state.reset).to_string()));
+        }
+        h
+    }
+
+    fn new_store(&self, _: &SandboxConfig) -> Box<dyn platform::Store> {
+        Box::new(Store::default())
+    }
+}
+
+/// The routes of Salesive, whose requests go through the gate as `me`.
+pub(crate) fn routes(me: Platform) -> Router<Arc<Shared>> {
+    let route = move |access| Route {
+        platform: me,
+        access,
+        store: None,
+    };
     Router::new().route(
         "/api/v1/customers",
-        post(create_handler)
-            .get(list_handler)
-            .fallback(gate::method_not_allowed),
+        post(
+            move |State(shared): State<Arc<Shared>>,
+                  ConnectInfo(conn): ConnectInfo<Conn>,
+                  req: Request| {
+                gate::handle(shared, conn, route(Access::Write), req, create)
+            },
+        )
+        .get(
+            move |State(shared): State<Arc<Shared>>,
+                  ConnectInfo(conn): ConnectInfo<Conn>,
+                  req: Request| {
+                gate::handle(shared, conn, route(Access::Read), req, list)
+            },
+        )
+        .fallback(gate::method_not_allowed),
     )
 }
 
-async fn create_handler(
-    State(shared): State<Arc<Shared>>,
-    ConnectInfo(conn): ConnectInfo<Conn>,
-    req: Request,
-) -> Response {
-    let route = Route {
-        platform: Platform::Salesive,
-        access: Access::Write,
-        store_hash: None,
-    };
-    gate::handle(shared, conn, route, req, create).await
-}
-
-async fn list_handler(
-    State(shared): State<Arc<Shared>>,
-    ConnectInfo(conn): ConnectInfo<Conn>,
-    req: Request,
-) -> Response {
-    let route = Route {
-        platform: Platform::Salesive,
-        access: Access::Read,
-        store_hash: None,
-    };
-    gate::handle(shared, conn, route, req, list).await
-}
-
 /// `Authorization: Bearer <token>` with one of the sandbox's app tokens.
-pub(crate) fn authenticate(headers: &HeaderMap) -> Result<Credential, Refusal> {
+fn authenticate(headers: &HeaderMap) -> Result<Credential, Refusal> {
     let token = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -94,7 +125,7 @@ pub(crate) fn authenticate(headers: &HeaderMap) -> Result<Credential, Refusal> {
 }
 
 /// `{"status":…,"success":false,"message":…,"data":null}`.
-pub(crate) fn error_body(status: u16, message: &str) -> Value {
+fn error_body(status: u16, message: &str) -> Value {
     json!({"status": status, "success": false, "message": message, "data": null})
 }
 
@@ -122,14 +153,12 @@ pub(crate) struct Store {
     by_email: HashMap<String, usize>,
 }
 
-impl Store {
-    /// Customers stored.
-    pub(crate) fn len(&self) -> usize {
+impl platform::Store for Store {
+    fn customer_count(&self) -> usize {
         self.customers.len()
     }
 
-    /// Every customer in the answer shape plus `_request`.
-    pub(crate) fn inspect(&self) -> Vec<Value> {
+    fn customers(&self) -> Vec<Value> {
         self.customers
             .iter()
             .map(|s| {
@@ -147,7 +176,7 @@ impl Store {
 }
 
 /// `POST /api/v1/customers`.
-fn create(inner: &mut Inner, input: &Input<'_>) -> Answer {
+fn create(at: Locked<'_, Store>, input: &Input<'_>) -> Answer {
     let body: Value = if !input.json_body {
         json!({})
     } else {
@@ -198,15 +227,15 @@ fn create(inner: &mut Inner, input: &Input<'_>) -> Answer {
         return error(400, "Validation failed: name and email are required");
     };
     let key = email.to_lowercase();
-    if inner.salesive.by_email.contains_key(&key) {
-        inner.counters(Platform::Salesive).duplicates_refused += 1;
+    if at.store.by_email.contains_key(&key) {
+        at.counters.duplicates_refused += 1;
         return error(
             409,
             &format!("Customer with email {email} already exists in this store"),
         );
     }
     let now = input.now.to_rfc3339_opts(SecondsFormat::Millis, true);
-    let id = inner.ids.object_id(input.now.timestamp());
+    let id = at.ids.object_id(input.now.timestamp());
     let view = json!({
         "_id": id,
         "user": null,
@@ -225,7 +254,7 @@ fn create(inner: &mut Inner, input: &Input<'_>) -> Answer {
         ),
         "id": id,
     });
-    let store = &mut inner.salesive;
+    let store = at.store;
     store.by_email.insert(key, store.customers.len());
     store.customers.push(Stored {
         name: name.to_string(),
@@ -242,7 +271,7 @@ fn create(inner: &mut Inner, input: &Input<'_>) -> Answer {
 
 /// `GET /api/v1/customers?search=…&page=…&limit=…`: a case-insensitive
 /// substring match on email, name and phone, oldest first.
-fn list(inner: &mut Inner, input: &Input<'_>) -> Answer {
+fn list(at: Locked<'_, Store>, input: &Input<'_>) -> Answer {
     let pairs = query_pairs(input.query);
     let (page, limit) = match (
         page_param(&pairs, "page", 1, u64::from(u32::MAX)),
@@ -257,8 +286,8 @@ fn list(inner: &mut Inner, input: &Input<'_>) -> Answer {
         .find(|(k, _)| k == "search")
         .map(|(_, v)| v.trim().to_lowercase())
         .unwrap_or_default();
-    let matched: Vec<&Stored> = inner
-        .salesive
+    let matched: Vec<&Stored> = at
+        .store
         .customers
         .iter()
         .filter(|s| {

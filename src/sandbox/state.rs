@@ -1,12 +1,15 @@
-//! The sandbox's shared state: one mutex over the three platforms' records,
-//! the counters, the quota windows, the fault dice and the id generator,
-//! plus the settings fixed at start; and [`Stats`], what it reports.
+//! The sandbox's shared state: one mutex over every platform's store, the
+//! counters, the quota windows, the fault dice and the id generator, plus
+//! the settings fixed at start; and [`Stats`], what it reports. It knows
+//! platforms only as the registry's [`Platform`] handles and their
+//! [`Store`]s.
 //!
 //! A std `Mutex` (not tokio's): every critical section is short and never
 //! held across an `.await`, and a poisoned lock is taken over rather than
 //! propagated (the data stays consistent: each section completes its writes
 //! or panics before any).
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Mutex, MutexGuard};
@@ -19,56 +22,10 @@ use serde_json::Value;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::catalog::{Variant, default_catalog};
+use super::config::SandboxConfig;
 use super::faults::{Dice, FaultSpec};
-use super::quota::{Quota, Windows};
-use super::{SandboxConfig, bigcommerce, bitbybit, salesive};
-
-/// One of the three platforms the sandbox stands in for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) enum Platform {
-    BigCommerce,
-    Salesive,
-    Bitbybit,
-}
-
-impl Platform {
-    /// All three, in a fixed order.
-    pub(crate) const ALL: [Platform; 3] = [
-        Platform::BigCommerce,
-        Platform::Salesive,
-        Platform::Bitbybit,
-    ];
-
-    /// The name used in stats and on the command line.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Platform::BigCommerce => "bigcommerce",
-            Platform::Salesive => "salesive",
-            Platform::Bitbybit => "bitbybit",
-        }
-    }
-
-    /// A platform by name, case-insensitively.
-    pub(crate) fn parse(name: &str) -> Option<Platform> {
-        Platform::ALL
-            .into_iter()
-            .find(|p| p.name().eq_ignore_ascii_case(name.trim()))
-    }
-
-    /// The path a client's base URL ends with.
-    pub(crate) fn base_path(self) -> &'static str {
-        match self {
-            Platform::BigCommerce => "/stores/sandbox/v3",
-            Platform::Salesive => "/api/v1",
-            Platform::Bitbybit => "/customer/api/open/v1",
-        }
-    }
-
-    fn index(self) -> usize {
-        self as usize
-    }
-}
+use super::platform::{Platform, Store};
+use super::quota::{Quota, WindowCount, Windows};
 
 /// Settings fixed when the sandbox starts.
 #[derive(Debug)]
@@ -77,27 +34,28 @@ pub(crate) struct Settings {
     pub latency: Duration,
     pub slow_delay: Duration,
     pub max_concurrency: Option<usize>,
-    pub catalog: Vec<Variant>,
 }
 
 /// Everything the handlers share.
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub settings: Settings,
+    /// The platforms served, in registry order.
+    platforms: Vec<Platform>,
     inner: Mutex<Inner>,
     /// Turns true when the sandbox stops: slow answers stop waiting.
     pub shutdown: watch::Receiver<bool>,
     /// Requests in flight per platform (for `max_concurrency`).
-    pub in_flight: [AtomicUsize; 3],
+    in_flight: Vec<AtomicUsize>,
 }
 
 /// The mutable part, behind one lock.
 #[derive(Debug)]
 pub(crate) struct Inner {
-    pub bigcommerce: bigcommerce::Store,
-    pub salesive: salesive::Store,
-    pub bitbybit: bitbybit::Store,
-    pub counters: [Counters; 3],
+    /// Each platform's records, by its place in the registry.
+    stores: Vec<Box<dyn Store>>,
+    /// Each platform's counters, by its place in the registry.
+    counters: Vec<Counters>,
     pub windows: Windows,
     pub dice: Dice,
     pub ids: Ids,
@@ -112,46 +70,91 @@ pub(crate) struct Counters {
     pub faults: BTreeMap<String, u64>,
 }
 
+impl Counters {
+    /// Counts a fault of `kind` that took effect.
+    pub(crate) fn count_fault(&mut self, kind: &str) {
+        *self.faults.entry(kind.to_string()).or_insert(0) += 1;
+    }
+}
+
+/// What one platform's handler holds while the lock is held: its own store
+/// (by type), its counters, and the dice and ids all platforms share.
+#[derive(Debug)]
+pub(crate) struct Locked<'a, S> {
+    pub store: &'a mut S,
+    pub counters: &'a mut Counters,
+    pub dice: &'a mut Dice,
+    pub ids: &'a mut Ids,
+}
+
 impl Inner {
-    /// The counters of `platform`.
-    pub(crate) fn counters(&mut self, platform: Platform) -> &mut Counters {
-        &mut self.counters[platform.index()]
+    /// Changes the counters of `platform` (a handle from another sandbox's
+    /// registry, which cannot happen, counts nothing).
+    pub(crate) fn count(&mut self, platform: Platform, change: impl FnOnce(&mut Counters)) {
+        if let Some(c) = self.counters.get_mut(platform.index()) {
+            change(c);
+        }
     }
 
-    /// Counts a fault that took effect on `platform`.
-    pub(crate) fn count_fault(&mut self, platform: Platform, kind: &str) {
-        *self
-            .counters(platform)
-            .faults
-            .entry(kind.to_string())
-            .or_insert(0) += 1;
+    /// `platform`'s part of the state, its store as an `S`; `None` when its
+    /// store is not an `S` (a handler wired to another platform's routes).
+    pub(crate) fn locked<S: Store>(&mut self, platform: Platform) -> Option<Locked<'_, S>> {
+        let i = platform.index();
+        let store: &mut dyn Any = self.stores.get_mut(i)?.as_mut();
+        Some(Locked {
+            store: store.downcast_mut::<S>()?,
+            counters: self.counters.get_mut(i)?,
+            dice: &mut self.dice,
+            ids: &mut self.ids,
+        })
     }
 }
 
 impl Shared {
-    /// The state for `config`; `shutdown` turns true on stop.
-    pub(crate) fn new(config: &SandboxConfig, shutdown: watch::Receiver<bool>) -> Shared {
+    /// The state for `config`, serving `platforms` (whose `index` is their
+    /// place in that list); `shutdown` turns true on stop.
+    pub(crate) fn new(
+        config: &SandboxConfig,
+        platforms: Vec<Platform>,
+        shutdown: watch::Receiver<bool>,
+    ) -> Shared {
         let now = Instant::now();
+        let n = platforms.len();
         Shared {
             settings: Settings {
                 quota: config.quota,
                 latency: config.latency,
                 slow_delay: config.slow_delay,
                 max_concurrency: config.max_concurrency,
-                catalog: config.catalog.clone().unwrap_or_else(default_catalog),
             },
             inner: Mutex::new(Inner {
-                bigcommerce: bigcommerce::Store::default(),
-                salesive: salesive::Store::default(),
-                bitbybit: bitbybit::Store::default(),
-                counters: Default::default(),
+                stores: platforms
+                    .iter()
+                    .map(|p| p.spec().new_store(config))
+                    .collect(),
+                counters: (0..n).map(|_| Counters::default()).collect(),
                 windows: Windows::new(config.quota, now),
                 dice: Dice::new(config.faults.clone(), config.seed),
                 ids: Ids::new(config.seed),
             }),
+            platforms,
             shutdown,
-            in_flight: Default::default(),
+            in_flight: (0..n).map(|_| AtomicUsize::new(0)).collect(),
         }
+    }
+
+    /// The platforms served, in registry order.
+    pub(crate) fn platforms(&self) -> &[Platform] {
+        &self.platforms
+    }
+
+    /// A platform by name, case-insensitively.
+    pub(crate) fn platform(&self, name: &str) -> Option<Platform> {
+        let name = name.trim();
+        self.platforms
+            .iter()
+            .copied()
+            .find(|p| p.name().eq_ignore_ascii_case(name))
     }
 
     /// The lock over the mutable state; a poisoned lock is taken over.
@@ -159,52 +162,49 @@ impl Shared {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The in-flight counter of `platform`.
-    pub(crate) fn in_flight(&self, platform: Platform) -> &AtomicUsize {
-        &self.in_flight[platform.index()]
+    /// The in-flight counter of `platform`, if it is one of ours.
+    pub(crate) fn in_flight(&self, platform: Platform) -> Option<&AtomicUsize> {
+        self.in_flight.get(platform.index())
     }
 
     /// A snapshot of the counters.
     pub(crate) fn stats(&self) -> Stats {
         let g = self.lock();
-        let one = |p: Platform| {
-            let c = &g.counters[p.index()];
-            let (customers, orders) = match p {
-                Platform::BigCommerce => (g.bigcommerce.len(), 0),
-                Platform::Salesive => (g.salesive.len(), 0),
-                Platform::Bitbybit => (g.bitbybit.customer_count(), g.bitbybit.order_count()),
-            };
-            PlatformStats {
-                customers,
-                orders,
-                requests: c.requests,
-                by_status: c.by_status.clone(),
-                duplicates_refused: c.duplicates_refused,
-                faults: c.faults.clone(),
-                windows: g.windows.counts(p),
-            }
-        };
+        let platforms = self
+            .platforms
+            .iter()
+            .zip(g.stores.iter().zip(&g.counters))
+            .map(|(p, (store, c))| {
+                let stats = PlatformStats {
+                    customers: store.customer_count(),
+                    orders: store.order_count(),
+                    requests: c.requests,
+                    by_status: c.by_status.clone(),
+                    duplicates_refused: c.duplicates_refused,
+                    faults: c.faults.clone(),
+                    windows: g.windows.counts(p.index()),
+                };
+                (p.name().to_string(), stats)
+            })
+            .collect();
         Stats {
             quota: self.settings.quota.map(|q| q.to_string()),
-            bigcommerce: one(Platform::BigCommerce),
-            salesive: one(Platform::Salesive),
-            bitbybit: one(Platform::Bitbybit),
+            platforms,
         }
     }
 
     /// Every customer stored on `platform`, with `_request`.
     pub(crate) fn customers(&self, platform: Platform) -> Vec<Value> {
-        let g = self.lock();
-        match platform {
-            Platform::BigCommerce => g.bigcommerce.inspect(),
-            Platform::Salesive => g.salesive.inspect(),
-            Platform::Bitbybit => g.bitbybit.inspect_customers(),
-        }
+        self.lock()
+            .stores
+            .get(platform.index())
+            .map(|s| s.customers())
+            .unwrap_or_default()
     }
 
-    /// Every bitbybit order, with `_request`.
+    /// Every order stored (on the platforms that take orders), with `_request`.
     pub(crate) fn orders(&self) -> Vec<Value> {
-        self.lock().bitbybit.inspect_orders()
+        self.lock().stores.iter().flat_map(|s| s.orders()).collect()
     }
 
     /// Replaces the fault spec.
@@ -264,27 +264,25 @@ impl Ids {
     }
 }
 
-/// What the sandbox has seen and holds, per platform (serialisable).
+/// What the sandbox has seen and holds, per platform (serialisable): the
+/// JSON of `/_sandbox/stats` is `{"quota": …, "<platform>": {…}, …}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
     /// The configured quota (`"150/30s"`), if any.
     pub quota: Option<String>,
-    /// BigCommerce's counts.
-    pub bigcommerce: PlatformStats,
-    /// Salesive's counts.
-    pub salesive: PlatformStats,
-    /// bitbybit's counts.
-    pub bitbybit: PlatformStats,
+    /// Each platform's counts, by its name ("bigcommerce", …).
+    #[serde(flatten)]
+    pub platforms: BTreeMap<String, PlatformStats>,
 }
 
 impl Stats {
-    /// The counts of `platform` by name.
+    /// The counts of `platform` by name (case-insensitively).
     pub fn platform(&self, platform: &str) -> Option<&PlatformStats> {
-        match Platform::parse(platform)? {
-            Platform::BigCommerce => Some(&self.bigcommerce),
-            Platform::Salesive => Some(&self.salesive),
-            Platform::Bitbybit => Some(&self.bitbybit),
-        }
+        let name = platform.trim();
+        self.platforms
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
     }
 }
 
@@ -293,7 +291,7 @@ impl Stats {
 pub struct PlatformStats {
     /// Customers stored.
     pub customers: usize,
-    /// Orders stored (bitbybit only).
+    /// Orders stored (on a platform that takes orders: bitbybit).
     pub orders: usize,
     /// Requests seen on the platform's paths.
     pub requests: u64,
@@ -306,15 +304,4 @@ pub struct PlatformStats {
     pub faults: BTreeMap<String, u64>,
     /// Requests counted in each quota window, oldest first.
     pub windows: Vec<WindowCount>,
-}
-
-/// The requests one credential made in one quota window.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WindowCount {
-    /// Which credential ("full", "readonly", "noscope").
-    pub credential: String,
-    /// Window start, in ms since the sandbox started.
-    pub start_ms: u64,
-    /// Requests counted in it.
-    pub count: u32,
 }

@@ -10,12 +10,12 @@ use std::sync::mpsc::sync_channel;
 
 use rayon::prelude::*;
 
+use crate::findings::{Findings, Severity, Violation};
 use crate::mapping::Mapping;
 use crate::model::Customer;
 use crate::platform::Platform;
 use crate::read::{RawBody, RawRecord};
 use crate::validate::unique::{Identity, SeenKeys, identity};
-use crate::validate::{Findings, Severity, Violation};
 
 /// Records per chunk handed to rayon.
 const CHUNK: usize = 2048;

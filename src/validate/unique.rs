@@ -5,9 +5,9 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
+use crate::findings::Findings;
 use crate::model::Customer;
 use crate::platform::Platform;
-use crate::validate::Findings;
 use crate::values::phone_key;
 
 /// Remembers the first line each identity key was seen on.

@@ -5,7 +5,7 @@
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TryRecvError;
 
-use super::Work;
+use super::work::Work;
 
 /// Records per chunk.
 pub const CHUNK: usize = 256;
@@ -90,7 +90,7 @@ impl Feed {
 mod tests {
     use super::*;
     use crate::model::Customer;
-    use crate::writer::Payload;
+    use crate::writer::work::Payload;
 
     fn work(n: u64) -> Work {
         Work {

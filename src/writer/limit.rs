@@ -160,3 +160,101 @@ fn scaled(rate: Rate, share: f64) -> Rate {
         window: rate.window,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A rate so fast that the governor never holds a request back: what
+    /// is measured is the limiter's own pause, on tokio's paused clock.
+    fn fast() -> Rate {
+        Rate {
+            requests: 1_000_000,
+            window: Duration::from_secs(1),
+        }
+    }
+
+    fn used_up(reset: Duration) -> QuotaHint {
+        QuotaHint {
+            left: Some(0),
+            reset: Some(reset),
+            ..QuotaHint::default()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_request_waits_out_a_pause() {
+        let limiter = Limiter::new(fast(), true, 1.0);
+        let started = Instant::now();
+        limiter.wait().await;
+        assert_eq!(started.elapsed(), Duration::ZERO);
+        limiter.pause(Duration::from_secs(30));
+        // A shorter pause asked later does not cut the longer one short.
+        limiter.pause(Duration::from_secs(5));
+        limiter.wait().await;
+        assert_eq!(started.elapsed(), Duration::from_secs(30));
+        limiter.wait().await;
+        assert_eq!(started.elapsed(), Duration::from_secs(30));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_used_up_window_pauses_every_request_until_it_resets() {
+        let limiter = Limiter::new(fast(), false, 1.0).with_max_wait(Duration::from_secs(60));
+        let reset = Duration::from_millis(41_200);
+        assert_eq!(limiter.observe(&used_up(reset)), Some(reset));
+        let started = Instant::now();
+        limiter.wait().await;
+        assert_eq!(started.elapsed(), reset);
+        // Requests left: nothing to wait for.
+        let hint = QuotaHint {
+            left: Some(3),
+            reset: Some(reset),
+            ..QuotaHint::default()
+        };
+        assert_eq!(limiter.observe(&hint), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_past_max_wait_is_reported_not_applied() {
+        let limiter = Limiter::new(fast(), true, 1.0).with_max_wait(Duration::from_secs(900));
+        let asked = Duration::from_secs(3600);
+        assert_eq!(limiter.observe(&used_up(asked)), Some(asked));
+        let started = Instant::now();
+        limiter.wait().await;
+        assert_eq!(started.elapsed(), Duration::ZERO, "the caller refuses it");
+        assert_eq!(limiter.max_wait(), Duration::from_secs(900));
+    }
+
+    #[test]
+    fn the_platforms_reported_quota_is_followed_at_the_share_asked_unless_the_rate_is_fixed() {
+        let hint = QuotaHint {
+            quota: Some(150),
+            window: Some(Duration::from_secs(30)),
+            left: Some(100),
+            reset: None,
+        };
+        let following = Limiter::new(fast(), false, 0.5);
+        assert_eq!(following.observe(&hint), None);
+        assert_eq!(
+            following.rate(),
+            Rate {
+                requests: 75,
+                window: Duration::from_secs(30)
+            }
+        );
+        let fixed = Limiter::new(fast(), true, 0.5);
+        fixed.observe(&hint);
+        assert_eq!(fixed.rate().requests, 500_000);
+    }
+
+    #[test]
+    fn a_share_out_of_range_uses_the_whole_quota_and_never_less_than_one_request() {
+        let rate = Rate {
+            requests: 3,
+            window: Duration::from_secs(1),
+        };
+        assert_eq!(scaled(rate, 0.0).requests, 3);
+        assert_eq!(scaled(rate, 1.5).requests, 3);
+        assert_eq!(scaled(rate, 0.1).requests, 1);
+    }
+}

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::Tally;
+use super::control::Tally;
 
 /// How often the plain (non-terminal) line is printed.
 const PLAIN_EVERY: Duration = Duration::from_secs(5);

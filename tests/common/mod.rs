@@ -10,10 +10,10 @@ use std::process::Output;
 
 use assert_cmd::Command;
 use serde_json::Value;
+use storeload::findings::{Severity, Violation};
 use storeload::platform::PlatformId;
 use storeload::read::{self, ReadOptions};
 use storeload::validate::pipeline::{self, CheckOptions};
-use storeload::validate::{Severity, Violation};
 
 /// A file of the repository, e.g. `repo("samples/customers.csv")`.
 pub fn repo(rel: &str) -> PathBuf {

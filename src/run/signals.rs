@@ -64,3 +64,33 @@ pub(super) fn name(exit: Exit) -> &'static str {
         _ => "Ctrl-C",
     }
 }
+
+/// Listens for the stop signals and stops the run on the first: `stop`
+/// goes soft (requests in flight finish), `interrupted` records which
+/// signal it was; a second one ends the process at once. Call it inside
+/// the runtime, before the first request.
+pub(super) fn watch(
+    stop: std::sync::Arc<crate::writer::Stop>,
+    interrupted: std::sync::Arc<std::sync::OnceLock<Exit>>,
+) -> Result<(), crate::error::CliError> {
+    let mut signals = StopSignals::listen().map_err(|e| {
+        crate::error::CliError::usage(format!("cannot listen for Ctrl-C and SIGTERM: {e}"))
+    })?;
+    tokio::spawn(async move {
+        if let Some(first) = signals.next().await {
+            let _ = interrupted.set(first);
+            stop.soft();
+            crate::say!(
+                "\nstoreload: stopping on {}: letting requests in flight finish (Ctrl-C again to stop at once)",
+                name(first)
+            );
+            if let Some(second) = signals.next().await {
+                crate::say!(
+                    "storeload: stopped at once; records in flight are in doubt until resumed"
+                );
+                std::process::exit(second as i32);
+            }
+        }
+    });
+    Ok(())
+}

@@ -13,8 +13,8 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
-use crate::mapping::{AddressField, Field, Source};
-use crate::validate::Findings;
+use super::{AddressField, Field, Source};
+use crate::findings::Findings;
 
 /// What a canonical field takes from a JSON value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

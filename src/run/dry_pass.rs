@@ -1,8 +1,8 @@
-//! The plan of an import: a fast dry pass over the whole input, given what
+//! The dry pass of an import: a fast pass over the whole input, given what
 //! the journal already settled, counting what would be sent, in how many
 //! requests, and how long that takes at the quota.
 
-use crate::cmd::common::SourceArgs;
+use super::source::Source;
 use crate::error::CliError;
 use crate::journal::RecordState;
 use crate::model::record_key;
@@ -101,7 +101,7 @@ fn human_duration(seconds: f64) -> String {
 /// Each checked record goes on to `keep` once counted (the import keeps
 /// them for its run while they fit in memory).
 pub fn dry_pass(
-    source: &SourceArgs,
+    source: &Source,
     platform: &'static dyn Platform,
     strict: bool,
     states: &crate::journal::States,

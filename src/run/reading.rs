@@ -2,17 +2,17 @@
 //! each checked record turned into a refusal or work for the writer, and
 //! the records a resume skips by number.
 
-use super::super::common::SourceArgs;
+use super::dry_pass::settled;
+use super::source::Source;
 use crate::error::CliError;
+use crate::findings::{Severity, Violation};
 use crate::journal::{self, RecordState, Stage};
 use crate::mapping::Mapping;
 use crate::model::record_key;
 use crate::order::mapping::OrderMapping;
 use crate::order::pipeline::CheckedOrder;
-use crate::plan::settled;
 use crate::read::{RawBody, RawRecord};
 use crate::validate::pipeline::Checked;
-use crate::validate::{Severity, Violation};
 use crate::writer::{OrderWork, Payload};
 
 /// Record numbers the journal settled (created, already there, rejected),
@@ -88,11 +88,11 @@ impl Mapped {
 
 /// Opens the input with the mapping its entity needs.
 pub(super) fn open_mapped(
-    source: &SourceArgs,
+    source: &Source,
     ordering: bool,
 ) -> Result<(crate::read::Input, Mapped), CliError> {
     if ordering {
-        let (input, m) = super::super::orders::open(source)?;
+        let (input, m) = source.open_orders()?;
         Ok((input, Mapped::Orders(m)))
     } else {
         let (input, m) = source.open()?;
@@ -162,7 +162,7 @@ fn reasons(findings: &[Violation]) -> Vec<journal::Reason> {
         .map(|v| journal::Reason {
             field: v.field.clone(),
             rule: v.rule.to_string(),
-            message: v.message.clone(),
+            message: v.message(),
         })
         .collect()
 }

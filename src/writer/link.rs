@@ -1,0 +1,145 @@
+//! The writer's link to one platform: what sending and settling both need
+//! (the platform, its endpoint, the HTTP client, the pace, the journal,
+//! the stop and the tally), and the few acts they share: weighing a wait
+//! the server asks for, and journaling without ever sending a record
+//! without a trace.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+
+use crate::journal::{Entry, JournalError, JournalWriter};
+use crate::platform::{Endpoint, Platform};
+
+use super::control::{Stop, Tally};
+use super::entries;
+use super::http;
+use super::limit::Limiter;
+use super::retry::{self, RetryPolicy};
+use super::work::Pending;
+
+/// One run's link to one platform.
+pub struct Link {
+    /// The platform's rules for requests and answers.
+    pub(super) platform: &'static dyn Platform,
+    /// Where to send, with credentials.
+    pub(super) endpoint: Endpoint,
+    /// One client for the run: its connections are reused.
+    pub(super) client: reqwest::Client,
+    /// The pace every request waits on.
+    pub(super) limiter: Limiter,
+    /// The run's journal.
+    pub(super) journal: JournalWriter,
+    /// The run's stop.
+    pub(super) stop: Arc<Stop>,
+    /// The run's counts.
+    pub(super) tally: Arc<Tally>,
+    /// How each request is retried.
+    pub(super) retry: RetryPolicy,
+}
+
+impl Link {
+    /// A link to `platform` at `endpoint` keeping up to `connections` idle
+    /// connections, paced by `limiter`, journaling into `journal`, stopped
+    /// by `stop`, with a tally of its own (see [`with_tally`](Self::with_tally)).
+    pub fn new(
+        platform: &'static dyn Platform,
+        endpoint: Endpoint,
+        retry: RetryPolicy,
+        connections: usize,
+        limiter: Limiter,
+        journal: JournalWriter,
+        stop: Arc<Stop>,
+    ) -> Result<Link, String> {
+        let client = http::client_builder()
+            .connect_timeout(retry.timeout.min(Duration::from_secs(10)))
+            .pool_max_idle_per_host(connections.max(1))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(Link {
+            platform,
+            endpoint,
+            client,
+            limiter,
+            journal,
+            stop,
+            tally: Arc::new(Tally::default()),
+            retry,
+        })
+    }
+
+    /// This link, counting into `tally`.
+    pub fn with_tally(mut self, tally: Arc<Tally>) -> Link {
+        self.tally = tally;
+        self
+    }
+
+    /// The run's journal.
+    pub fn journal(&self) -> &JournalWriter {
+        &self.journal
+    }
+
+    /// Weighs a wait the platform asked for: past `--max-wait` it stops the
+    /// run (exit 3, resumable) with a sentence naming the header, and is
+    /// false; otherwise the progress line shows it, and true.
+    pub(super) fn server_wait(&self, wait: Duration, headers: &HeaderMap) -> bool {
+        let name = self.platform.display_name();
+        if let Err(message) = retry::weigh_wait(name, wait, self.limiter.max_wait(), headers) {
+            self.stop.fatal(message);
+            return false;
+        }
+        if !wait.is_zero() {
+            let until = std::time::Instant::now().checked_add(wait);
+            *self.tally.waiting.lock().unwrap_or_else(|e| e.into_inner()) =
+                until.map(|u| (u, name));
+        }
+        true
+    }
+
+    /// True when a journal write went through; otherwise stops the run (a
+    /// record must never be sent without a trace) and false.
+    pub(super) fn written(&self, result: Result<(), JournalError>) -> bool {
+        match result {
+            Ok(()) => true,
+            Err(e) => {
+                self.stop.fatal(format!(
+                    "the journal cannot be written ({e}); stopped so that no record is sent without a trace"
+                ));
+                false
+            }
+        }
+    }
+
+    /// Writes entries to the journal, durably; false (and the run stopped)
+    /// on error.
+    pub async fn record(&self, entries: Vec<Entry>) -> bool {
+        if entries.is_empty() {
+            return true;
+        }
+        self.written(self.journal.write(entries).await)
+    }
+
+    /// Counts outcome entries, then journals them durably.
+    pub(super) async fn record_outcomes(&self, entries: Vec<Entry>) -> bool {
+        for e in &entries {
+            self.tally.count(e);
+        }
+        self.record(entries).await
+    }
+
+    /// Journals the records of a batch that could not be settled: in doubt
+    /// when a try may have been applied, failed (retryable) otherwise.
+    pub(super) async fn finish_unsettled(&self, batch: &[Pending], reason: &str) {
+        self.finish_each(batch, |_| reason.to_string()).await;
+    }
+
+    /// As [`finish_unsettled`](Self::finish_unsettled), with a reason per record.
+    pub(super) async fn finish_each(&self, batch: &[Pending], reason: impl Fn(&Pending) -> String) {
+        let entries = batch
+            .iter()
+            .map(|p| entries::unsettled(p, reason(p)))
+            .collect();
+        self.record_outcomes(entries).await;
+    }
+}

@@ -1,0 +1,151 @@
+//! What the writer carries: a valid record to send ([`Work`] and its
+//! [`Payload`]), and the same record on its way through one batch's sends
+//! ([`Pending`]: what it has spent of its retry budget, and what is known of
+//! its sends and lookups).
+
+use chrono::{DateTime, Utc};
+
+use crate::model::Customer;
+
+/// One valid record to send.
+#[derive(Debug, Clone)]
+pub struct Work {
+    /// Journal key (normalised email, phone or hash).
+    pub key: String,
+    /// Record number in the input.
+    pub record: u64,
+    /// Line the record starts on.
+    pub line: u64,
+    /// What to create.
+    pub payload: Payload,
+    /// When it was already sent in an earlier run without an outcome.
+    pub sent_before: Option<DateTime<Utc>>,
+}
+
+/// What one record creates.
+// Customers are the common case by far: boxing them to shrink the enum
+// would add an allocation per record for the rare order's sake.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum Payload {
+    /// A customer, batched as the platform allows.
+    Customer(Customer),
+    /// An order (bitbybit), one per request.
+    Order(OrderWork),
+}
+
+/// A checked order, ready to send.
+#[derive(Debug, Clone)]
+pub struct OrderWork {
+    /// The create-order body.
+    pub body: serde_json::Value,
+    /// The customer's email, for the journal.
+    pub email: Option<String>,
+    /// The customer's phone, for the journal.
+    pub phone: Option<String>,
+}
+
+impl Work {
+    /// The customer, when the record is one.
+    pub fn customer(&self) -> Option<&Customer> {
+        match &self.payload {
+            Payload::Customer(c) => Some(c),
+            Payload::Order(_) => None,
+        }
+    }
+
+    /// The email the journal keeps with the outcome (an order's: its
+    /// customer's).
+    pub fn email(&self) -> Option<String> {
+        match &self.payload {
+            Payload::Customer(c) => c.email.clone(),
+            Payload::Order(o) => o.email.clone(),
+        }
+    }
+
+    /// The phone the journal keeps with the outcome.
+    pub fn phone(&self) -> Option<String> {
+        match &self.payload {
+            Payload::Customer(c) => c.phone.clone(),
+            Payload::Order(o) => o.phone.clone(),
+        }
+    }
+}
+
+/// A record on its way through one batch's sends: what it has spent of its
+/// retry budget, and what is known of its sends and lookups.
+#[derive(Debug)]
+pub(crate) struct Pending {
+    /// The record.
+    pub(crate) work: Work,
+    /// Requests that carried it in this run, whatever sent them (a retry, a
+    /// resend after a lookup, a split): at most `1 + --max-retries`.
+    pub(crate) tries: u32,
+    /// Whether one of its sends may have been applied: in this run, or in
+    /// an earlier one where a resend may create a second record.
+    pub(crate) doubt: bool,
+    /// When it was last sent; the settle delay counts from here.
+    pub(crate) last_sent: Option<DateTime<Utc>>,
+    /// When each lookup since its last send ran, for the journal.
+    pub(crate) lookups: Vec<DateTime<Utc>>,
+    /// Why it is not settled yet, for the journal when its budget is spent.
+    pub(crate) reason: Option<String>,
+}
+
+impl Pending {
+    /// A record as the reader hands it over; `unique` when the platform
+    /// answers a duplicate `exists` (a resend is safe).
+    pub(crate) fn new(work: Work, unique: bool) -> Pending {
+        Pending {
+            doubt: work.sent_before.is_some() && !unique,
+            last_sent: work.sent_before,
+            work,
+            tries: 0,
+            lookups: Vec::new(),
+            reason: None,
+        }
+    }
+
+    /// Marks it in doubt for `reason`, unless it already has a reason.
+    pub(crate) fn doubt_for(&mut self, reason: &str) {
+        self.doubt = true;
+        if self.reason.is_none() {
+            self.reason = Some(reason.to_string());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_sent_by_an_earlier_run_is_in_doubt_only_where_a_resend_may_duplicate() {
+        let work = Work {
+            key: "a@x.com".into(),
+            record: 1,
+            line: 2,
+            payload: Payload::Customer(Customer::default()),
+            sent_before: Some(Utc::now()),
+        };
+        let p = Pending::new(work.clone(), false);
+        assert!(p.doubt && p.tries == 0 && p.last_sent == work.sent_before);
+        assert!(!Pending::new(work, true).doubt);
+    }
+
+    #[test]
+    fn a_doubt_keeps_the_first_reason_it_was_given() {
+        let work = Work {
+            key: "a@x.com".into(),
+            record: 1,
+            line: 2,
+            payload: Payload::Customer(Customer::default()),
+            sent_before: None,
+        };
+        let mut p = Pending::new(work, true);
+        p.reason = Some("500 from the platform".into());
+        p.doubt_for("sent by an earlier run without an answer");
+        assert!(p.doubt);
+        assert_eq!(p.reason.as_deref(), Some("500 from the platform"));
+    }
+}
