@@ -182,7 +182,7 @@ parse, dry = load(sys.argv[1]), load(sys.argv[2])
 print(json.dumps({
     "kind": sys.argv[3], "rows": int(sys.argv[4]), "bytes": int(sys.argv[5]),
     "parse": [r[0] for r in parse], "parse_rss_kb": [r[1] for r in parse],
-    "dry": [r[0] for r in dry], "dry_rss_kb": [r[1] for r in dry], "dry_cpu": [r[2] for r in dry],
+    "parse_cpu": [r[2] for r in parse], "dry": [r[0] for r in dry], "dry_rss_kb": [r[1] for r in dry], "dry_cpu": [r[2] for r in dry],
     "ratios": [d[0] / p[0] for p, d in zip(parse, dry)],
 }))
 PY
@@ -204,9 +204,10 @@ if r["kind"] == "realistic" and rows == 1_000_000:
     line += f"   target <= 2.0: {ok(med(r['ratios']) <= 2.0)}"
 print(line)
 print(f"   peak RSS    {rss:.0f} MB (largest of the runs)   target <= 100 MB: {ok(rss <= 100)}")
-cpu = med(r["dry_cpu"])
+cpu, pcpu = med(r["dry_cpu"]), med(r["parse_cpu"])
 if cpu:
-    print(f"   CPU         {cpu:.2f} s user+sys (median): {cpu / med(d):.2f} cores busy on average")
+    print(f"   CPU         {cpu:.2f} s user+sys (median): {cpu / med(d):.2f} cores busy on average; "
+          f"plain parse {pcpu:.2f} s (CPU ratio {cpu / pcpu if pcpu else float('nan'):.1f})")
 if r["kind"] == "classic" and rows == 1_000_000:
     print(f"   (issue 6's target, this file: wall <= 1.0 s: {ok(med(d) <= 1.0)})")
 PY
@@ -276,8 +277,9 @@ for kind in ("classic", "realistic"):
         k = large / small
         g = med(b["dry"]) / med(a["dry"])
         gp = med(b["parse"]) / med(a["parse"])
+        gc = med(b["dry_cpu"]) / med(a["dry_cpu"])
         line = (f"     {large:,}/{small:,} rows: time x{g:.2f}, x1/{k:g} = {g / k:.2f} "
-                f"(plain parse {gp / k:.2f}; 1.00 is linear)")
+                f"(plain parse {gp / k:.2f}; dry-run CPU {gc / k:.2f}; 1.00 is linear)")
         if (small, large) == (1_000_000, 2_000_000):
             line += f"   target 2M <= 2.1 x 1M: {ok(g <= 2.1)}"
         print(line)
@@ -576,7 +578,7 @@ n = statistics.median(r[2] for r in runs)
 per = statistics.median(r[0] / r[2] * 1e6 for r in runs)
 floors = [r[3] for r in runs if r[3] >= 0]
 check = statistics.median(vals) / n * 1e6 if vals else float("nan")
-print(f"   client CPU per request (median of {len(runs)}): {per:.1f} µs   target <= 50 µs: {'met' if per <= 50 else 'NOT met'}")
+print(f"   client CPU per request (median of {len(runs)}): {per:.1f} µs   (issue 18 retired the <= 50 µs target: at 15 requests/s, BigCommerce's highest quota, this is {per * 15 / 1e4:.2f} % of one core)")
 print(f"   of which reading, mapping and checking (a dry run of the same file, median) {check:.1f} µs; sending and journaling ≈ {per - check:.1f} µs")
 if floors:
     print(f"   floor: the HTTP exchange alone (reqwest/hyper on loopback, the same bodies and concurrency, one thread) {statistics.median(floors):.1f} µs per request (median)")

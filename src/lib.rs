@@ -23,6 +23,8 @@
 //!   shape, response classification and quota.
 //! - [`report`]: the dry-run result: terminal, JSON, rejects CSV, HTML.
 //! - [`journal`]: the append-only checkpoint log of an import.
+//! - [`state`]: the sync state of `--sync --state`: per destination, each
+//!   key's platform id and the hash of the record last sent; crash-safe.
 //! - [`writer`]: the rate-limited, retrying, batching HTTP sender.
 //! - [`sandbox`]: the local stand-in for the three platforms.
 //! - [`run`]: the run engine: a plan built from flags and recorded in the
@@ -44,6 +46,7 @@ pub mod read;
 pub mod report;
 pub mod run;
 pub mod sandbox;
+pub mod state;
 pub mod term;
 
 pub mod validate;

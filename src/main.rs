@@ -4,7 +4,10 @@ use std::process::ExitCode;
 
 /// jemalloc: records are allocated on the reader thread and freed on
 /// another; glibc's malloc spent about 30% of a dry run's CPU on that
-/// (arena locks, consolidation), jemalloc's thread caches do not.
+/// (arena locks, consolidation), jemalloc's thread caches do not. It does
+/// not build with MSVC, so Windows builds keep the system allocator (the
+/// same gate as in Cargo.toml).
+#[cfg(not(target_env = "msvc"))]
 #[global_allocator]
 static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

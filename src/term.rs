@@ -1,8 +1,16 @@
 //! The terminal: lines to stderr and text to stdout that never panic on a
 //! closed or broken pipe (`| head`, `2>&1 | head -1`); the run goes on, and
-//! its exit code still tells the outcome.
+//! its exit code still tells the outcome. Also colour: whether a stream
+//! takes it (`--color never|auto|always`, `NO_COLOR`, a terminal or not,
+//! as ripgrep and cargo decide) and the few styles storeload uses.
+//!
+//! Colour is two SGR codes written by hand: a dependency (anstyle,
+//! anstream) would add types for what is four escape sequences here, and
+//! nothing storeload writes to a file passes through [`paint`] with colour
+//! on, because `auto` colours only a terminal.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::sync::OnceLock;
 
 use crate::error::CliError;
 
@@ -28,5 +36,106 @@ pub fn print(text: &str) -> Result<(), CliError> {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(CliError::usage(format!("cannot write to stdout: {e}"))),
+    }
+}
+
+/// When to colour output (`--color`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// Never colour.
+    Never,
+    /// Colour a terminal, unless `NO_COLOR` is set (not empty); never a
+    /// file or a pipe.
+    #[default]
+    Auto,
+    /// Always colour, even a file or a pipe.
+    Always,
+}
+
+/// The run's `--color`, set once by the command line.
+static CHOICE: OnceLock<ColorChoice> = OnceLock::new();
+
+/// Sets the run's colour choice (the first call wins).
+pub fn set_color(choice: ColorChoice) {
+    let _ = CHOICE.set(choice);
+}
+
+/// One of the standard streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+/// What a painted word means; each has one colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paint {
+    /// A failed check, a violation: bold red.
+    Fail,
+    /// A warning: yellow.
+    Warn,
+    /// A passed check: green.
+    Ok,
+}
+
+/// Whether `stream` takes colour under `choice`, given `NO_COLOR`'s value
+/// and whether the stream is a terminal.
+pub fn decide(choice: ColorChoice, no_color: Option<&str>, terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => no_color.is_none_or(str::is_empty) && terminal,
+    }
+}
+
+/// Whether text written to `stream` is coloured in this run.
+pub fn colored(stream: Stream) -> bool {
+    let choice = CHOICE.get().copied().unwrap_or_default();
+    let no_color = std::env::var("NO_COLOR").ok();
+    let terminal = match stream {
+        Stream::Stdout => std::io::stdout().is_terminal(),
+        Stream::Stderr => std::io::stderr().is_terminal(),
+    };
+    decide(choice, no_color.as_deref(), terminal)
+}
+
+/// `text` in the colour of `paint` when `stream` takes colour; as is
+/// otherwise.
+pub fn paint(stream: Stream, paint: Paint, text: &str) -> String {
+    if !colored(stream) {
+        return text.to_string();
+    }
+    let code = match paint {
+        Paint::Fail => "1;31",
+        Paint::Warn => "33",
+        Paint::Ok => "32",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_colours_a_terminal_unless_no_color_is_set() {
+        assert!(decide(ColorChoice::Auto, None, true));
+        assert!(
+            decide(ColorChoice::Auto, Some(""), true),
+            "an empty NO_COLOR is unset"
+        );
+        assert!(!decide(ColorChoice::Auto, Some("1"), true));
+        assert!(
+            !decide(ColorChoice::Auto, None, false),
+            "never a file or a pipe"
+        );
+    }
+
+    #[test]
+    fn never_and_always_win_over_the_terminal_and_no_color() {
+        assert!(!decide(ColorChoice::Never, None, true));
+        assert!(decide(ColorChoice::Always, Some("1"), false));
     }
 }

@@ -68,11 +68,17 @@ fn invalid_rows_count_the_same_in_validate_import_status_and_rejects() {
         &env,
     );
     assert_eq!(out.status.code(), Some(1), "validate finds invalid rows");
+    // Rows and customers are told apart where a row continues a customer.
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("rows read           6"), "{shown}");
+    assert!(shown.contains("customers           5"), "{shown}");
     let v: Value =
         serde_json::from_slice(&std::fs::read(&report).expect("report written")).expect("JSON");
     let invalid = v["summary"]["invalid"].as_u64().expect("summary.invalid");
     assert_eq!(invalid, 2, "the duplicate and the invalid email");
     assert_eq!(v["summary"]["valid"], 3);
+    assert_eq!(v["summary"]["rows_read"], 6);
+    assert_eq!(v["summary"]["records"], 5);
     let by_rule = &v["summary"]["by_rule"];
     assert_eq!(by_rule["email.duplicate_in_file"]["count"], 1);
 
@@ -82,7 +88,7 @@ fn invalid_rows_count_the_same_in_validate_import_status_and_rejects() {
     let out = run(&args, &env);
     assert_eq!(out.status.code(), Some(1), "import ends with rejected rows");
 
-    let out = run(&["status", journal, "--json"], &env);
+    let out = run(&["status", journal, "--json", "-"], &env);
     let status = json(&out);
     assert_eq!(status["counts"]["rejected"].as_u64(), Some(invalid));
     assert_eq!(status["counts"]["created"], 3);

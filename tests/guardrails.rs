@@ -299,7 +299,7 @@ fn reconcile_settles_records_left_in_doubt_by_lookup() {
     args.extend(["--in-doubt", "skip"]);
     let out = run(&args, &env_for("bitbybit"));
     assert_eq!(code(&out), Some(1), "some records are in doubt");
-    let before = run(&["status", journal.to_str().unwrap(), "--json"], &[]);
+    let before = run(&["status", journal.to_str().unwrap(), "--json", "-"], &[]);
     let v: serde_json::Value = serde_json::from_slice(&before.stdout).expect("json");
     let in_doubt = v["counts"]["in_doubt"].as_u64().expect("count");
     assert!(in_doubt > 0, "lost answers left records in doubt");
@@ -309,7 +309,7 @@ fn reconcile_settles_records_left_in_doubt_by_lookup() {
         &env_for("bitbybit"),
     );
     assert_eq!(code(&out), Some(0), "every in-doubt record was found");
-    let after = run(&["status", journal.to_str().unwrap(), "--json"], &[]);
+    let after = run(&["status", journal.to_str().unwrap(), "--json", "-"], &[]);
     let v: serde_json::Value = serde_json::from_slice(&after.stdout).expect("json");
     assert_eq!(v["counts"]["in_doubt"], 0);
     assert_eq!(v["counts"]["created"], 20);

@@ -599,6 +599,12 @@ fn a_journal_that_cannot_be_written_stops_the_run_with_exit_3() {
     eprintln!("{err}");
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(err.contains("journal"), "{err}");
+    // The resume line must not claim what the disk-full line denies.
+    assert!(!err.contains("journal is flushed"), "{err}");
+    assert!(
+        err.contains("could not be written to its end") && err.contains("storeload resume"),
+        "{err}"
+    );
     let size = std::fs::metadata(&rig.journal).expect("the journal").len();
     assert!(size <= 16 * 1024, "the limit held: {size}");
     assert!(

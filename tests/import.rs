@@ -73,7 +73,7 @@ fn import_happy_path_for_each_platform_stores_every_valid_record_once() {
 fn all_valid_input_exits_0_and_status_reports_created() {
     let rig = Rig::new("bigcommerce", 12, "ok");
     assert_eq!(rig.import().status.code(), Some(0));
-    let status = run(&["status", rig.journal(), "--json"], &[]);
+    let status = run(&["status", rig.journal(), "--json", "-"], &[]);
     let v: Value = serde_json::from_slice(&status.stdout).expect("status --json is JSON");
     assert_eq!(v["counts"]["created"], 12);
     assert_eq!(v["counts"]["in_doubt"], 0);
@@ -421,7 +421,7 @@ fn the_token_appears_in_no_output_journal_or_report() {
     assert_eq!(out.status.code(), Some(1), "one invalid row");
     keep(&out);
     for cmd in [
-        vec!["status", journal.to_str().unwrap(), "--json"],
+        vec!["status", journal.to_str().unwrap(), "--json", "-"],
         vec!["status", journal.to_str().unwrap()],
         vec!["ids", journal.to_str().unwrap()],
         vec![

@@ -606,6 +606,64 @@ fn a_gzip_stream_cut_after_its_start_is_one_violation_at_the_line_where_reading_
     assert_eq!(*line, read + 1);
 }
 
+/// A JSON array of `n` distinct customers, one element per line after the
+/// `[` on line 1, gzipped: long enough to stream well past the sniff.
+fn gzipped_json_array(n: u64) -> Vec<u8> {
+    let mut json = String::from("[\n");
+    for i in 0..n {
+        if i > 0 {
+            json.push_str(",\n");
+        }
+        json.push_str(&format!(
+            "{{\"email\": \"user{i}.{}@example{}.com\", \"first_name\": \"Name {}\"}}",
+            i.wrapping_mul(2_654_435_761) % 1_000_003,
+            i % 97,
+            i.wrapping_mul(40_503) % 65_521
+        ));
+    }
+    json.push_str("\n]\n");
+    gzip(json.as_bytes())
+}
+
+#[test]
+fn a_json_document_in_a_gzip_stream_cut_short_is_one_unreadable_violation_on_its_line() {
+    // Issue 16: an I/O error in a JSON document was taken for its end.
+    let w = Work::new();
+    let gz = gzipped_json_array(30_000);
+    let cut = w.write("cut.json.gz", &gz[..gz.len() / 2]);
+    let (run, report) = w.validate_json(&[&arg(&cut), "--to", "salesive"]);
+    run.exits(1);
+    assert_eq!(report["context"]["input"], arg(&cut).as_str());
+    let found = lines_and_rules(&report);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let (line, rule) = &found[0];
+    assert_eq!(rule, "input.unreadable");
+    // Element n is on line n + 1; the one cut short is the last record.
+    let read = summary(&report, "rows_read");
+    assert!(read > 1_000, "{read}");
+    assert_eq!(summary(&report, "valid"), read - 1);
+    assert_eq!(*line, read + 1);
+}
+
+#[test]
+fn a_json_document_whose_gzip_checksum_fails_is_not_read_as_complete() {
+    // The whole array decodes, then the gzip trailer's CRC does not match:
+    // that is a read error after the last line, not a clean end (exit 0).
+    let w = Work::new();
+    let mut gz = gzipped_json_array(30_000);
+    let crc = gz.len() - 8;
+    gz[crc] ^= 0xFF;
+    let corrupt = w.write("corrupt.json.gz", &gz);
+    let (run, report) = w.validate_json(&[&arg(&corrupt), "--to", "salesive"]);
+    run.exits(1);
+    assert_eq!(summary(&report, "valid"), 30_000);
+    let found = lines_and_rules(&report);
+    // `]` is on line 30,002; reading stopped after its newline.
+    assert_eq!(found, vec![(30_003, "input.unreadable".to_string())]);
+    let message = report["violations"][0]["message"].as_str().unwrap();
+    assert!(message.contains("checksum"), "{message}");
+}
+
 #[test]
 fn utf16_text_is_exit_2_saying_so() {
     let w = Work::new();

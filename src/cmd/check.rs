@@ -8,10 +8,10 @@ use std::time::Duration;
 use clap::Args as ClapArgs;
 
 use crate::error::{CliError, Exit};
-use crate::platform::PlatformId;
+use crate::platform::{PlatformId, Rate};
 use crate::run::connect;
 use crate::run::plan::{DEFAULT_KEY_HEADER, SendOptions};
-use crate::run::preflight::preflight;
+use crate::run::preflight::{Pacing, preflight};
 
 /// Arguments of `storeload check`.
 #[derive(Debug, ClapArgs)]
@@ -27,6 +27,11 @@ pub struct Args {
     /// bitbybit: the API key header (default x-api-key).
     #[arg(long, value_name = "NAME")]
     key_header: Option<String>,
+
+    /// Requests per window an import would pace at, e.g. 100/1s; the last
+    /// line then says that pace (default: the platform's quota).
+    #[arg(long, value_name = "N/DURATION")]
+    rate: Option<Rate>,
 
     /// Seconds to wait for each answer.
     #[arg(long, default_value_t = 10, value_name = "SECS")]
@@ -53,6 +58,10 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
         &endpoint,
         Duration::from_secs(args.timeout),
         None,
+        Pacing {
+            fixed: args.rate,
+            ..Pacing::default()
+        },
     ))?;
     super::print(&lines.join("\n"))?;
     super::print("\n")?;

@@ -16,7 +16,8 @@ use crate::values::PhoneFormat;
 /// The input and how to read and map it.
 #[derive(Debug, Clone, Args)]
 pub struct SourceArgs {
-    /// CSV or JSONL file, optionally gzip-compressed; `-` for stdin.
+    /// CSV, JSONL or JSON (an array of objects, or an object holding one)
+    /// file, optionally gzip-compressed; `-` for stdin.
     pub input: String,
 
     /// Input format; by default from the extension, else from the content.

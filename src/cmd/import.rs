@@ -69,7 +69,11 @@ pub struct SendArgs {
     #[arg(long, value_name = "N/DURATION")]
     pub rate: Option<Rate>,
 
-    /// Requests in flight at once (default: BigCommerce 4, Salesive 4, bitbybit 2).
+    /// Requests in flight at most. Without it the run starts at the
+    /// platform's default (BigCommerce 4, Salesive 4, bitbybit 2) and adapts
+    /// to latency and retries, up to the platform's documented limit
+    /// (BigCommerce 10; the others stay at or below their default). With it,
+    /// N is a cap: the run starts at N and adapts below it, never above.
     #[arg(long)]
     pub concurrency: Option<usize>,
 

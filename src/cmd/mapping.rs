@@ -36,7 +36,7 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
             refuse_unless_orders(to)?;
         }
         let (_input, mapping) = args.source.source().open_orders()?;
-        let text = crate::order::file::render(&mapping);
+        let text = mapping.render();
         super::print(&with_notes(text, &mapping.unmapped, &mapping.ignored, ""))?;
         return Ok(Exit::Ok);
     }

@@ -19,9 +19,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::error::Exit;
+use crate::term::ColorChoice;
 pub use crate::term::{eprint, print};
 
-/// storeload: move customer lists from CSV or JSONL into BigCommerce,
+/// storeload: move customer lists from CSV, JSONL or JSON into BigCommerce,
 /// Salesive and bitbybit, safely.
 #[derive(Debug, Parser)]
 #[command(name = "storeload", version, about, long_about = None)]
@@ -29,6 +30,11 @@ pub struct Cli {
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
+
+    /// When to colour output: auto colours a terminal unless NO_COLOR is
+    /// set, never a file or a pipe.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
 
 /// Every storeload command.
@@ -72,6 +78,7 @@ pub fn main() -> ExitCode {
             };
         }
     };
+    crate::term::set_color(cli.color);
     init_logging();
     let result = match cli.command {
         Command::Validate(args) => validate::run(args),

@@ -81,7 +81,8 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
     let options = CheckOptions {
         strict: args.strict,
         lean: true,
-        drop_rows: outputs.rejects.is_none(),
+        // The JSON and HTML reports show example rows as read.
+        drop_rows: outputs.rejects.is_none() && outputs.json.is_none() && outputs.html.is_none(),
     };
     pipeline::run(records, &mapping, platform, options, |checked| {
         report.add(&checked);
@@ -108,14 +109,14 @@ fn validate_orders(
     on_stdout: bool,
 ) -> Result<Exit, CliError> {
     let platform = to.platform();
-    let links = orders.load()?;
+    let links = orders.load(to)?;
     let (mut input, mapping) = source.open_orders()?;
     let split = source.first_pass(&input, &mapping)?;
     let context = Context::for_orders(&input, &mapping, platform);
     let mut report = Report::new(&context, &input, platform, outputs)?;
     let records = std::mem::replace(&mut input.records, read::Records::empty());
     let ctx = order_context(&mapping, &links, split.as_ref(), strict);
-    crate::order::pipeline::run(records, &ctx, |checked| {
+    crate::validate::orders::run(records, &ctx, |checked| {
         report.add_order(&checked);
         true
     });
@@ -135,7 +136,7 @@ pub fn quiet_text(text: String, quiet: bool) -> String {
         return text;
     }
     text.lines()
-        .skip_while(|l| !l.starts_with("rows read") && !l.starts_with("orders read"))
+        .skip_while(|l| !l.starts_with("rows read"))
         .collect::<Vec<_>>()
         .join("\n")
         + "\n"
@@ -143,11 +144,44 @@ pub fn quiet_text(text: String, quiet: bool) -> String {
 
 /// Prints the terminal report: on stdout, or on stderr when a report file
 /// goes to stdout (`-`), so that file stays whole.
+/// Violations are painted red and warnings yellow where that stream takes
+/// colour (`--color`, `NO_COLOR`, a terminal).
 pub fn terminal_report(text: &str, on_stdout: bool) -> Result<(), CliError> {
+    use crate::term::Stream;
     if on_stdout {
-        super::eprint(text);
+        super::eprint(&painted(text, Stream::Stderr));
         Ok(())
     } else {
-        super::print(text)
+        super::print(&painted(text, Stream::Stdout))
     }
+}
+
+/// The terminal report with its violation and warning headings, and a
+/// non-zero invalid count, in colour when `stream` takes it.
+fn painted(text: &str, stream: crate::term::Stream) -> String {
+    use crate::term::{Paint, colored, paint};
+    if !colored(stream) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 64);
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches('\n');
+        let invalid = body
+            .strip_prefix("invalid ")
+            .is_some_and(|n| n.trim().parse::<u64>().is_ok_and(|n| n > 0));
+        let kind = match body {
+            "violations by rule:" => Some(Paint::Fail),
+            "warnings by rule:" => Some(Paint::Warn),
+            _ if invalid => Some(Paint::Fail),
+            _ => None,
+        };
+        match kind {
+            Some(kind) => {
+                out.push_str(&paint(stream, kind, body));
+                out.push_str(&line[body.len()..]);
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
 }

@@ -7,12 +7,24 @@
 //!
 //! - [`entry`]: the line types and the input fingerprint.
 //! - [`Journal`] (here): the synchronous single writer.
-//! - [`replay`](mod@replay): reading a journal back, tolerant of a torn last line.
+//! - [`replay`](mod@replay): reading a journal back, tolerant of a torn last
+//!   line; its parts: [`state`] (what the journal says about each record
+//!   key), `headers` (the run headers alone), `line` and `fast` (one line
+//!   into state changes), `ops` (applying them in order).
+//! - [`ends`]: the last run's `end` line read back (rows read, not sent).
 //! - [`writer`]: [`JournalWriter`], appends on the caller's thread and
 //!   group-commit syncs on a background one, for async callers.
 
+pub mod ends;
 pub mod entry;
+mod fast;
+mod headers;
+mod line;
+mod ops;
 pub mod replay;
+#[cfg(test)]
+mod replay_props;
+pub mod state;
 pub mod writer;
 
 use std::fs::{File, OpenOptions, TryLockError};
@@ -26,7 +38,9 @@ pub use entry::{
     Created, Destination, End, Entry, Exists, Failed, Header, InDoubt, InputFingerprint, Reason,
     Rejected, Sent, SentRecord, Stage, VERSION, fingerprint,
 };
-pub use replay::{Counts, RecordState, Replay, States, headers, ids, replay};
+pub use headers::headers;
+pub use replay::replay;
+pub use state::{Counts, RecordState, Replay, States, ids};
 pub use writer::JournalWriter;
 
 /// The destination the journal's runs sent to, when it is not `here`: the

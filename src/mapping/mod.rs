@@ -12,7 +12,6 @@ pub mod presets;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use serde_json::{Map, Value};
 
@@ -497,42 +496,11 @@ fn rules_positions(rules: &[(Field, Source)], index: &ColumnIndex) -> Vec<Vec<us
 }
 
 /// Column name → index. Every rule looks its columns up on every row, so
-/// the names are hashed with a few multiplies (FxHash's) instead of the
-/// default SipHash, which cost a few hundred instructions per lookup; the
-/// names are the input's own header, so a keyed hash protects nothing here.
-type ColumnIndex = HashMap<String, usize, BuildHasherDefault<NameHasher>>;
-
-/// Hashes a name by its length and its first and last eight bytes: column
-/// names are short, and the table compares whole names anyway.
-#[derive(Default)]
-struct NameHasher(u64);
-
-impl NameHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl Hasher for NameHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        self.add(bytes.len() as u64);
-        match (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
-            (Some(first), Some(last)) => {
-                self.add(u64::from_le_bytes(*first));
-                self.add(u64::from_le_bytes(*last));
-            }
-            _ => {
-                for &b in bytes {
-                    self.add(u64::from(b));
-                }
-            }
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
+/// the names are hashed with foldhash's fast hasher instead of the default
+/// SipHash, which cost a few hundred instructions per lookup; the names are
+/// the input's own header, so a keyed hash protects nothing here, and the
+/// fixed seed spares each mapping the random-seed setup.
+type ColumnIndex = HashMap<String, usize, foldhash::fast::FixedState>;
 
 /// One record's values, by column name.
 enum Row<'a> {

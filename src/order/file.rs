@@ -4,7 +4,7 @@
 
 use toml::Table;
 
-use super::mapping::{ORDER_FIELDS, OrderField, OrderMapping};
+use super::field::{ORDER_FIELDS, OrderField};
 use crate::mapping::Source;
 
 /// Parses an orders mapping file:
@@ -51,14 +51,15 @@ fn field_named(name: &str) -> Result<OrderField, String> {
     })
 }
 
-/// Writes an order mapping as a mapping file a user can edit and pass back.
-pub fn render(mapping: &OrderMapping) -> String {
+/// Writes an order mapping (how it was chosen, and its field ← source
+/// rules) as a mapping file a user can edit and pass back.
+pub fn render(origin: &str, rules: &[(OrderField, Source)]) -> String {
     let mut sections: [(String, &str); 3] = [
         (String::new(), ""),
         (String::new(), "line_item"),
         (String::new(), "shipping"),
     ];
-    for (field, source) in &mapping.rules {
+    for (field, source) in rules {
         let name = field.name();
         let (i, key) = match name.split_once('.') {
             Some(("line_item", k)) => (1, k),
@@ -70,7 +71,7 @@ pub fn render(mapping: &OrderMapping) -> String {
     }
     let mut out = format!(
         "# storeload orders mapping file ({}); pass it back with --entity orders --mapping\n",
-        mapping.origin
+        origin
     );
     for (text, table) in &sections {
         if text.is_empty() {

@@ -1,14 +1,24 @@
-//! Linking an order to what bitbybit already holds: `Variants` resolves a
-//! line item's SKU to a product variant id (`--variants FILE.csv`), and
-//! `Customers` resolves the order's email or phone to the id a customers
-//! import journaled (`--customers-journal`), or says why it cannot.
+//! Linking an order to what the platform already holds: `Variants`
+//! resolves a line item's SKU to a product variant id (`--variants
+//! FILE.csv`), and `Customers` resolves the order's email or phone to the
+//! id a customers import journaled (`--customers-journal`), or says why it
+//! cannot. `Customers` is a plain map: the run fills it from the journal
+//! (`run::orders`); nothing here reads a journal.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use crate::error::CliError;
-use crate::journal::{self, RecordState};
 use crate::values::{normalise_email, phone_key};
+
+/// What a platform's order rules link an order to, besides the order.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Links<'a> {
+    /// `--variants`: SKU → product variant id.
+    pub variants: Option<&'a Variants>,
+    /// `--customers-journal`: email/phone → customer id.
+    pub customers: Option<&'a Customers>,
+}
 
 /// SKU → product variant id, from a CSV with the columns
 /// `sku,product_variant_id` (header required, any order, more allowed).
@@ -123,73 +133,32 @@ pub struct Customers {
 }
 
 impl Customers {
-    /// Reads the customers journal at `path` (an import into bitbybit).
-    pub fn load(path: &Path) -> Result<Customers, CliError> {
-        let label = path.display().to_string();
-        let replay = journal::replay(path)
-            .map_err(|e| CliError::usage(format!("--customers-journal {label}: {e}")))?;
-        if let Some(h) = replay.header() {
-            if h.platform != "bitbybit" {
-                return Err(CliError::usage(format!(
-                    "--customers-journal {label}: is an import into {}, not bitbybit; its ids mean nothing to bitbybit",
-                    h.platform
-                )));
-            }
-            if h.entity != "customers" {
-                return Err(CliError::usage(format!(
-                    "--customers-journal {label}: is a journal of {}, not customers",
-                    h.entity
-                )));
-            }
-        }
-        let mut out = Customers {
-            label,
+    /// An empty map; `label` names its journal in messages.
+    pub fn new(label: impl Into<String>) -> Customers {
+        Customers {
+            label: label.into(),
             ..Customers::default()
-        };
-        for (key, state) in &replay.records {
-            let known = match state {
-                RecordState::Created { id, .. } | RecordState::Exists { id: Some(id), .. } => {
-                    Known::Id(id.clone())
-                }
-                RecordState::Exists { id: None, .. } => Known::Unusable(
-                    "already in bitbybit, but the journal has no id for it (run storeload reconcile on the customers journal)".into(),
-                ),
-                RecordState::Rejected { reasons, .. } => Known::Unusable(format!(
-                    "rejected ({}); fix the customer and import it first",
-                    reasons
-                        .iter()
-                        .map(|r| r.rule.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )),
-                RecordState::Failed { .. } => Known::Unusable(
-                    "failed (resume the customers import first)".into(),
-                ),
-                RecordState::Sent { .. } | RecordState::InDoubt { .. } => Known::Unusable(
-                    "in doubt (settle it with storeload reconcile or resume first)".into(),
-                ),
-            };
-            let (email, phone) = match state {
-                RecordState::Created { email, phone, .. }
-                | RecordState::Rejected { email, phone, .. } => (email.clone(), phone.clone()),
-                _ => (None, None),
-            };
-            if let Some(p) = key.strip_prefix("phone:") {
-                put(&mut out.by_phone, p.to_string(), known.clone());
-            } else if !key.starts_with("hash:")
-                && !key.starts_with("invalid:")
-                && !key.starts_with("order:")
-            {
-                put(&mut out.by_email, key.clone(), known.clone());
-            }
-            if let Some(e) = email {
-                put(&mut out.by_email, normalise_email(&e), known.clone());
-            }
-            if let Some(p) = phone {
-                put(&mut out.by_phone, phone_key(&p), known);
-            }
         }
-        Ok(out)
+    }
+
+    /// Records what the journal says of a customer under its journal key
+    /// (a normalised email, `phone:` and a phone, or a key that names
+    /// neither) and the email and phone its line kept.
+    pub fn insert(&mut self, key: &str, known: Known, email: Option<&str>, phone: Option<&str>) {
+        if let Some(p) = key.strip_prefix("phone:") {
+            put(&mut self.by_phone, p.to_string(), known.clone());
+        } else if !key.starts_with("hash:")
+            && !key.starts_with("invalid:")
+            && !key.starts_with("order:")
+        {
+            put(&mut self.by_email, key.to_string(), known.clone());
+        }
+        if let Some(e) = email {
+            put(&mut self.by_email, normalise_email(e), known.clone());
+        }
+        if let Some(p) = phone {
+            put(&mut self.by_phone, phone_key(p), known);
+        }
     }
 
     /// What the journal says of the customer with this email or, without a
@@ -247,6 +216,59 @@ mod tests {
         );
         let e = variants("sku,product_variant_id\nTEE,\n").expect_err("an id is needed");
         assert!(e.message.contains("line 2"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_journal_line_is_found_by_its_key_its_email_and_its_phone_and_an_id_wins() {
+        let mut c = Customers::new("customers.journal");
+        c.insert(
+            "ann@example.com",
+            Known::Id("c_1".into()),
+            None,
+            Some("+1 555-0100"),
+        );
+        c.insert(
+            "phone:+15550199",
+            Known::Unusable("failed".into()),
+            None,
+            None,
+        );
+        c.insert(
+            "invalid:ab12:7",
+            Known::Unusable("rejected".into()),
+            Some("Bo@Example.com"),
+            None,
+        );
+        c.insert(
+            "hash:ff",
+            Known::Id("c_2".into()),
+            Some("bo@example.com"),
+            None,
+        );
+        c.insert("order:#1", Known::Id("o_1".into()), None, None);
+        assert_eq!(
+            c.find(Some("ANN@example.com"), None),
+            Some((&Known::Id("c_1".into()), "email"))
+        );
+        assert_eq!(
+            c.find(None, Some("+1 (555) 0100")),
+            Some((&Known::Id("c_1".into()), "phone"))
+        );
+        assert_eq!(
+            c.find(None, Some("+15550199")),
+            Some((&Known::Unusable("failed".into()), "phone"))
+        );
+        assert_eq!(
+            c.find(Some("bo@example.com"), None),
+            Some((&Known::Id("c_2".into()), "email")),
+            "a refused line, then the same customer created: the id wins"
+        );
+        assert_eq!(
+            c.find(Some("order:#1"), None),
+            None,
+            "an order is no customer"
+        );
+        assert_eq!(c.label, "customers.journal");
     }
 
     #[test]

@@ -1,25 +1,27 @@
-//! Orders, for bitbybit (the one platform whose spec creates them): the
-//! canonical `Order`, its line items and shipping address, how an order is
-//! linked to its customer, and the create-order body built from it.
+//! Orders, the second entity (today for bitbybit, the one platform whose
+//! spec creates them): the canonical `Order`, its line items and shipping
+//! address, and how an order names its customer. What a platform requires
+//! of an order and the body it sends live with that platform, behind the
+//! `Platform` trait (`platform/bitbybit/orders.rs`); the checking runs in
+//! the one pipeline both entities share (`validate::pipeline`, with
+//! `validate::orders`).
 //!
-//! The stages live in their own files: `mapping` (columns → order fields),
-//! `presets` (`shopify-orders`, `generic-orders`), `file` (orders mapping
-//! files), `json` (JSON orders in the spec's shape), `group` (adjacent CSV rows → one order; an order key that comes
-//! back after other orders), `link` (SKU → variant id, customer email or
-//! phone → the id a customers import journaled), `rules` (the spec's
-//! rules) and `pipeline` (read → group → map → link → check, in order).
+//! The files here: `field` (the order fields and their names), `mapping`
+//! (columns → order fields), `presets` (`shopify-orders`,
+//! `generic-orders`), `file` (orders mapping files), `json` (JSON orders in
+//! the spec's shape), `group` (adjacent CSV rows → one order; an order key
+//! that comes back after other orders) and `link` (SKU → variant id,
+//! customer email or phone → the id a customers import journaled).
 
+pub mod field;
 pub mod file;
 pub mod group;
 pub mod json;
 pub mod link;
 pub mod mapping;
-pub mod pipeline;
 pub mod presets;
-pub mod rules;
 
 use serde::Serialize;
-use serde_json::{Map, Value, json};
 
 /// An order as storeload understands it, whatever file it came from.
 /// Every text field is trimmed; an empty value is `None`.
@@ -124,105 +126,5 @@ impl Order {
     /// The journal key of an order: `order:` and its source key.
     pub fn journal_key(&self) -> Option<String> {
         self.key.as_ref().map(|k| format!("order:{k}"))
-    }
-
-    /// The create-order body (specs/bitbybit-create-order.openapi.md) for a
-    /// checked order and its customer link. Only fields the spec names are
-    /// sent: the SKU and the source key stay in the journal.
-    pub fn body(&self, link: &CustomerLink) -> Value {
-        let mut body = Map::new();
-        match link {
-            CustomerLink::Column { id } | CustomerLink::Journal { id } => {
-                body.insert("customerId".into(), id.clone().into());
-            }
-            CustomerLink::Inline => {
-                let c = &self.customer;
-                let mut m = Map::new();
-                put(&mut m, "firstName", &c.first_name);
-                put(&mut m, "lastName", &c.last_name);
-                put(&mut m, "email", &c.email);
-                put(&mut m, "phone", &c.phone);
-                body.insert("customer".into(), Value::Object(m));
-            }
-        }
-        let items: Vec<Value> = self
-            .line_items
-            .iter()
-            .map(|i| {
-                json!({
-                    "productVariantId": i.variant_id,
-                    "quantity": i.quantity.as_deref().and_then(rules::parse_quantity),
-                })
-            })
-            .collect();
-        body.insert("lineItems".into(), Value::Array(items));
-        let s = &self.shipping;
-        let mut a = Map::new();
-        put(&mut a, "firstName", &s.first_name);
-        put(&mut a, "lastName", &s.last_name);
-        put(&mut a, "phone", &s.phone);
-        put(&mut a, "address1", &s.address1);
-        put(&mut a, "address2", &s.address2);
-        put(&mut a, "city", &s.city);
-        put(&mut a, "province", &s.province);
-        put(&mut a, "country", &s.country);
-        put(&mut a, "zip", &s.zip);
-        body.insert("shippingAddress".into(), Value::Object(a));
-        if let Some(n) = &self.notes {
-            body.insert("notes".into(), n.clone().into());
-        }
-        if !self.tags.is_empty() {
-            body.insert("tags".into(), self.tags.clone().into());
-        }
-        Value::Object(body)
-    }
-}
-
-fn put(m: &mut Map<String, Value>, key: &str, value: &Option<String>) {
-    if let Some(v) = value {
-        m.insert(key.into(), v.clone().into());
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn body_names_only_spec_fields_and_the_chosen_customer() {
-        let order = Order {
-            key: Some("#1001".into()),
-            customer: OrderCustomer {
-                first_name: Some("Zoë".into()),
-                last_name: Some("Müller".into()),
-                email: Some("zoe@example.com".into()),
-                phone: None,
-            },
-            line_items: vec![LineItem {
-                line: 2,
-                variant_id: Some("var_tee_m".into()),
-                sku: Some("TEE-M".into()),
-                quantity: Some("2".into()),
-            }],
-            shipping: ShippingAddress {
-                city: Some("Berlin".into()),
-                ..Default::default()
-            },
-            tags: vec!["vip".into()],
-            ..Default::default()
-        };
-        let inline = order.body(&CustomerLink::Inline);
-        assert_eq!(inline["customer"]["firstName"], "Zoë");
-        assert_eq!(inline["customer"]["email"], "zoe@example.com");
-        assert!(inline.get("customerId").is_none());
-        assert_eq!(inline["lineItems"][0]["productVariantId"], "var_tee_m");
-        assert_eq!(inline["lineItems"][0]["quantity"], 2);
-        assert!(inline["lineItems"][0].get("sku").is_none());
-        assert_eq!(inline["shippingAddress"]["city"], "Berlin");
-        assert_eq!(inline["tags"][0], "vip");
-        let linked = order.body(&CustomerLink::Journal { id: "c_9".into() });
-        assert_eq!(linked["customerId"], "c_9");
-        assert!(linked.get("customer").is_none());
-        assert_eq!(order.journal_key().as_deref(), Some("order:#1001"));
     }
 }

@@ -2,7 +2,7 @@
 //! and `generic-orders` (canonical snake_case columns), detected from the
 //! header or named with `--preset`.
 
-use super::mapping::OrderField;
+use super::field::OrderField;
 
 /// A built-in order layout.
 #[derive(Debug)]

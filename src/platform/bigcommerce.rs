@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use super::{
     Credentials, Endpoint, Found, LookupFields, Outcome, Platform, PlatformId, QuotaHint, Rate,
-    Reason, Request, Response, Verdict, excerpt, header_num, json_body, parse_found, required_env,
-    server_trouble,
+    Reason, Request, Response, Updates, Verdict, excerpt, header_num, json_body, parse_found,
+    required_env, server_trouble,
 };
 use crate::error::CliError;
 use crate::findings::{FieldPath, Findings, Indexed, check_len};
@@ -21,6 +21,7 @@ use crate::model::Customer;
 use crate::values::{email_problem, is_state_name, normalise_email, province_name};
 
 mod body;
+mod update;
 
 use body::{BODY_BYTES_PER_CUSTOMER, CustomerBody, sends_address, spelled_out_state};
 
@@ -399,25 +400,7 @@ impl Platform for BigCommerce {
             404 => Verdict::Stop {
                 message: "BigCommerce answered 404 for the customers endpoint; check --base-url and BIGCOMMERCE_STORE_HASH".into(),
             },
-            429 => {
-                let hint = self.quota_hint(response.headers);
-                let retry = response
-                    .headers
-                    .get("x-retry-after")
-                    .and_then(|_| header_num(response.headers, "x-retry-after"))
-                    .map(Duration::from_secs);
-                // Wait the longer of X-Retry-After and the window reset;
-                // without either it is platform load: back off (FACTS.md).
-                let wait = match (retry, hint.reset) {
-                    (Some(a), Some(b)) => Some(a.max(b)),
-                    (a, b) => a.or(b),
-                };
-                Verdict::Retry {
-                    reason: "429 too many requests".into(),
-                    wait,
-                    in_doubt: false,
-                }
-            }
+            429 => self.too_many(response.headers),
             status => server_trouble(status, None).unwrap_or_else(|| {
                 if batch.len() > 1 {
                     Verdict::Split {
@@ -468,6 +451,10 @@ impl Platform for BigCommerce {
         }
         parse_found(response, LOOKUP)
     }
+
+    fn updates(&self) -> Option<&dyn Updates> {
+        Some(self)
+    }
 }
 
 /// BigCommerce's published Standard/Plus quota (FACTS.md): 150 requests / 30 s.
@@ -495,6 +482,22 @@ fn contains_word(haystack: &str, needle: &str) -> bool {
 }
 
 impl BigCommerce {
+    /// The verdict on a 429: wait the longer of X-Retry-After and the
+    /// window reset; without either it is platform load: back off (FACTS.md).
+    fn too_many(&self, headers: &HeaderMap) -> Verdict {
+        let hint = self.quota_hint(headers);
+        let retry = header_num(headers, "x-retry-after").map(Duration::from_secs);
+        let wait = match (retry, hint.reset) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        Verdict::Retry {
+            reason: "429 too many requests".into(),
+            wait,
+            in_doubt: false,
+        }
+    }
+
     fn classify_422(body: &[u8], batch: &[&Customer]) -> Verdict {
         let parsed: Option<Value> = serde_json::from_slice(body).ok();
         let errors = parsed

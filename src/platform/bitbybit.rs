@@ -1,6 +1,8 @@
 //! bitbybit Open API, create customer and create order
 //! (`specs/bitbybit-*.md`, FACTS.md): rules, request shape, response
-//! classification.
+//! classification. Its orders' rules and body are in `bitbybit/orders.rs`.
+
+pub mod orders;
 
 use std::time::Duration;
 
@@ -17,6 +19,8 @@ use super::{
 use crate::error::CliError;
 use crate::findings::Findings;
 use crate::model::Customer;
+use crate::order::link::Links;
+use crate::order::{CustomerLink, Order};
 use crate::values::email_problem;
 
 /// FACTS.md: 100 requests per minute per key.
@@ -198,13 +202,27 @@ impl Platform for Bitbybit {
         true
     }
 
+    fn check_order(
+        &self,
+        order: &mut Order,
+        links: Links<'_>,
+        f: &mut Findings,
+    ) -> Option<CustomerLink> {
+        orders::check(order, links, f)
+    }
+
     /// specs/bitbybit-create-order.openapi.md: `POST /orders`, one order.
-    fn create_order(&self, endpoint: &Endpoint, body: &Value) -> Option<Request> {
+    fn create_order(
+        &self,
+        endpoint: &Endpoint,
+        order: &Order,
+        link: &CustomerLink,
+    ) -> Option<Request> {
         Some(Request {
             method: Method::POST,
             url: format!("{}/orders", endpoint.base_url),
             headers: auth(endpoint),
-            body: Some(serde_json::to_vec(body).unwrap_or_default()),
+            body: Some(json_body(&orders::body(order, link), BODY_BYTES)),
         })
     }
 
@@ -631,11 +649,20 @@ mod tests {
     }
 
     #[test]
-    fn bitbybit_order_body_is_sent_as_given() {
-        let order =
-            serde_json::json!({"customerId": "c_1", "lineItems": [{"name": "x", "quantity": 1}]});
+    fn bitbybit_order_goes_to_orders_with_the_body_its_rules_build() {
+        let order = Order {
+            key: Some("#1".into()),
+            line_items: vec![crate::order::LineItem {
+                line: 2,
+                variant_id: Some("var_1".into()),
+                sku: Some("TEE".into()),
+                quantity: Some("2".into()),
+            }],
+            ..Order::default()
+        };
+        let link = CustomerLink::Column { id: "c_1".into() };
         let req = Bitbybit
-            .create_order(&endpoint(), &order)
+            .create_order(&endpoint(), &order, &link)
             .expect("bitbybit takes orders");
         assert_eq!(req.method, Method::POST);
         assert_eq!(
@@ -646,7 +673,17 @@ mod tests {
             req.headers
                 .contains(&("x-api-key".into(), "bbb_test_x".into()))
         );
-        let body = body_json(&req);
-        assert_eq!(body, order);
+        assert_eq!(
+            body_json(&req),
+            serde_json::json!({
+                "customerId": "c_1",
+                "lineItems": [{"productVariantId": "var_1", "quantity": 2}],
+                "shippingAddress": {}
+            })
+        );
+        assert_eq!(
+            req.body,
+            Some(serde_json::to_vec(&orders::body(&order, &link)).expect("json"))
+        );
     }
 }

@@ -18,6 +18,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::CliError;
 use crate::findings::Findings;
 use crate::model::Customer;
+use crate::order::link::Links;
+use crate::order::{CustomerLink, Order};
 
 /// Which platform a command targets (`--to`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Serialize, Deserialize)]
@@ -567,9 +569,41 @@ pub trait Platform: Send + Sync {
         false
     }
 
-    /// Builds the create-order request for one order body; `None` where
-    /// the platform's API (as storeload follows it) takes no orders.
-    fn create_order(&self, _endpoint: &Endpoint, _body: &serde_json::Value) -> Option<Request> {
+    /// Checks one mapped order against the platform's order rules,
+    /// resolving what `links` resolve (SKUs) in place, and returns how it
+    /// names its customer; `None` when it cannot be sent. A platform that
+    /// takes no orders refuses every one (runs refuse them before reading).
+    fn check_order(
+        &self,
+        _order: &mut Order,
+        _links: Links<'_>,
+        f: &mut Findings,
+    ) -> Option<CustomerLink> {
+        f.violation(
+            "row",
+            "order.not_supported",
+            format!(
+                "{} takes no orders in the API storeload follows; import customers there",
+                self.display_name()
+            ),
+        );
+        None
+    }
+
+    /// Orders per create-order request (one, on every platform so far).
+    fn orders_per_request(&self) -> usize {
+        1
+    }
+
+    /// Builds the create-order request for one checked order and its
+    /// customer link; `None` where the platform's API (as storeload follows
+    /// it) takes no orders.
+    fn create_order(
+        &self,
+        _endpoint: &Endpoint,
+        _order: &Order,
+        _link: &CustomerLink,
+    ) -> Option<Request> {
         None
     }
 
@@ -596,6 +630,164 @@ pub trait Platform: Send + Sync {
     fn probe_write(&self, _endpoint: &Endpoint) -> Option<Request> {
         None
     }
+
+    /// How it updates customers a sync finds changed, where its API (as
+    /// our specs document it) has an update endpoint; `None` refuses
+    /// `--sync` (DECISIONS.md "Nightly sync").
+    fn updates(&self) -> Option<&dyn Updates> {
+        None
+    }
+}
+
+/// One customer of an update request: the platform's id and the mapped
+/// record.
+#[derive(Debug, Clone, Copy)]
+pub struct Update<'a> {
+    /// The platform's customer id (from the sync state or a lookup).
+    pub id: u64,
+    /// The record as mapped from this run's input.
+    pub customer: &'a Customer,
+}
+
+/// What an update does with a field the record leaves blank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Blanks<'a> {
+    /// `--ignore-blank`: the field is left out and the store keeps its value.
+    Keep,
+    /// The field is sent empty where the API allows, for the canonical
+    /// fields named here (`company`, `address.address2`): the fields the
+    /// input maps. A field no column maps is never cleared.
+    Clear(&'a [&'a str]),
+}
+
+impl Blanks<'_> {
+    /// Whether a blank `field` (canonical name) is sent empty.
+    pub fn clears(&self, field: &str) -> bool {
+        match self {
+            Blanks::Keep => false,
+            Blanks::Clear(fields) => fields.contains(&field),
+        }
+    }
+}
+
+/// What became of one customer (or address) of an update request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UpdateOutcome {
+    /// The store holds what was sent.
+    Updated {
+        /// The customer's id.
+        id: u64,
+    },
+    /// Refused by the platform (an unknown id, an email taken by another
+    /// customer, a field it would not take).
+    Rejected {
+        /// What the platform said about it.
+        reasons: Vec<Reason>,
+    },
+    /// Not settled by this answer: send again (an update is idempotent, so
+    /// one in doubt is simply sent again).
+    Resend {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// An address the store holds, as its listing returns it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredAddress {
+    /// The address's id.
+    pub id: u64,
+    /// Its customer's id.
+    pub customer_id: u64,
+    /// Its text fields by the platform's names (an absent field is `""`).
+    pub fields: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One address a sync sends: a new one for a customer, or a change to one
+/// the store holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AddressChange {
+    /// The customer's id.
+    pub customer_id: u64,
+    /// The stored address changed; `None` adds an address.
+    pub address_id: Option<u64>,
+    /// The address's fields as the request carries them.
+    pub body: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A request of address changes and which of them it carries.
+#[derive(Debug, Clone)]
+pub struct AddressRequest {
+    /// The request.
+    pub request: Request,
+    /// Indexes into the changes it was built from, in body order.
+    pub members: Vec<usize>,
+}
+
+/// A platform's update endpoints, for `--sync` (FACTS.md "Updating").
+/// Builders are pure; the writer sends what they build.
+pub trait Updates: Send + Sync {
+    /// Customers per update request.
+    fn update_batch_size(&self) -> usize;
+
+    /// The hash of exactly what an update of `customer` carries (its
+    /// customer fields and its addresses, without ids), over canonical
+    /// JSON: equal hashes mean nothing to send.
+    fn record_hash(&self, customer: &Customer, blanks: Blanks<'_>) -> [u8; 16];
+
+    /// The update request for a batch of at most `update_batch_size`.
+    fn update_customers(
+        &self,
+        endpoint: &Endpoint,
+        batch: &[Update<'_>],
+        blanks: Blanks<'_>,
+    ) -> Request;
+
+    /// Reads an update answer into one outcome per batch member, or a
+    /// verdict on the whole batch (retry, split, stop).
+    fn classify_update(
+        &self,
+        response: &Response<'_>,
+        batch: &[Update<'_>],
+    ) -> Result<Vec<UpdateOutcome>, Verdict>;
+
+    /// A listing of the addresses of `customer_ids` (at most
+    /// `update_batch_size`), page `page` (from 1).
+    fn list_addresses(&self, endpoint: &Endpoint, customer_ids: &[u64], page: u32) -> Request;
+
+    /// Reads a listing: the addresses, and whether a later page has more.
+    fn parse_addresses(
+        &self,
+        response: &Response<'_>,
+    ) -> Result<(Vec<StoredAddress>, bool), Verdict>;
+
+    /// What to send so that the store holds `customer`'s addresses: each
+    /// address of the record the store holds already is left alone, the
+    /// others change a stored address no record address matched (lowest id
+    /// first) or are added. A stored address is never deleted.
+    fn address_changes(
+        &self,
+        customer_id: u64,
+        customer: &Customer,
+        stored: &[StoredAddress],
+        blanks: Blanks<'_>,
+    ) -> Vec<AddressChange>;
+
+    /// The requests that send `changes`: adds and changes apart, at most
+    /// `update_batch_size` per request.
+    fn address_requests(
+        &self,
+        endpoint: &Endpoint,
+        changes: &[AddressChange],
+    ) -> Vec<AddressRequest>;
+
+    /// Reads an address answer into one outcome per member of the request
+    /// (`Updated` names the customer), or a verdict on the whole request.
+    fn classify_addresses(
+        &self,
+        response: &Response<'_>,
+        members: &[&AddressChange],
+    ) -> Result<Vec<UpdateOutcome>, Verdict>;
 }
 
 /// A GET of the endpoint's `customers` with `query` (encoded), as lookups use.
@@ -768,3 +960,37 @@ mod options_tests {
         }
     }
 }
+
+#[cfg(test)]
+mod order_tests {
+    use super::{ALL, Credentials, Endpoint};
+    use crate::findings::Findings;
+    use crate::order::link::Links;
+    use crate::order::{CustomerLink, Order};
+
+    #[test]
+    fn a_platform_without_orders_refuses_each_and_builds_no_request() {
+        let endpoint = Endpoint::new(
+            "http://127.0.0.1:9/api",
+            Credentials {
+                secret: "s".into(),
+                store_hash: Some("abc".into()),
+            },
+        );
+        for id in ALL {
+            let p = id.platform();
+            let mut f = Findings::new(1, 2);
+            let link = p.check_order(&mut Order::default(), Links::default(), &mut f);
+            let request = p.create_order(&endpoint, &Order::default(), &CustomerLink::Inline);
+            if p.takes_orders() {
+                assert!(request.is_some(), "{id}");
+                continue;
+            }
+            assert_eq!(link, None, "{id}");
+            assert_eq!(f.items.len(), 1, "{id}");
+            assert_eq!(f.items[0].rule, "order.not_supported", "{id}");
+            assert!(request.is_none(), "{id}");
+        }
+    }
+}
+

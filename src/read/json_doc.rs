@@ -10,8 +10,13 @@
 //! Text after the end of the document is refused: a file is checked before
 //! it is streamed ([`check_nothing_after`], exit 2); stdin, which cannot be
 //! read twice, gets a last broken record naming the line.
+//!
+//! An input that cannot be read to its end (a corrupt or cut gzip stream,
+//! EIO) is never taken for the end of the document: it ends with one
+//! `input.unreadable` record naming the line where reading stopped, as the
+//! CSV and JSONL readers do.
 
-use std::io::BufRead;
+use std::io::{self, BufRead};
 
 use serde::Deserialize;
 
@@ -47,6 +52,8 @@ pub struct JsonDocRecords<R: BufRead> {
     max_record_bytes: usize,
     /// Set when the element being read grew past `max_record_bytes`.
     overflow: bool,
+    /// The read error that stopped the scan, until it is reported.
+    failed: Option<io::Error>,
 }
 
 impl JsonDocRecords<Stream> {
@@ -69,6 +76,7 @@ impl<R: BufRead> JsonDocRecords<R> {
             number: 0,
             max_record_bytes: max_record_bytes.max(1),
             overflow: false,
+            failed: None,
         }
     }
 
@@ -83,9 +91,19 @@ impl<R: BufRead> JsonDocRecords<R> {
         }
     }
 
-    /// The next byte, counting lines and offset.
+    /// The next byte, counting lines and offset; `None` at the end of the
+    /// input, or after a read error, which is kept in `failed`.
     fn next_byte(&mut self) -> Option<u8> {
-        let buf = self.input.fill_buf().ok()?;
+        let buf = loop {
+            match self.input.fill_buf() {
+                Ok(buf) => break buf,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.failed = Some(e);
+                    return None;
+                }
+            }
+        };
         let b = *buf.first()?;
         self.input.consume(1);
         self.offset += 1;
@@ -158,6 +176,22 @@ impl<R: BufRead> JsonDocRecords<R> {
         }
     }
 
+    /// The record saying the input could not be read past `line`.
+    fn unreadable(&mut self, error: &io::Error, number: u64, line: u64, offset: u64) -> RawRecord {
+        self.phase = Phase::Done;
+        RawRecord {
+            number,
+            line,
+            offset,
+            body: RawBody::Broken {
+                rule: "input.unreadable",
+                message: format!("the input could not be read past this point: {error}"),
+                fields: Vec::new(),
+            },
+            continued: Vec::new(),
+        }
+    }
+
     fn broken(&mut self, message: &str) -> Option<RawRecord> {
         self.broken_as("input.invalid_json", message.to_string())
     }
@@ -224,6 +258,40 @@ impl<R: BufRead> Iterator for JsonDocRecords<R> {
     type Item = RawRecord;
 
     fn next(&mut self) -> Option<RawRecord> {
+        // A read error found after a whole element, reported after it.
+        if let Some(e) = self.failed.take() {
+            self.number += 1;
+            return Some(self.unreadable(&e, self.number, self.line, self.offset));
+        }
+        let record = self.step();
+        let Some(e) = self.failed.take() else {
+            return record;
+        };
+        // Reading stopped: the record in hand was cut short by it, unless it
+        // is an element read whole before the error.
+        match record {
+            Some(r) if matches!(&r.body, RawBody::JsonLine(b) if is_whole(b)) => {
+                self.phase = Phase::Done;
+                self.failed = Some(e);
+                Some(r)
+            }
+            Some(r) => Some(self.unreadable(&e, r.number, r.line, r.offset)),
+            None => {
+                self.number += 1;
+                Some(self.unreadable(&e, self.number, self.line, self.offset))
+            }
+        }
+    }
+}
+
+/// Whether `bytes` are one whole JSON value.
+fn is_whole(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
+}
+
+impl<R: BufRead> JsonDocRecords<R> {
+    /// The next record, scanning on from where the last one ended.
+    fn step(&mut self) -> Option<RawRecord> {
         loop {
             match self.phase {
                 Phase::Done => return None,
@@ -350,6 +418,9 @@ pub fn check_nothing_after(mut input: impl BufRead, label: &str) -> Result<(), C
     }
     match de.end() {
         Ok(()) => Ok(()),
+        // A read error (a corrupt gzip trailer) is not text after the end:
+        // the streaming reader reports it as a violation naming its line.
+        Err(e) if e.is_io() => Ok(()),
         Err(e) => Err(CliError::usage(format!(
             "{label}: line {}: text follows the end of the JSON document (column {})\n\nA JSON input is one document: an array of objects, or an object holding one. Remove what follows it; if the file holds one object per line, read it as JSONL (--format jsonl).",
             e.line(),
@@ -432,6 +503,100 @@ mod tests {
         let r = records("[{\"a\":1}, {\"b\":");
         assert_eq!(r.len(), 2);
         assert!(serde_json::from_str::<serde_json::Value>(&json(&r[1])).is_err());
+    }
+
+    /// Gives `text`, then fails with `kind` (once `Interrupted`, then for
+    /// good as EIO would); a small buffer so the error comes mid-scan.
+    struct FailsAfter {
+        text: Vec<u8>,
+        at: usize,
+        kind: io::ErrorKind,
+    }
+
+    impl io::Read for FailsAfter {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.at < self.text.len() {
+                let n = buf.len().min(self.text.len() - self.at).min(4);
+                buf[..n].copy_from_slice(&self.text[self.at..self.at + n]);
+                self.at += n;
+                return Ok(n);
+            }
+            let kind = self.kind;
+            if kind == io::ErrorKind::Interrupted {
+                self.kind = io::ErrorKind::Other;
+                return Err(io::Error::new(kind, "interrupted"));
+            }
+            Err(io::Error::new(kind, "corrupt deflate stream"))
+        }
+    }
+
+    fn records_failing_after(text: &str, kind: io::ErrorKind) -> Vec<RawRecord> {
+        let input = io::BufReader::with_capacity(
+            8,
+            FailsAfter {
+                text: text.as_bytes().to_vec(),
+                at: 0,
+                kind,
+            },
+        );
+        JsonDocRecords::over(input, 1 << 20).collect()
+    }
+
+    fn unreadable(r: &RawRecord) -> Option<(u64, u64, &str)> {
+        match &r.body {
+            RawBody::Broken {
+                rule: "input.unreadable",
+                message,
+                ..
+            } => Some((r.number, r.line, message.as_str())),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_read_error_inside_an_element_is_one_unreadable_record_on_that_elements_line() {
+        let r = records_failing_after("[\n{\"a\": 1},\n{\"b\": \"cut", io::ErrorKind::InvalidInput);
+        assert_eq!(r.len(), 2, "{r:?}");
+        assert_eq!(json(&r[0]), "{\"a\": 1}");
+        let (number, line, message) = unreadable(&r[1]).expect("the last record is unreadable");
+        assert_eq!((number, line), (2, 3));
+        assert!(message.contains("corrupt deflate stream"), "{message}");
+    }
+
+    #[test]
+    fn a_read_error_after_the_closing_bracket_is_not_the_end_of_the_document() {
+        // A gzip stream whose trailer is corrupt: the whole array decodes,
+        // then the read fails. Before, that passed as a clean end.
+        let r = records_failing_after("[\n{\"a\": 1}\n]", io::ErrorKind::InvalidData);
+        assert_eq!(r.len(), 2, "{r:?}");
+        assert_eq!(json(&r[0]), "{\"a\": 1}");
+        assert_eq!(unreadable(&r[1]).map(|u| (u.0, u.1)), Some((2, 3)));
+    }
+
+    #[test]
+    fn a_read_error_right_after_a_whole_element_keeps_the_element() {
+        let r = records_failing_after("[{\"a\": 1}", io::ErrorKind::UnexpectedEof);
+        assert_eq!(r.len(), 2, "{r:?}");
+        assert_eq!(json(&r[0]), "{\"a\": 1}");
+        assert_eq!(unreadable(&r[1]).map(|u| (u.0, u.1)), Some((2, 1)));
+    }
+
+    #[test]
+    fn a_read_error_before_the_document_starts_is_unreadable_not_empty() {
+        let r = records_failing_after("  ", io::ErrorKind::InvalidData);
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert_eq!(unreadable(&r[0]).map(|u| (u.0, u.1)), Some((1, 1)));
+    }
+
+    #[test]
+    fn an_interrupted_read_is_retried() {
+        // The reader fails with `Interrupted` once, then for good: the
+        // retry reaches the real error rather than stopping on the first.
+        let r = records_failing_after("[{\"a\": 1}]", io::ErrorKind::Interrupted);
+        assert_eq!(r.len(), 2, "{r:?}");
+        assert_eq!(json(&r[0]), "{\"a\": 1}");
+        let (_, _, message) = unreadable(&r[1]).expect("the last record is unreadable");
+        assert!(message.contains("corrupt deflate stream"), "{message}");
     }
 
     #[test]

@@ -16,7 +16,33 @@
 //! platform never receives; `reason` is `null` when there is nothing to
 //! explain; `auto_mapped` is true for a column the auto-mapper mapped on top
 //! of the chosen preset. `context.unmapped` and `context.ignored` remain
-//! (the `unknown` and `left_out` columns).
+//! (the `unknown` and `left_out` columns). `context.header` is the input's
+//! header as read (for JSON input, the first objects' keys): the columns of
+//! every example row's `cells`.
+//!
+//! The summary holds what the HTML page shows, so the page states nothing
+//! the JSON lacks (keys always present):
+//! - `verdict`: `ready` (every record valid, no warning),
+//!   `ready_with_warnings` or `not_ready` (some record invalid).
+//! - `would_send`: `{records, requests, batch_size, rate, seconds}`; `rate`
+//!   is the platform's default quota (`150/30s`), `seconds` the time the
+//!   requests take at it, rounded up.
+//! - `file_problems`: `[{kind, rule, count, columns, message}]`, worst
+//!   first; `kind` is `unmapped_required` (a required field no column
+//!   fills, failing on most records), `spreadsheet` (values a spreadsheet
+//!   turned into scientific notation; `columns` names them) or
+//!   `most_records` (a violation on more than half of the records).
+//! - `by_rule.RULE` adds `title` (the rule in plain words), `field` (the
+//!   field in the user's words: the input columns that fill it, joined by
+//!   ` + `, else the path in words, "address 1 street"), `columns` (those
+//!   input columns; empty when none fills it), `message` (one finding's
+//!   sentence without `line N: `, its path in the user's words) and
+//!   `examples`: up to 20 records, each
+//!   `{record, line, columns, text, rows:[{line, cells}]}`: the record's
+//!   rows as read (at most 10, the finding's row always among them), each
+//!   `cells` aligned with `context.header` and cut to 300 characters; the
+//!   offending value is in `columns` of the row whose `line` is the
+//!   finding's. A clear name split is counted, never an example.
 
 use std::fs::File;
 use std::io::{BufWriter, Seek, Write};

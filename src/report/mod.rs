@@ -3,6 +3,7 @@
 //! while it goes; the terminal summary is printed at the end. Nothing here
 //! holds more than the counts and the first violations of each rule.
 
+pub mod groups;
 pub mod html;
 pub mod json;
 pub mod output;
@@ -18,9 +19,9 @@ use crate::error::CliError;
 use crate::findings::{Severity, Violation};
 use crate::mapping::{Field, Mapping};
 use crate::order::mapping::OrderMapping;
-use crate::order::pipeline::CheckedOrder;
 use crate::platform::Platform;
 use crate::read::{Input, RawRecord};
+use crate::validate::orders::CheckedOrder;
 use crate::validate::pipeline::Checked;
 
 /// Example lines kept per rule for the terminal report.
@@ -35,6 +36,20 @@ pub struct RuleCount {
     pub count: u64,
     /// The first few lines it was found on.
     pub example_lines: Vec<u64>,
+    /// The rule in plain words, e.g. "Email is not valid".
+    pub title: String,
+    /// The field in the user's words: the input columns that fill it, else
+    /// the path in words ("address 1 street"); from the first finding.
+    pub field: String,
+    /// The input columns that fill it (empty when none does).
+    pub columns: Vec<String>,
+    /// The first finding's sentence, without its `line N: `, its field
+    /// path said in the user's words (the reports show it once per rule).
+    pub message: String,
+    /// Up to 20 records it was found on, in the input's own columns (kept
+    /// only when a JSON or HTML report is written; a clear name split is
+    /// counted, never an example).
+    pub examples: Vec<groups::Example>,
 }
 
 /// What an import of the valid records would send.
@@ -46,13 +61,22 @@ pub struct WouldSend {
     pub requests: u64,
     /// Records per request.
     pub batch_size: usize,
+    /// The platform's default quota the time is reckoned at, e.g. `150/30s`.
+    pub rate: String,
+    /// Seconds the requests take at that quota, rounded up.
+    pub seconds: u64,
 }
 
 /// The whole-run figures of a dry run.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
-    /// Records read (rows, or non-blank JSONL lines).
+    /// Rows read (CSV rows, continuation rows included; non-blank JSONL
+    /// lines; JSON elements).
     pub rows_read: u64,
+    /// Records those rows make: customers, or orders (a customer with its
+    /// continuation rows, an order with its line-item rows, is one record).
+    /// `valid + invalid == records`.
+    pub records: u64,
     /// Records with no violation.
     pub valid: u64,
     /// Records with at least one violation.
@@ -67,6 +91,11 @@ pub struct Summary {
     /// `journal`, `inline`).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub customer_links: BTreeMap<&'static str, u64>,
+    /// `ready` (no violation, no warning), `ready_with_warnings` or
+    /// `not_ready` (some record is invalid).
+    pub verdict: &'static str,
+    /// Problems of the whole file, worst first.
+    pub file_problems: Vec<groups::FileProblem>,
 }
 
 /// Where the optional report files go.
@@ -88,6 +117,12 @@ pub struct Report {
     rejects: Option<rejects::Rejects>,
     html: Option<html::HtmlReport>,
     error: Option<CliError>,
+    /// The input and mapping, for naming fields by their columns.
+    context: Context,
+    /// Whether example rows are kept (a JSON or HTML report is written).
+    keep_examples: bool,
+    /// The platform's default quota, for the time an import would take.
+    rate: crate::platform::Rate,
 }
 
 /// Describes the input, platform and mapping for every report format.
@@ -111,6 +146,9 @@ pub struct Context {
     pub ignored: Vec<IgnoredColumn>,
     /// Every input column's fate, once, in the input's order.
     pub columns: Vec<ColumnFate>,
+    /// The input's header as read (for JSON input, the first objects'
+    /// keys): the columns of every example row's `cells`.
+    pub header: Vec<String>,
 }
 
 /// One mapping rule as reports show it.
@@ -295,6 +333,7 @@ impl Context {
             unmapped: mapping.unmapped.clone(),
             ignored: ignored_columns(&mapping.ignored),
             columns: column_fates(input, mapping, platform),
+            header: input.columns.clone(),
         }
     }
 }
@@ -331,6 +370,7 @@ impl Context {
             unmapped: mapping.unmapped.clone(),
             ignored: ignored_columns(&mapping.ignored),
             columns: order_column_fates(input, mapping),
+            header: input.columns.clone(),
         }
     }
 }
@@ -386,7 +426,7 @@ impl Report {
         let html = outputs
             .html
             .as_deref()
-            .map(|p| html::HtmlReport::create(p, context))
+            .map(|p| html::HtmlReport::create(p, context, platform.display_name()))
             .transpose()?;
         // An order is one request (specs: POST /orders takes one).
         let batch_size = if context.entity == "orders" {
@@ -397,6 +437,7 @@ impl Report {
         Ok(Report {
             summary: Summary {
                 rows_read: 0,
+                records: 0,
                 valid: 0,
                 invalid: 0,
                 with_warnings: 0,
@@ -405,28 +446,35 @@ impl Report {
                     records: 0,
                     requests: 0,
                     batch_size,
+                    rate: String::new(),
+                    seconds: 0,
                 },
                 customer_links: BTreeMap::new(),
+                verdict: "ready",
+                file_problems: Vec::new(),
             },
             batch_size,
+            keep_examples: json.is_some() || html.is_some(),
             json,
             rejects,
             html,
             error: None,
+            context: context.clone(),
+            rate: platform.default_rate(),
         })
     }
 
     /// Counts one checked record and writes it to the report files. An I/O
     /// error is kept and returned by `finish`; later records are still counted.
     pub fn add(&mut self, c: &Checked) {
-        self.add_parts(std::slice::from_ref(&c.raw), &c.findings, c.is_valid());
+        self.add_parts(std::slice::from_ref(&c.raw), &c.findings, c.is_valid(), true);
     }
 
     /// Counts one checked order, writes it to the report files and, in the
     /// JSON report, says how it names its customer.
     pub fn add_order(&mut self, c: &CheckedOrder) {
         let valid = c.is_valid();
-        self.add_parts(&c.raw.rows, &c.findings, valid);
+        self.add_parts(&c.raw.rows, &c.findings, valid, !c.later_part);
         let link = c.link.as_ref().filter(|_| valid);
         if let Some(l) = link {
             *self.summary.customer_links.entry(l.label()).or_insert(0) += 1;
@@ -447,13 +495,28 @@ impl Report {
         }
     }
 
-    fn add_parts(&mut self, rows: &[RawRecord], findings: &[Violation], valid: bool) {
+    /// Counts one record's rows and findings; `new_record` is false for a
+    /// later part of an order already counted (its findings still count).
+    fn add_parts(
+        &mut self,
+        rows: &[RawRecord],
+        findings: &[Violation],
+        valid: bool,
+        new_record: bool,
+    ) {
         let s = &mut self.summary;
-        s.rows_read += 1;
-        if valid {
-            s.valid += 1;
-        } else {
-            s.invalid += 1;
+        s.rows_read += rows
+            .iter()
+            .map(|r| 1 + r.continued.len() as u64)
+            .sum::<u64>()
+            .max(1);
+        if new_record {
+            s.records += 1;
+            if valid {
+                s.valid += 1;
+            } else {
+                s.invalid += 1;
+            }
         }
         if valid && !findings.is_empty() {
             s.with_warnings += 1;
@@ -464,16 +527,26 @@ impl Report {
             if findings[..i].iter().any(|w| w.rule == v.rule) {
                 continue;
             }
-            let entry = s.by_rule.entry(v.rule).or_insert_with(|| RuleCount {
-                severity: v.severity,
-                count: 0,
-                example_lines: Vec::new(),
-            });
+            let context = &self.context;
+            let entry = s
+                .by_rule
+                .entry(v.rule)
+                .or_insert_with(|| groups::new_group(v, context));
             entry.count += 1;
             // Every name split is counted; only the doubtful ones are
             // examples worth a look.
-            if entry.example_lines.len() < EXAMPLES_PER_RULE && !crate::mapping::is_clear_split(v) {
+            if crate::mapping::is_clear_split(v) {
+                continue;
+            }
+            if entry.example_lines.is_empty() {
+                // The message shown once is an example's, never a clear split's.
+                entry.message = groups::in_words(&v.text, &v.field, &entry.field);
+            }
+            if entry.example_lines.len() < EXAMPLES_PER_RULE {
                 entry.example_lines.push(v.line);
+            }
+            if self.keep_examples && entry.examples.len() < groups::EXAMPLES_PER_GROUP {
+                entry.examples.push(groups::example(v, rows, context));
             }
         }
         if self.error.is_some() {
@@ -482,9 +555,6 @@ impl Report {
         let result = (|| -> Result<(), CliError> {
             if let Some(j) = &mut self.json {
                 j.add(findings)?;
-            }
-            if let Some(h) = &mut self.html {
-                h.add(findings);
             }
             if !valid && let Some(r) = &mut self.rejects {
                 r.add_rows(rows, findings)?;
@@ -502,11 +572,23 @@ impl Report {
             return Err(e);
         }
         let s = &mut self.summary;
+        let requests = s.valid.div_ceil(self.batch_size as u64);
+        let per_request = self.rate.window.as_secs_f64() / f64::from(self.rate.requests.max(1));
         s.would_send = WouldSend {
             records: s.valid,
-            requests: s.valid.div_ceil(self.batch_size as u64),
+            requests,
             batch_size: self.batch_size,
+            rate: self.rate.to_string(),
+            seconds: (requests as f64 * per_request).ceil() as u64,
         };
+        s.verdict = if s.invalid > 0 {
+            "not_ready"
+        } else if s.with_warnings > 0 {
+            "ready_with_warnings"
+        } else {
+            "ready"
+        };
+        s.file_problems = groups::file_problems(&s.by_rule, s.records);
         if let Some(j) = self.json.take() {
             j.finish(&self.summary)?;
         }
@@ -621,12 +703,14 @@ pub fn terminal(context: &Context, platform: &dyn Platform, s: &Summary) -> Stri
     } else {
         "customer"
     };
-    let read = if context.entity == "orders" {
-        "orders read"
-    } else {
-        "rows read"
-    };
-    let _ = writeln!(out, "{read:<11}{:>10}", s.rows_read);
+    let _ = writeln!(out, "rows read  {:>10}", s.rows_read);
+    // Rows and records differ where rows continue a record (Magento's
+    // address rows, an order's line items): say both, so that "5 rows" and
+    // "4 customers" are never mistaken for one another.
+    if context.entity == "orders" || s.records != s.rows_read {
+        let records = format!("{noun}s");
+        let _ = writeln!(out, "{records:<11}{:>10}", s.records);
+    }
     let _ = writeln!(out, "valid      {:>10}", s.valid);
     let _ = writeln!(out, "invalid    {:>10}", s.invalid);
     if s.with_warnings > 0 {

@@ -2,13 +2,14 @@
 //! the journal already settled, counting what would be sent, in how many
 //! requests, and how long that takes at the quota.
 
+use super::plan::Entity;
+use super::reading::{Record, settled};
 use super::source::Source;
 use crate::error::CliError;
-use crate::journal::RecordState;
-use crate::model::record_key;
-use crate::order::pipeline::{CheckedOrder, OrderContext};
+use crate::order::group::Groups;
 use crate::platform::{Platform, QuotaHint, Rate};
-use crate::validate::pipeline::{self, CheckOptions, Checked};
+use crate::validate::orders::{CheckedOrder, OrderContext};
+use crate::validate::pipeline::{self, CheckOptions, Checked, Stage, run_stage};
 
 /// The rate the plan assumes: `--rate`, else the quota the platform
 /// reported at the check, else its default; times `--max-quota-share`.
@@ -106,44 +107,21 @@ pub fn dry_pass(
     strict: bool,
     states: &crate::journal::States,
     unchanged: bool,
-    mut keep: impl FnMut(Checked),
+    keep: impl FnMut(Checked),
 ) -> Result<PlanFigures, CliError> {
     let (mut input, mapping) = source.open()?;
     let records = std::mem::replace(&mut input.records, crate::read::Records::empty());
-    let mut f = PlanFigures {
-        batch_size: platform.batch_size() as u64,
-        ..PlanFigures::default()
-    };
-    pipeline::run(
-        records,
-        &mapping,
+    let stage = pipeline::Customers {
+        mapping: &mapping,
         platform,
-        CheckOptions {
+        options: CheckOptions {
             strict,
             lean: false,
             drop_rows: false,
         },
-        |c| {
-            f.read += 1;
-            match (&c.customer, c.is_valid()) {
-                (Some(customer), true) => {
-                    f.valid += 1;
-                    if states
-                        .get(&record_key(customer))
-                        .is_some_and(|s| settled(s, unchanged))
-                    {
-                        f.known += 1;
-                    } else {
-                        f.to_send += 1;
-                    }
-                }
-                _ => f.invalid += 1,
-            }
-            keep(c);
-            true
-        },
-    );
-    Ok(f)
+    };
+    let per_request = Entity::Customers.per_request(platform);
+    Ok(count(records, &stage, per_request, states, unchanged, keep))
 }
 
 /// The orders' dry pass: counts what an import would send, one order per
@@ -153,16 +131,35 @@ pub fn dry_pass_orders(
     ctx: &OrderContext<'_>,
     states: &crate::journal::States,
     unchanged: bool,
-    mut keep: impl FnMut(CheckedOrder),
+    keep: impl FnMut(CheckedOrder),
 ) -> PlanFigures {
+    let units = Groups::new(records, ctx.mapping);
+    let per_request = Entity::Orders.per_request(ctx.platform);
+    count(units, ctx, per_request, states, unchanged, keep)
+}
+
+/// Runs `stage` over `units`, counting what an import would send in
+/// requests of `per_request` records given what the journal settled; each
+/// checked record goes on to `keep` once counted.
+fn count<S: Stage>(
+    units: impl Iterator<Item = S::Unit> + Send,
+    stage: &S,
+    per_request: usize,
+    states: &crate::journal::States,
+    unchanged: bool,
+    mut keep: impl FnMut(S::Checked),
+) -> PlanFigures
+where
+    S::Checked: Record,
+{
     let mut f = PlanFigures {
-        batch_size: 1,
+        batch_size: per_request as u64,
         ..PlanFigures::default()
     };
-    crate::order::pipeline::run(records, ctx, |c| {
+    run_stage(units, stage, |c| {
         f.read += 1;
-        match c.order.as_ref().and_then(|o| o.journal_key()) {
-            Some(key) if c.is_valid() => {
+        match c.key() {
+            Some(key) => {
                 f.valid += 1;
                 if states.get(&key).is_some_and(|s| settled(s, unchanged)) {
                     f.known += 1;
@@ -170,22 +167,10 @@ pub fn dry_pass_orders(
                     f.to_send += 1;
                 }
             }
-            _ => f.invalid += 1,
+            None => f.invalid += 1,
         }
         keep(c);
         true
     });
     f
-}
-
-/// Whether the journal's state settles a record so it is not sent again:
-/// created and already-there records always; a record the platform refused
-/// only when the input is the one it was refused from — a new file (a fixed
-/// rejects file, say) may hold the corrected record.
-pub fn settled(state: &RecordState, same_input: bool) -> bool {
-    match state {
-        RecordState::Created { .. } | RecordState::Exists { .. } => true,
-        RecordState::Rejected { .. } => same_input,
-        _ => false,
-    }
 }

@@ -7,14 +7,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use super::dry_pass::settled;
 use super::orders::{LoadedLinks, order_context};
+use super::reading::settled;
 use super::reading::{Mapped, ReadItem, SettledTable};
 use super::summary::ReadTally;
 use crate::journal::{self, Entry, JournalWriter, RecordState, Stage, States};
-use crate::order::pipeline as order_pipeline;
 use crate::platform::Platform;
 use crate::read::Records;
+use crate::validate::orders as order_pipeline;
 use crate::validate::pipeline::{self, CheckOptions};
 use crate::writer::feed::Chunker;
 use crate::writer::{Stop, Tally, Work};

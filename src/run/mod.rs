@@ -93,7 +93,7 @@ pub fn execute(
 ) -> Result<Exit, CliError> {
     let platform = plan.platform();
     refuse_entity_options(plan)?;
-    let links = plan.orders.load()?;
+    let links = plan.orders.load(plan.to)?;
     let runtime = runtime()?;
     let conn = connect::connect(plan, &runtime, view.quiet)?;
     // The journal belongs to one destination: refused before any request.
@@ -111,10 +111,11 @@ pub fn execute(
     // Open (and lock) the journal first: its states decide what is known.
     let (mut opened, fp) = opening::open(journal_path, plan, mode, fingerprint)?;
     let resuming = matches!(mode, Mode::Resume { .. });
-    let kept = if resuming && opened.unchanged {
+    let (kept, to_send) = if resuming && opened.unchanged {
         // DECISIONS.md "Speed": a resume of an unchanged input reuses the
         // plan; no second full validation before the first new request.
-        None
+        // The progress total is then not known ahead.
+        (None, None)
     } else {
         let pass = Pass {
             plan,
@@ -130,7 +131,7 @@ pub fn execute(
         };
         match preview::preview(pass, view.quiet, view.plan_only)? {
             Previewed::PlanOnly => return Ok(Exit::Ok),
-            Previewed::Run(kept) => kept,
+            Previewed::Run { kept, to_send } => (kept, Some(to_send)),
         }
     };
     let fp_tag: String = fp.sha256.chars().take(8).collect();
@@ -176,7 +177,7 @@ pub fn execute(
         opened.first_batch(),
     )
     .map_err(CliError::usage)?;
-    let sent = runtime.block_on(run.send(writer, reader, view.quiet))?;
+    let sent = runtime.block_on(run.send(writer, reader, to_send, view.quiet))?;
     let exit = run.finish(&runtime, sent, plan, journal_path, view);
     if let Some(handle) = conn.sandbox {
         runtime.block_on(handle.stop());
@@ -217,8 +218,12 @@ async fn check(
     quiet: bool,
 ) -> Result<QuotaHint, CliError> {
     let timeout = Duration::from_secs(plan.send.timeout.clamp(1, 10));
+    let pacing = preflight::Pacing {
+        fixed: plan.send.rate,
+        share: plan.send.max_quota_share,
+    };
     let (checks, quota) =
-        preflight::preflight(plan.platform(), endpoint, timeout, Some(limiter)).await?;
+        preflight::preflight(plan.platform(), endpoint, timeout, Some(limiter), pacing).await?;
     limiter.observe(&quota);
     if !quiet {
         for line in &checks {
@@ -282,11 +287,18 @@ struct Sent {
 impl Run {
     /// Runs the writer and the reader until the input is read and every
     /// request settled (or the run stops).
-    async fn send(&self, writer: Writer, reader: Reader, quiet: bool) -> Result<Sent, CliError> {
+    /// `total` is the dry pass's count of records to send, when it ran.
+    async fn send(
+        &self,
+        writer: Writer,
+        reader: Reader,
+        total: Option<u64>,
+        quiet: bool,
+    ) -> Result<Sent, CliError> {
         let _ = self.started.set(Instant::now());
         let journal = reader.journal.clone();
         let (tx, rx) = crate::writer::feed::channel();
-        let progress = Progress::start(self.tally.clone(), quiet);
+        let progress = Progress::start(self.tally.clone(), total, quiet);
         signals::watch(self.stop.clone(), self.interrupted.clone())?;
         let send_task = tokio::spawn(Arc::new(writer).run(rx));
         let reading = reader.spawn(tx);
@@ -331,6 +343,15 @@ impl Run {
             plan::absolute(journal_path).display()
         );
         let closed = runtime.block_on(close(sent.journal, &summary, sent.crashed.is_none()));
+        // Whether the journal may be said to be flushed: not after a write
+        // error (a full disk), which leaves it ending where the error hit.
+        let after_stop = if closed.is_ok() {
+            format!("The journal is flushed; {resume_hint}")
+        } else {
+            format!(
+                "The journal could not be written to its end: it holds what was written before the error, and records sent since are in doubt. Fix the cause (disk full? permissions?), then {resume_hint}"
+            )
+        };
         // A journal that cannot be written (a full disk) stops the run like
         // any whole-run error: exit 3, resumable (DECISIONS.md "Hostile
         // paths"). When the writer stopped the run for it, its sentence is
@@ -351,20 +372,18 @@ impl Run {
         }
         if let Some(crash) = sent.crashed {
             return Err(CliError::stopped(format!(
-                "{crash}; this is a bug in storeload, please report it. The journal is flushed; {resume_hint}"
+                "{crash}; this is a bug in storeload, please report it. {after_stop}"
             )));
         }
         if let Some(signal) = self.interrupted.get() {
             crate::say!(
-                "storeload: stopped by {}; the journal is flushed. {resume_hint}",
+                "storeload: stopped by {}. {after_stop}",
                 signals::name(*signal)
             );
             return Ok(*signal);
         }
         if let Some(message) = fatal {
-            return Err(CliError::stopped(format!(
-                "{message}\n\nThe journal is flushed; {resume_hint}"
-            )));
+            return Err(CliError::stopped(format!("{message}\n\n{after_stop}")));
         }
         if !sent.read_ok {
             return Err(CliError::stopped(format!(

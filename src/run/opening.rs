@@ -129,8 +129,8 @@ fn check_input(
         && !unchanged
     {
         return Err(CliError::usage(format!(
-            "{input}: the input changed since the run began (size {} → {} bytes); resuming would mix two files. Use `storeload import` with the same journal for a new file (known records are skipped), or `storeload resume --force`",
-            h.input.size, fp.size
+            "{input}: the input changed since the run began ({}); resuming would mix two files. Use `storeload import` with the same journal for a new file (known records are skipped), or `storeload resume --force`",
+            crate::run::summary::what_changed(&h.input, fp)
         )));
     }
     let same_input_throughout = replay.as_ref().is_some_and(|r| r.headers.iter().all(same));

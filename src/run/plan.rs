@@ -256,13 +256,31 @@ impl RunPlan {
         self.orders.entity == Entity::Orders
     }
 
-    /// Requests in flight at once: `--concurrency`, else the platform's
-    /// default; at least one.
+    /// Requests in flight when the run starts: `--concurrency`, else the
+    /// platform's default; at least one.
     pub fn concurrency(&self) -> usize {
         self.send
             .concurrency
             .unwrap_or_else(|| self.platform().default_concurrency())
             .max(1)
+    }
+
+    /// Requests in flight at most. The writer adapts how many it keeps in
+    /// flight to round-trip times and retries (`writer::concurrency`),
+    /// between 1 and this: `--concurrency` when given (a cap: the run
+    /// starts there, goes down on retries or rising latency and back up,
+    /// never above it); else the platform's documented limit (BigCommerce
+    /// 10); a platform that documents none stays at or below its default.
+    pub fn max_concurrency(&self) -> usize {
+        let start = self.concurrency();
+        match self.send.concurrency {
+            Some(_) => start,
+            None => self
+                .platform()
+                .max_concurrency()
+                .unwrap_or(start)
+                .max(start),
+        }
     }
 
     /// What becomes of records sent without a clear answer: `--in-doubt`,
@@ -293,17 +311,14 @@ impl RunPlan {
         WriterConfig {
             endpoint,
             concurrency: self.concurrency(),
+            max_concurrency: self.max_concurrency(),
             timeout: Duration::from_secs(self.send.timeout.max(1)),
             max_retries: self.send.max_retries,
             in_doubt: self.in_doubt(),
             give_up_after: Duration::from_secs(self.send.give_up_after),
             min_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(30),
-            batch_size: if self.ordering() {
-                1
-            } else {
-                self.platform().batch_size()
-            },
+            batch_size: self.orders.entity.per_request(self.platform()),
             settle_delay: Duration::from_secs(self.send.settle_delay),
             max_wait: Duration::from_secs(self.send.max_wait),
         }
@@ -379,6 +394,21 @@ mod tests {
             plan.concurrency(),
             PlatformId::Bigcommerce.platform().default_concurrency()
         );
+    }
+
+    #[test]
+    fn the_concurrency_ceiling_is_the_flag_else_the_platforms_documented_limit() {
+        let mut plan: RunPlan = serde_json::from_str(V1_OPTIONS).unwrap();
+        // `--concurrency 3`: a cap, where the run also starts.
+        assert_eq!(plan.max_concurrency(), 3);
+        assert_eq!(plan.writer_config(endpoint()).max_concurrency, 3);
+        plan.send.concurrency = None;
+        let bigcommerce = PlatformId::Bigcommerce.platform();
+        assert_eq!(plan.concurrency(), bigcommerce.default_concurrency());
+        assert_eq!(plan.max_concurrency(), 10);
+        // No documented limit: never above the platform's default.
+        plan.to = PlatformId::Salesive;
+        assert_eq!(plan.max_concurrency(), plan.concurrency());
     }
 
     fn endpoint() -> Endpoint {

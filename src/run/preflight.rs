@@ -1,22 +1,75 @@
 //! The pre-flight of a run, and all of `storeload check`: credentials
 //! present and accepted, the scopes an import needs where they can be seen,
 //! and the quota the platform reports; it stores nothing. An import runs it
-//! before it reads its input, so bad credentials fail in a second.
+//! before it reads its input, so bad credentials fail in a second. Its last
+//! line says the pace the run will use and where that pace came from.
 
 use std::time::Duration;
 
 use crate::error::CliError;
-use crate::platform::{Endpoint, Platform, QuotaHint, Request, Response, Verdict};
+use crate::platform::{Endpoint, Platform, QuotaHint, Rate, Request, Response, Verdict};
 use crate::writer::http;
 use crate::writer::limit::Limiter;
 
-/// Runs the checks; every line says what passed. A refusal is an error
-/// (exit 3) whose message holds the lines so far and the sentence.
+/// What sets a run's pace besides the platform: `--rate` and
+/// `--max-quota-share`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pacing {
+    /// `--rate`: a fixed pace; the platform's headers are not followed.
+    pub fixed: Option<Rate>,
+    /// `--max-quota-share` (0 < F ≤ 1).
+    pub share: f64,
+}
+
+impl Default for Pacing {
+    fn default() -> Self {
+        Pacing {
+            fixed: None,
+            share: 1.0,
+        }
+    }
+}
+
+/// The line saying the pace a run uses and where it came from: `--rate`,
+/// the quota the platform reported in its headers, or storeload's default
+/// for the platform; times `--max-quota-share` when below 1.
+pub fn pace_line(platform: &dyn Platform, pacing: Pacing, reported: &QuotaHint) -> String {
+    let pace = super::dry_pass::effective_rate(pacing.fixed, pacing.share, platform, reported);
+    let share = if pacing.share < 1.0 {
+        format!(" × --max-quota-share {}", pacing.share)
+    } else {
+        String::new()
+    };
+    match (pacing.fixed, reported.quota, reported.window) {
+        (Some(rate), _, _) => format!(
+            "info  pace {pace}: --rate {rate}{share} (the platform's rate-limit headers are not followed)"
+        ),
+        (None, Some(q), Some(w)) if q > 0 && !w.is_zero() => {
+            let quota = Rate {
+                requests: q,
+                window: w,
+            };
+            format!(
+                "info  pace {pace}: the quota {quota} {} reported in its headers{share}, followed as it changes (change with --rate)",
+                platform.display_name()
+            )
+        }
+        _ => format!(
+            "info  pace {pace}: storeload's default for {}{share}, as no quota was reported (change with --rate)",
+            platform.display_name()
+        ),
+    }
+}
+
+/// Runs the checks; every line says what passed, and the last the pace a
+/// run would use with `pacing`. A refusal is an error (exit 3) whose
+/// message holds the lines so far and the sentence.
 pub async fn preflight(
     platform: &dyn Platform,
     endpoint: &Endpoint,
     timeout: Duration,
     pace: Option<&Limiter>,
+    pacing: Pacing,
 ) -> Result<(Vec<String>, QuotaHint), CliError> {
     let client = http::client_builder()
         .build()
@@ -25,11 +78,7 @@ pub async fn preflight(
         "ok    credentials present ({})",
         platform.env_vars().join(", ")
     )];
-    let fail = |lines: &[String], message: String| {
-        let mut text = lines.join("\n");
-        text.push_str(&format!("\nFAIL  {message}"));
-        CliError::stopped(text)
-    };
+    let fail = |lines: &[String], message: String| failure(lines, &message);
     let read = platform.probe_read(endpoint);
     let answer = ask(&client, &read, timeout, pace).await.map_err(|e| {
         fail(
@@ -75,10 +124,7 @@ pub async fn preflight(
             "ok    quota {q} requests per window reported by the platform{}",
             left.map(|l| format!(", {l} left")).unwrap_or_default()
         ),
-        _ => format!(
-            "info  no quota reported; storeload paces at {} (change with --rate)",
-            platform.default_rate()
-        ),
+        _ => "info  no quota reported by the platform".to_string(),
     });
     match platform.probe_write(endpoint) {
         None => lines.push("info  write access not verifiable before the first write".into()),
@@ -112,7 +158,40 @@ pub async fn preflight(
             }
         }
     }
+    lines.push(pace_line(platform, pacing, &hint));
     Ok((lines, hint))
+}
+
+/// The error of a failed check: the lines that passed, then `FAIL` and the
+/// sentence (in red where stderr takes colour), every line behind the same
+/// `storeload: check: ` prefix (the first line's `storeload: ` is the one
+/// every error gets when printed; a blank line of the sentence is dropped).
+fn failure(passed: &[String], message: &str) -> CliError {
+    let fail = crate::term::paint(
+        crate::term::Stream::Stderr,
+        crate::term::Paint::Fail,
+        "FAIL",
+    );
+    let mut body: Vec<String> = passed.to_vec();
+    let mut sentence = message.lines().filter(|l| !l.trim().is_empty());
+    body.push(format!(
+        "{fail}  {}",
+        sentence.next().unwrap_or("the check failed")
+    ));
+    body.extend(sentence.map(|l| format!("      {l}")));
+    let text = body
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                format!("check: {l}")
+            } else {
+                format!("storeload: check: {l}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    CliError::stopped(text)
 }
 
 /// Tries a check request a few times: a 429, a 5xx or a dropped connection

@@ -44,7 +44,13 @@ pub(super) enum Previewed {
     /// `--plan`: the plan is printed, the run ends here.
     PlanOnly,
     /// Go on, with the checked records when they all fit in memory.
-    Run(Option<Vec<ReadItem>>),
+    Run {
+        /// The checked records, when they all fit in memory.
+        kept: Option<Vec<ReadItem>>,
+        /// Records the run will hand to the writer (`--limit` applied):
+        /// the progress display's total from its first line.
+        to_send: u64,
+    },
 }
 
 /// Runs the dry pass, prints the plan (unless `quiet`; always with
@@ -67,13 +73,13 @@ pub(super) fn preview(pass: Pass<'_>, quiet: bool, plan_only: bool) -> Result<Pr
     let mut kept = Kept::new(input_bytes);
     let figures = match mapped {
         Mapped::Customers(_) => dry_pass(source, platform, plan.strict, states, unchanged, |c| {
-            kept.customer(c)
+            kept.keep(c)
         })?,
         Mapped::Orders(m) => {
             let (mut again, _) = source.open_orders()?;
             let records = std::mem::replace(&mut again.records, crate::read::Records::empty());
             let ctx = order_context(m, links, split, plan.strict);
-            dry_pass_orders(records, &ctx, states, unchanged, |o| kept.order(o))
+            dry_pass_orders(records, &ctx, states, unchanged, |o| kept.keep(o))
         }
     };
     // The plan opens with what becomes of each input column.
@@ -100,5 +106,11 @@ pub(super) fn preview(pass: Pass<'_>, quiet: bool, plan_only: bool) -> Result<Pr
             });
         }
     }
-    Ok(Previewed::Run(kept.into_items()))
+    Ok(Previewed::Run {
+        kept: kept.into_items(),
+        to_send: plan
+            .send
+            .limit
+            .map_or(figures.to_send, |l| l.min(figures.to_send)),
+    })
 }

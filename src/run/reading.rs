@@ -2,7 +2,6 @@
 //! each checked record turned into a refusal or work for the writer, and
 //! the records a resume skips by number.
 
-use super::dry_pass::settled;
 use super::source::Source;
 use crate::error::CliError;
 use crate::findings::{Severity, Violation};
@@ -10,10 +9,22 @@ use crate::journal::{self, RecordState, Stage};
 use crate::mapping::Mapping;
 use crate::model::record_key;
 use crate::order::mapping::OrderMapping;
-use crate::order::pipeline::CheckedOrder;
 use crate::read::{RawBody, RawRecord};
+use crate::validate::orders::CheckedOrder;
 use crate::validate::pipeline::Checked;
 use crate::writer::{OrderWork, Payload};
+
+/// Whether the journal's state settles a record so it is not sent again:
+/// created and already-there records always; a record the platform refused
+/// only when the input is the one it was refused from — a new file (a fixed
+/// rejects file, say) may hold the corrected record.
+pub fn settled(state: &RecordState, same_input: bool) -> bool {
+    match state {
+        RecordState::Created { .. } | RecordState::Exists { .. } => true,
+        RecordState::Rejected { .. } => same_input,
+        _ => false,
+    }
+}
 
 /// Record numbers the journal settled (created, already there, rejected),
 /// each with whether it was valid; empty unless `usable` — every run of the
@@ -112,6 +123,52 @@ pub(super) struct ReadItem {
     pub(super) contact: (Option<String>, Option<String>),
 }
 
+/// A checked record of either entity, as the import's reading side and
+/// its dry pass take it: the journal key it would be sent under, its rows,
+/// and the work or refusal it becomes.
+pub(super) trait Record: Send {
+    /// The journal key it is sent under, when valid.
+    fn key(&self) -> Option<String>;
+    /// Its rows as read, to weigh it.
+    fn rows(&self) -> &[RawRecord];
+    /// The refusal or the work it becomes.
+    fn into_item(self) -> ReadItem;
+}
+
+impl Record for Checked {
+    fn key(&self) -> Option<String> {
+        self.customer
+            .as_ref()
+            .filter(|_| self.is_valid())
+            .map(record_key)
+    }
+
+    fn rows(&self) -> &[RawRecord] {
+        std::slice::from_ref(&self.raw)
+    }
+
+    fn into_item(self) -> ReadItem {
+        ReadItem::customer(self)
+    }
+}
+
+impl Record for CheckedOrder {
+    fn key(&self) -> Option<String> {
+        self.order
+            .as_ref()
+            .filter(|_| self.is_valid())
+            .and_then(|o| o.journal_key())
+    }
+
+    fn rows(&self) -> &[RawRecord] {
+        &self.raw.rows
+    }
+
+    fn into_item(self) -> ReadItem {
+        ReadItem::order(self)
+    }
+}
+
 impl ReadItem {
     pub(super) fn customer(c: Checked) -> ReadItem {
         let valid = c.is_valid();
@@ -133,22 +190,19 @@ impl ReadItem {
 
     pub(super) fn order(o: CheckedOrder) -> ReadItem {
         let valid = o.is_valid();
-        let work = match (&o.order, &o.link) {
-            (Some(order), Some(link)) if valid => order.journal_key().map(|key| {
-                let payload = Payload::Order(OrderWork {
-                    body: order.body(link),
-                    email: order.customer.email.clone(),
-                    phone: order.customer.phone.clone(),
-                });
-                (key, payload)
-            }),
+        let (number, line) = (o.raw.number, o.raw.line());
+        let rejected = (!valid).then(|| reasons(&o.findings));
+        let work = match (o.order, o.link) {
+            (Some(order), Some(link)) if valid => order
+                .journal_key()
+                .map(|key| (key, Payload::Order(OrderWork { order, link }))),
             _ => None,
         };
         ReadItem {
             contact: (None, None),
-            number: o.raw.number,
-            line: o.raw.line(),
-            rejected: (!valid).then(|| reasons(&o.findings)),
+            number,
+            line,
+            rejected,
             work,
         }
     }
@@ -195,17 +249,11 @@ impl Kept {
         }
     }
 
-    /// Keeps a checked customer while the budget holds.
-    pub(super) fn customer(&mut self, c: Checked) {
-        if self.room(|| weigh(std::iter::once(&c.raw))) {
-            self.items.push(ReadItem::customer(c));
-        }
-    }
-
-    /// Keeps a checked order while the budget holds.
-    pub(super) fn order(&mut self, o: CheckedOrder) {
-        if self.room(|| weigh(&o.raw.rows)) {
-            self.items.push(ReadItem::order(o));
+    /// Keeps a checked record (a customer or an order) while the budget
+    /// holds.
+    pub(super) fn keep(&mut self, c: impl Record) {
+        if self.room(|| weigh(c.rows())) {
+            self.items.push(c.into_item());
         }
     }
 

@@ -14,9 +14,9 @@ use crate::error::CliError;
 use crate::findings::{Severity, Violation};
 use crate::journal::{self, RecordState, Stage};
 use crate::model::record_key;
-use crate::order::pipeline as order_pipeline;
 use crate::read::RawRecord;
 use crate::report::rejects::Rejects;
+use crate::validate::orders as order_pipeline;
 use crate::validate::pipeline::{self, CheckOptions};
 
 /// Writes the rejects of `journal`'s latest input to `output`; returns how
@@ -47,7 +47,7 @@ pub fn write(journal_path: &Path, output: &Path) -> Result<u64, CliError> {
         let (mut input, mapping) = source.open_orders()?;
         let mut out = Rejects::create_staged(output, &input)?;
         let split = source.first_pass(&input, &mapping)?;
-        let links = plan.orders.load()?;
+        let links = plan.orders.load(plan.to)?;
         let ctx = order_context(&mapping, &links, split.as_ref(), plan.strict);
         let records = std::mem::replace(&mut input.records, crate::read::Records::empty());
         order_pipeline::run(records, &ctx, |c| {

@@ -114,3 +114,58 @@ impl Summary {
         )
     }
 }
+
+/// Which of the input's size and content hash differ between the
+/// fingerprint a run recorded (`was`) and the input now (`now`), for the
+/// input-changed message: "size 281858 → 281900 bytes and content
+/// (sha256 1a2b3c4d → 5e6f7a8b)", "content (sha256 …), same size".
+pub fn what_changed(
+    was: &crate::journal::InputFingerprint,
+    now: &crate::journal::InputFingerprint,
+) -> String {
+    let short = |s: &str| s.chars().take(8).collect::<String>();
+    let content = format!(
+        "content (sha256 {} → {})",
+        short(&was.sha256),
+        short(&now.sha256)
+    );
+    match (was.size != now.size, was.sha256 != now.sha256) {
+        (true, true) => format!("size {} → {} bytes and {content}", was.size, now.size),
+        (true, false) => format!("size {} → {} bytes, same content hash", was.size, now.size),
+        (false, true) => format!("{content}, same size {} bytes", now.size),
+        (false, false) => "nothing: same size and content hash".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::InputFingerprint;
+
+    fn fp(size: u64, sha256: &str) -> InputFingerprint {
+        InputFingerprint {
+            path: "in.csv".into(),
+            size,
+            sha256: sha256.into(),
+        }
+    }
+
+    #[test]
+    fn the_input_changed_message_names_the_hash_when_only_the_content_differs() {
+        let text = what_changed(&fp(281858, "aaaaaaaaff"), &fp(281858, "bbbbbbbbff"));
+        assert_eq!(
+            text,
+            "content (sha256 aaaaaaaa → bbbbbbbb), same size 281858 bytes"
+        );
+        assert!(!text.contains("→ 281858"), "{text}");
+    }
+
+    #[test]
+    fn the_input_changed_message_names_both_when_size_and_content_differ() {
+        let text = what_changed(&fp(10, "aaaaaaaa"), &fp(12, "bbbbbbbb"));
+        assert_eq!(
+            text,
+            "size 10 → 12 bytes and content (sha256 aaaaaaaa → bbbbbbbb)"
+        );
+    }
+}

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::HeaderMap;
-use axum::routing::post;
+use axum::routing::{MethodRouter, post};
 use chrono::SecondsFormat;
 use serde_json::{Map, Value, json};
 
@@ -148,26 +148,26 @@ pub(crate) fn routes(me: Platform) -> Router<Arc<Shared>> {
         access,
         store: Some(store_hash),
     };
-    Router::new().route(
-        "/stores/{store_hash}/v3/customers",
-        post(
-            move |State(shared): State<Arc<Shared>>,
-                  ConnectInfo(conn): ConnectInfo<Conn>,
-                  Path(store_hash): Path<String>,
-                  req: Request| {
-                gate::handle(shared, conn, route(Access::Write, store_hash), req, create)
-            },
-        )
-        .get(
-            move |State(shared): State<Arc<Shared>>,
-                  ConnectInfo(conn): ConnectInfo<Conn>,
-                  Path(store_hash): Path<String>,
-                  req: Request| {
-                gate::handle(shared, conn, route(Access::Read, store_hash), req, list)
-            },
-        )
-        .fallback(gate::method_not_allowed),
-    )
+    // One handler of the gate: `op` under `access`.
+    let at = move |access: Access, op: fn(Locked<'_, Store>, &Input<'_>) -> Answer| {
+        move |State(shared): State<Arc<Shared>>,
+              ConnectInfo(conn): ConnectInfo<Conn>,
+              Path(store_hash): Path<String>,
+              req: Request| {
+            gate::handle(shared, conn, route(access, store_hash), req, op)
+        }
+    };
+    let customers: MethodRouter<Arc<Shared>> = post(at(Access::Write, create))
+        .get(at(Access::Read, list))
+        .put(at(Access::Write, update))
+        .fallback(gate::method_not_allowed);
+    let addresses: MethodRouter<Arc<Shared>> = post(at(Access::Write, add_addresses))
+        .get(at(Access::Read, list_addresses))
+        .put(at(Access::Write, change_addresses))
+        .fallback(gate::method_not_allowed);
+    Router::new()
+        .route("/stores/{store_hash}/v3/customers", customers)
+        .route("/stores/{store_hash}/v3/customers/addresses", addresses)
 }
 
 /// The store hash must be the sandbox's (404 otherwise), and `X-Auth-Token`
@@ -228,6 +228,8 @@ struct Stored {
     view: Box<str>,
     /// The customer as the client sent it (compact JSON).
     request: Box<str>,
+    /// Update requests that changed it (`PUT customers`, addresses).
+    updates: u32,
 }
 
 /// The store's customers.
@@ -238,6 +240,8 @@ pub(crate) struct Store {
     by_email: HashMap<String, usize>,
     next_address_id: u64,
     next_attribute_id: u64,
+    /// Address id → its customer's id.
+    address_owner: HashMap<u64, u64>,
 }
 
 impl platform::Store for Store {
@@ -261,8 +265,59 @@ impl Store {
             id,
             view: view.to_string().into_boxed_str(),
             request: Value::Object(item.clone()).to_string().into_boxed_str(),
+            updates: 0,
         });
+        for a in view["addresses"].as_array().into_iter().flatten() {
+            if let Some(address_id) = a["id"].as_u64() {
+                self.address_owner.insert(address_id, id);
+            }
+        }
         view
+    }
+
+    /// A new address of customer `id` as BigCommerce answers it.
+    fn address_view(&mut self, id: u64, a: &Obj) -> Value {
+        let s = |o: &Obj, k: &str| o.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        self.next_address_id += 1;
+        let code = s(a, "country_code");
+        let country = rust_iso3166::from_alpha2(&code).map_or("", |c| c.name);
+        json!({
+            "id": self.next_address_id,
+            "customer_id": id,
+            "first_name": s(a, "first_name"),
+            "last_name": s(a, "last_name"),
+            "company": s(a, "company"),
+            "address1": s(a, "address1"),
+            "address2": s(a, "address2"),
+            "city": s(a, "city"),
+            "state_or_province": s(a, "state_or_province"),
+            "postal_code": s(a, "postal_code"),
+            "country_code": code,
+            "country": country,
+            "phone": s(a, "phone"),
+            "address_type": a.get("address_type").and_then(Value::as_str).unwrap_or("residential"),
+        })
+    }
+
+    /// The stored customer `id`, if any (ids are 1, 2, … in order).
+    fn by_id(&mut self, id: u64) -> Option<&mut Stored> {
+        let i = usize::try_from(id.checked_sub(1)?).ok()?;
+        self.customers.get_mut(i)
+    }
+
+    /// Changes the view of customer `id` with `change`, stamping
+    /// `date_modified` and counting the update.
+    fn change_view(&mut self, id: u64, now: &str, change: impl FnOnce(&mut Obj)) {
+        let Some(stored) = self.by_id(id) else {
+            return;
+        };
+        let mut view: Value = serde_json::from_str(&stored.view).unwrap_or(Value::Null);
+        if let Some(o) = view.as_object_mut() {
+            change(o);
+            o.insert("date_modified".into(), now.into());
+        }
+        stored.view = view.to_string().into_boxed_str();
+        stored.updates += 1;
     }
 
     /// The customer as BigCommerce answers it.
@@ -274,27 +329,7 @@ impl Store {
             .map(|list| {
                 list.iter()
                     .filter_map(Value::as_object)
-                    .map(|a| {
-                        self.next_address_id += 1;
-                        let code = s(a, "country_code");
-                        let country = rust_iso3166::from_alpha2(&code).map_or("", |c| c.name);
-                        json!({
-                            "id": self.next_address_id,
-                            "customer_id": id,
-                            "first_name": s(a, "first_name"),
-                            "last_name": s(a, "last_name"),
-                            "company": s(a, "company"),
-                            "address1": s(a, "address1"),
-                            "address2": s(a, "address2"),
-                            "city": s(a, "city"),
-                            "state_or_province": s(a, "state_or_province"),
-                            "postal_code": s(a, "postal_code"),
-                            "country_code": code,
-                            "country": country,
-                            "phone": s(a, "phone"),
-                            "address_type": a.get("address_type").and_then(Value::as_str).unwrap_or("residential"),
-                        })
-                    })
+                    .map(|a| self.address_view(id, a))
                     .collect()
             })
             .unwrap_or_default();
@@ -356,6 +391,7 @@ fn inspect_one(s: &Stored) -> Value {
             "_request".into(),
             serde_json::from_str(&s.request).unwrap_or(Value::Null),
         );
+        o.insert("_updates".into(), s.updates.into());
     }
     v
 }
@@ -798,6 +834,437 @@ fn list(at: Locked<'_, Store>, input: &Input<'_>) -> Answer {
                 "current_page": page,
                 "total_pages": pages,
                 "links": links,
+            }},
+        }),
+    )
+}
+
+/// The fields an update may carry: a create's, less what has its own
+/// endpoint (addresses, attributes) or belongs to creation (the welcome
+/// email), plus the customer's `id`.
+const UPDATE_FIELDS: &[&str] = &[
+    "id",
+    "email",
+    "first_name",
+    "last_name",
+    "company",
+    "phone",
+    "notes",
+    "tax_exempt_category",
+    "customer_group_id",
+    "authentication",
+    "accepts_product_review_abandoned_cart_emails",
+    "store_credit_amounts",
+    "origin_channel_id",
+    "channel_ids",
+    "form_fields",
+];
+
+/// The body of a batch endpoint: a JSON array of 1–10 objects, or the
+/// answer refusing it (415, 400, 422, 413) in BigCommerce's shape.
+fn batch_items(input: &Input<'_>, what: &str) -> Result<Vec<Value>, Answer> {
+    if !input.json_body {
+        return Err(error(
+            415,
+            "The request's Content-Type must be application/json",
+        ));
+    }
+    let body: Value = serde_json::from_slice(input.body)
+        .map_err(|e| error(400, &format!("The request body is not valid JSON: {e}")))?;
+    let items = match body {
+        Value::Array(items) if !items.is_empty() => items,
+        other => {
+            let kind = match other {
+                Value::Array(_) => "an empty array".to_string(),
+                v => super::check::kind(&v).to_string(),
+            };
+            let mut errors = Map::new();
+            errors.insert(
+                "body".into(),
+                format!("must be an array of 1 to {MAX_BATCH} {what}, not {kind}").into(),
+            );
+            return Err(unprocessable("JSON data is missing or invalid", errors));
+        }
+    };
+    if items.len() > MAX_BATCH {
+        return Err(error(
+            413,
+            &format!(
+                "The request payload is too large: {} {what}, at most {MAX_BATCH} per request",
+                items.len()
+            ),
+        ));
+    }
+    Ok(items)
+}
+
+/// A 422 of every problem found, keyed by path; `None` when there is none.
+fn problems_answer(problems: Problems) -> Option<Answer> {
+    if problems.is_empty() {
+        return None;
+    }
+    let mut errors = Map::new();
+    for p in problems.list {
+        errors
+            .entry(p.path.clone())
+            .or_insert_with(|| format!("{} {}", p.path, p.message).into());
+    }
+    Some(unprocessable("JSON data is missing or invalid", errors))
+}
+
+/// The rules of one customer of an update: its `id`, then each field it
+/// carries by the create's rules (every field optional).
+fn check_update(i: usize, item: &Value, pr: &mut Problems) {
+    let Some(c) = item.as_object() else {
+        pr.add(i.to_string(), "must be a customer object");
+        return;
+    };
+    let at = |k: &str| format!("{i}.{k}");
+    pr.unknown(c, UPDATE_FIELDS, at);
+    pr.integer(c, "id", &at("id"), Need::Required);
+    if let Some(email) = pr.string(c, "email", &at("email"), Need::Optional, 3, 250)
+        && let Some(why) = email_problem(email)
+    {
+        pr.add(
+            at("email"),
+            format!("'{email}' is not a valid email address: {why}"),
+        );
+    }
+    pr.string(c, "first_name", &at("first_name"), Need::Optional, 1, 100);
+    pr.string(c, "last_name", &at("last_name"), Need::Optional, 1, 100);
+    pr.string(c, "company", &at("company"), Need::Optional, 0, 255);
+    pr.string(c, "phone", &at("phone"), Need::Optional, 0, 50);
+    pr.string(c, "notes", &at("notes"), Need::Optional, 0, usize::MAX);
+    pr.string(
+        c,
+        "tax_exempt_category",
+        &at("tax_exempt_category"),
+        Need::Optional,
+        0,
+        255,
+    );
+    pr.integer(
+        c,
+        "customer_group_id",
+        &at("customer_group_id"),
+        Need::Optional,
+    );
+    pr.integer(
+        c,
+        "origin_channel_id",
+        &at("origin_channel_id"),
+        Need::Optional,
+    );
+    pr.boolean(
+        c,
+        "accepts_product_review_abandoned_cart_emails",
+        &at("accepts_product_review_abandoned_cart_emails"),
+        Need::Optional,
+    );
+    if let Some(ids) = pr.array(
+        c,
+        "channel_ids",
+        &at("channel_ids"),
+        Need::Nullable,
+        usize::MAX,
+    ) {
+        if ids.is_empty() {
+            pr.add(
+                at("channel_ids"),
+                "cannot be empty: send null for global access",
+            );
+        } else if ids.iter().any(|v| v.as_i64().is_none()) {
+            pr.add(at("channel_ids"), "must be an array of integers");
+        }
+    }
+    pr.object(c, "authentication", &at("authentication"), Need::Optional);
+    check_form_fields(c, &at("form_fields"), pr);
+}
+
+/// `PUT /stores/{hash}/v3/customers`: validated as a whole; an unknown id
+/// is a 422 keyed `index.id`, an email another customer holds (or two in
+/// the batch) a 422 `.customer_update`; otherwise every customer takes the
+/// fields sent and the answer lists them.
+fn update(at: Locked<'_, Store>, input: &Input<'_>) -> Answer {
+    let items = match batch_items(input, "customers") {
+        Ok(items) => items,
+        Err(answer) => return answer,
+    };
+    let mut problems = Problems::default();
+    for (i, item) in items.iter().enumerate() {
+        check_update(i, item, &mut problems);
+    }
+    if let Some(answer) = problems_answer(problems) {
+        return answer;
+    }
+    let mut unknown = Map::new();
+    let mut changes: Vec<(u64, &Obj)> = Vec::with_capacity(items.len());
+    for (i, c) in items.iter().filter_map(Value::as_object).enumerate() {
+        match c.get("id").and_then(Value::as_u64) {
+            Some(id) if at.store.by_id(id).is_some() => changes.push((id, c)),
+            Some(id) => {
+                unknown.insert(
+                    format!("{i}.id"),
+                    format!("customer id {id} does not exist").into(),
+                );
+            }
+            None => {
+                unknown.insert(format!("{i}.id"), "must be a positive integer".into());
+            }
+        }
+    }
+    if !unknown.is_empty() {
+        return unprocessable("Update customers failed.", unknown);
+    }
+    // Emails: another customer's, or one email for two in the batch.
+    let mut seen: HashSet<String> = HashSet::new();
+    for (id, c) in &changes {
+        let Some(email) = c.get("email").and_then(Value::as_str) else {
+            continue;
+        };
+        let lower = email.to_lowercase();
+        let holder = at.store.by_email.get(&lower).map(|&i| i as u64 + 1);
+        if holder.is_some_and(|h| h != *id) || !seen.insert(lower) {
+            at.counters.duplicates_refused += 1;
+            let mut errors = Map::new();
+            errors.insert(
+                ".customer_update".into(),
+                format!("Error updating customers: email {email} already in use").into(),
+            );
+            return unprocessable("Update customers failed.", errors);
+        }
+    }
+    let now = input.now.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let mut data = Vec::with_capacity(changes.len());
+    for (id, c) in changes {
+        if let Some(email) = c.get("email").and_then(Value::as_str) {
+            // A new email moves the customer's lookup key.
+            let old = at.store.by_id(id).and_then(|s| {
+                let view: Value = serde_json::from_str(&s.view).ok()?;
+                Some(view["email"].as_str()?.to_lowercase())
+            });
+            let new = email.to_lowercase();
+            if old.as_deref() != Some(new.as_str()) {
+                if let Some(old) = old {
+                    at.store.by_email.remove(&old);
+                }
+                at.store.by_email.insert(new, (id - 1) as usize);
+            }
+        }
+        at.store.change_view(id, &now, |view| {
+            for (k, v) in c.iter().filter(|(k, _)| k.as_str() != "id") {
+                view.insert(k.clone(), v.clone());
+            }
+        });
+        if let Some(stored) = at.store.by_id(id) {
+            data.push(serde_json::from_str(&stored.view).unwrap_or(Value::Null));
+        }
+    }
+    Answer::new(200, json!({"data": data, "meta": {}}))
+}
+
+/// The address `id` of customer `customer_id` in its view, as an object.
+fn stored_address(store: &mut Store, customer_id: u64, id: u64) -> Option<Obj> {
+    let stored = store.by_id(customer_id)?;
+    let view: Value = serde_json::from_str(&stored.view).ok()?;
+    view["addresses"]
+        .as_array()?
+        .iter()
+        .find(|a| a["id"].as_u64() == Some(id))?
+        .as_object()
+        .cloned()
+}
+
+/// `POST /stores/{hash}/v3/customers/addresses`: 1–10 addresses, each
+/// with an existing `customer_id` and the create's address rules; added
+/// to their customers.
+fn add_addresses(at: Locked<'_, Store>, input: &Input<'_>) -> Answer {
+    let items = match batch_items(input, "addresses") {
+        Ok(items) => items,
+        Err(answer) => return answer,
+    };
+    let mut problems = Problems::default();
+    let mut adds: Vec<(u64, Obj)> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let Some(a) = item.as_object() else {
+            problems.add(i.to_string(), "must be an address object");
+            continue;
+        };
+        let mut fields = a.clone();
+        let owner = fields.remove("customer_id");
+        let owner_at = format!("{i}.customer_id");
+        match owner.as_ref().map(Value::as_u64) {
+            None => problems.add(&owner_at, "is required"),
+            Some(None) => problems.add(&owner_at, "must be a positive integer"),
+            Some(Some(id)) if at.store.by_id(id).is_none() => {
+                problems.add(&owner_at, format!("customer id {id} does not exist"))
+            }
+            Some(Some(id)) => adds.push((id, fields.clone())),
+        }
+        check_address(&i.to_string(), &Value::Object(fields), &mut problems);
+    }
+    if let Some(answer) = problems_answer(problems) {
+        return answer;
+    }
+    let now = input.now.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let mut data = Vec::with_capacity(adds.len());
+    for (customer_id, fields) in adds {
+        let view = at.store.address_view(customer_id, &fields);
+        if let Some(address_id) = view["id"].as_u64() {
+            at.store.address_owner.insert(address_id, customer_id);
+        }
+        let added = view.clone();
+        at.store.change_view(customer_id, &now, move |c| {
+            if let Some(list) = c.get_mut("addresses").and_then(Value::as_array_mut) {
+                list.push(added);
+                let n = list.len();
+                c.insert("address_count".into(), n.into());
+            }
+        });
+        data.push(view);
+    }
+    Answer::new(200, json!({"data": data, "meta": {}}))
+}
+
+/// `PUT /stores/{hash}/v3/customers/addresses`: 1–10 changes, each with
+/// an existing address `id`; the address as changed must pass the
+/// create's rules.
+fn change_addresses(at: Locked<'_, Store>, input: &Input<'_>) -> Answer {
+    let items = match batch_items(input, "addresses") {
+        Ok(items) => items,
+        Err(answer) => return answer,
+    };
+    let mut problems = Problems::default();
+    let mut edits: Vec<(u64, u64, Obj)> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let Some(a) = item.as_object() else {
+            problems.add(i.to_string(), "must be an address object");
+            continue;
+        };
+        let id_at = format!("{i}.id");
+        let id = match a.get("id").map(Value::as_u64) {
+            None => {
+                problems.add(&id_at, "is required");
+                continue;
+            }
+            Some(None) => {
+                problems.add(&id_at, "must be a positive integer");
+                continue;
+            }
+            Some(Some(id)) => id,
+        };
+        let owner = at.store.address_owner.get(&id).copied();
+        let Some((owner, current)) =
+            owner.and_then(|o| Some((o, stored_address(at.store, o, id)?)))
+        else {
+            problems.add(&id_at, format!("address id {id} does not exist"));
+            continue;
+        };
+        // The address as it would be: its stored fields, changed.
+        let mut merged: Obj = current
+            .into_iter()
+            .filter(|(k, _)| ADDRESS_FIELDS.contains(&k.as_str()))
+            .collect();
+        merged.extend(
+            a.iter()
+                .filter(|(k, _)| k.as_str() != "id")
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+        check_address(
+            &i.to_string(),
+            &Value::Object(merged.clone()),
+            &mut problems,
+        );
+        edits.push((owner, id, merged));
+    }
+    if let Some(answer) = problems_answer(problems) {
+        return answer;
+    }
+    let now = input.now.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let mut data = Vec::with_capacity(edits.len());
+    for (owner, id, merged) in edits {
+        let mut changed = Value::Null;
+        at.store.change_view(owner, &now, |c| {
+            let Some(list) = c.get_mut("addresses").and_then(Value::as_array_mut) else {
+                return;
+            };
+            if let Some(Value::Object(a)) = list.iter_mut().find(|a| a["id"].as_u64() == Some(id)) {
+                for (k, v) in merged {
+                    a.insert(k, v);
+                }
+                let code = a.get("country_code").and_then(Value::as_str).unwrap_or("");
+                let country = rust_iso3166::from_alpha2(code).map_or("", |c| c.name);
+                a.insert("country".into(), country.into());
+                changed = Value::Object(a.clone());
+            }
+        });
+        data.push(changed);
+    }
+    Answer::new(200, json!({"data": data, "meta": {}}))
+}
+
+/// `GET /stores/{hash}/v3/customers/addresses?customer_id:in=…&page=…&limit=…`:
+/// the addresses of those customers (of every customer without the
+/// filter), in id order.
+fn list_addresses(at: Locked<'_, Store>, input: &Input<'_>) -> Answer {
+    let pairs = query_pairs(input.query);
+    let page = page_param(&pairs, "page", 1, u64::from(u32::MAX));
+    let limit = page_param(&pairs, "limit", DEFAULT_LIMIT, MAX_LIMIT);
+    let (page, limit) = match (page, limit) {
+        (Ok(p), Ok(l)) => (p, l),
+        (Err(e), _) | (_, Err(e)) => {
+            let mut errors = Map::new();
+            errors.insert("query".into(), e.into());
+            return unprocessable("The query is invalid", errors);
+        }
+    };
+    let filter = pairs.iter().rev().find(|(k, _)| k == "customer_id:in");
+    let ids: Option<HashSet<u64>> = match filter {
+        None => None,
+        Some((_, v)) => {
+            let parsed: Result<HashSet<u64>, _> = v
+                .split(',')
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| s.trim().parse::<u64>())
+                .collect();
+            match parsed {
+                Ok(set) => Some(set),
+                Err(_) => {
+                    let mut errors = Map::new();
+                    errors.insert(
+                        "customer_id:in".into(),
+                        "must be a comma-separated list of integers".into(),
+                    );
+                    return unprocessable("The query is invalid", errors);
+                }
+            }
+        }
+    };
+    let mut all: Vec<Value> = at
+        .store
+        .customers
+        .iter()
+        .filter(|s| ids.as_ref().is_none_or(|ids| ids.contains(&s.id)))
+        .filter_map(|s| serde_json::from_str::<Value>(&s.view).ok())
+        .flat_map(|v| match v.get("addresses") {
+            Some(Value::Array(list)) => list.clone(),
+            _ => Vec::new(),
+        })
+        .collect();
+    all.sort_by_key(|a| a["id"].as_u64());
+    let total = all.len() as u64;
+    let (items, pages) = paginate(&all, page, limit);
+    let data: Vec<Value> = items.to_vec();
+    Answer::new(
+        200,
+        json!({
+            "data": data,
+            "meta": {"pagination": {
+                "total": total,
+                "count": data.len(),
+                "per_page": limit,
+                "current_page": page,
+                "total_pages": pages,
             }},
         }),
     )

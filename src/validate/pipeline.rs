@@ -1,10 +1,13 @@
-//! The dry-run pipeline: a reader thread streams records in chunks through a
+//! The read → map → validate pipeline, one implementation for every entity
+//! ([`Stage`]: customers here, orders in `validate::orders`): a reader
+//! thread streams units (a record, an order's rows) in chunks through a
 //! bounded channel; a checker thread has each chunk mapped and checked on
-//! rayon in parallel, then runs the in-file uniqueness check over it in input
-//! order (overlapped with the mapping of the next chunk) and passes it on
-//! through a second bounded channel; the calling thread hands every record to
-//! the sink in input order. Memory stays flat: at most a few chunks are alive
-//! at once, plus one hash per identity key.
+//! rayon in parallel, then runs the entity's whole-file check over it in
+//! input order (overlapped with the mapping of the next chunk) and passes it
+//! on through a second bounded channel; the calling thread hands every unit
+//! to the sink in input order. Memory stays flat: at most a few chunks are
+//! alive at once, plus what the whole-file check remembers (one hash per
+//! key).
 
 use std::sync::mpsc::sync_channel;
 
@@ -17,7 +20,7 @@ use crate::platform::Platform;
 use crate::read::{RawBody, RawRecord};
 use crate::validate::unique::{Identity, SeenKeys, identity};
 
-/// Records per chunk handed to rayon.
+/// Customer records per chunk handed to rayon.
 const CHUNK: usize = 2048;
 /// Chunks buffered between the reader thread and the workers.
 const CHANNEL_CHUNKS: usize = 2;
@@ -104,9 +107,61 @@ pub fn check_one(
     checked
 }
 
-/// The in-file uniqueness check over one chunk, in input order.
-fn check_unique(seen: &mut SeenKeys, chunk: &mut [Checked]) {
-    for c in chunk {
+/// One entity's part in the pipeline: what the reader hands over, how one
+/// unit is mapped and checked (on rayon, in any order), and the whole-file
+/// check each checked unit then gets in input order.
+pub trait Stage: Sync {
+    /// What the reader hands over: a record, or the rows of one order.
+    type Unit: Send;
+    /// A unit after mapping and checking.
+    type Checked: Send;
+    /// What the whole-file check remembers from one unit to the next.
+    type Seen: Send;
+
+    /// Units per chunk handed to rayon.
+    fn chunk(&self) -> usize;
+
+    /// The whole-file check's memory before the first unit.
+    fn seen(&self) -> Self::Seen;
+
+    /// Maps and checks one unit (no whole-file rules).
+    fn check(&self, unit: Self::Unit) -> Self::Checked;
+
+    /// The whole-file check of one checked unit, in input order.
+    fn in_order(&self, seen: &mut Self::Seen, checked: &mut Self::Checked);
+}
+
+/// The customers' part: mapped by a customer mapping, checked by the
+/// platform's rules, and unique in the file by its identity key.
+#[derive(Clone, Copy)]
+pub struct Customers<'a> {
+    /// The customer mapping.
+    pub mapping: &'a Mapping,
+    /// The platform whose rules check them.
+    pub platform: &'a dyn Platform,
+    /// What counts as valid, and what the caller keeps.
+    pub options: CheckOptions,
+}
+
+impl Stage for Customers<'_> {
+    type Unit = RawRecord;
+    type Checked = Checked;
+    type Seen = SeenKeys;
+
+    fn chunk(&self) -> usize {
+        CHUNK
+    }
+
+    fn seen(&self) -> SeenKeys {
+        SeenKeys::new()
+    }
+
+    fn check(&self, raw: RawRecord) -> Checked {
+        check_one(raw, self.mapping, self.platform, self.options)
+    }
+
+    /// The in-file uniqueness check.
+    fn in_order(&self, seen: &mut SeenKeys, c: &mut Checked) {
         if let Some(key) = &c.identity {
             let mut f = Findings::new(c.raw.number, c.raw.line);
             seen.check_key(key, key.value(c.customer.as_ref()), &mut f);
@@ -115,50 +170,68 @@ fn check_unique(seen: &mut SeenKeys, chunk: &mut [Checked]) {
     }
 }
 
-/// Runs read → map → validate over `records`, handing each checked record to
-/// `sink` in input order. `sink` returns `false` to stop early (the reader
-/// stops too). Returns the number of records handed over.
+/// Runs read → map → validate over customer `records`, handing each checked
+/// record to `sink` in input order. `sink` returns `false` to stop early
+/// (the reader stops too). Returns the number of records handed over.
 pub fn run(
     records: impl Iterator<Item = RawRecord> + Send,
     mapping: &Mapping,
     platform: &dyn Platform,
     options: CheckOptions,
-    mut sink: impl FnMut(Checked) -> bool,
+    sink: impl FnMut(Checked) -> bool,
 ) -> u64 {
-    let (tx, rx) = sync_channel::<Vec<RawRecord>>(CHANNEL_CHUNKS);
-    let (checked_tx, checked_rx) = sync_channel::<Vec<Checked>>(CHECKED_CHUNKS);
+    let stage = Customers {
+        mapping,
+        platform,
+        options,
+    };
+    run_stage(records, &stage, sink)
+}
+
+/// Runs `stage` over `units`, handing each checked unit to `sink` in input
+/// order. `sink` returns `false` to stop early (the reader stops too).
+/// Returns the number of units handed over.
+pub fn run_stage<S: Stage>(
+    units: impl Iterator<Item = S::Unit> + Send,
+    stage: &S,
+    mut sink: impl FnMut(S::Checked) -> bool,
+) -> u64 {
+    let chunk_size = stage.chunk().max(1);
+    let (tx, rx) = sync_channel::<Vec<S::Unit>>(CHANNEL_CHUNKS);
+    let (checked_tx, checked_rx) = sync_channel::<Vec<S::Checked>>(CHECKED_CHUNKS);
     let mut handed = 0u64;
     std::thread::scope(|scope| {
         scope.spawn(move || {
-            let mut records = records;
+            let mut units = units;
             loop {
-                let chunk: Vec<RawRecord> = records.by_ref().take(CHUNK).collect();
+                let chunk: Vec<S::Unit> = units.by_ref().take(chunk_size).collect();
                 if chunk.is_empty() || tx.send(chunk).is_err() {
                     break;
                 }
             }
         });
         // The checker thread: chunk n+1 is mapped and checked on rayon while
-        // chunk n gets the in-file uniqueness check (in input order, on a
-        // rayon worker too), so the workers never wait for the in-order stage
-        // and the calling thread is left with the sink alone.
+        // chunk n gets the whole-file check (in input order, on a rayon
+        // worker too), so the workers never wait for the in-order stage and
+        // the calling thread is left with the sink alone.
         scope.spawn(move || {
-            let mut seen = SeenKeys::new();
-            let mut ready: Option<Vec<Checked>> = None;
+            let mut seen = stage.seen();
+            let in_order = |seen: &mut S::Seen, mut p: Vec<S::Checked>| {
+                for c in &mut p {
+                    stage.in_order(seen, c);
+                }
+                p
+            };
+            let mut ready: Option<Vec<S::Checked>> = None;
             for chunk in rx.iter() {
                 let previous = ready.take();
                 let (previous, next) = rayon::join(
-                    || {
-                        previous.map(|mut p| {
-                            check_unique(&mut seen, &mut p);
-                            p
-                        })
-                    },
+                    || previous.map(|p| in_order(&mut seen, p)),
                     || {
                         chunk
                             .into_par_iter()
-                            .map(|raw| check_one(raw, mapping, platform, options))
-                            .collect::<Vec<Checked>>()
+                            .map(|unit| stage.check(unit))
+                            .collect::<Vec<S::Checked>>()
                     },
                 );
                 if let Some(p) = previous
@@ -168,9 +241,8 @@ pub fn run(
                 }
                 ready = Some(next);
             }
-            if let Some(mut p) = ready {
-                check_unique(&mut seen, &mut p);
-                let _ = checked_tx.send(p);
+            if let Some(p) = ready {
+                let _ = checked_tx.send(in_order(&mut seen, p));
             }
         });
         'chunks: for checked in checked_rx.iter() {
@@ -186,4 +258,70 @@ pub fn run(
         drop(checked_rx);
     });
     handed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Stage, run_stage};
+
+    /// A stage over numbers: `check` squares them (on rayon, in any
+    /// order); `in_order` records the order it saw them in.
+    struct Squares {
+        chunk: usize,
+    }
+
+    impl Stage for Squares {
+        type Unit = u64;
+        type Checked = (u64, u64, usize);
+        type Seen = usize;
+
+        fn chunk(&self) -> usize {
+            self.chunk
+        }
+
+        fn seen(&self) -> usize {
+            0
+        }
+
+        fn check(&self, n: u64) -> (u64, u64, usize) {
+            (n, n * n, 0)
+        }
+
+        fn in_order(&self, seen: &mut usize, c: &mut (u64, u64, usize)) {
+            *seen += 1;
+            c.2 = *seen;
+        }
+    }
+
+    #[test]
+    fn every_unit_reaches_the_sink_checked_and_in_input_order_across_chunks() {
+        let mut got = Vec::new();
+        let handed = run_stage(1..=1000u64, &Squares { chunk: 7 }, |c| {
+            got.push(c);
+            true
+        });
+        assert_eq!(handed, 1000);
+        let want: Vec<(u64, u64, usize)> = (1..=1000u64).map(|n| (n, n * n, n as usize)).collect();
+        assert_eq!(
+            got, want,
+            "the whole-file check sees each unit once, in input order"
+        );
+    }
+
+    #[test]
+    fn a_sink_that_stops_stops_the_pipeline() {
+        let mut got = 0;
+        let handed = run_stage(1..=100_000u64, &Squares { chunk: 10 }, |_| {
+            got += 1;
+            got < 25
+        });
+        assert_eq!(handed, 25);
+        assert_eq!(got, 25);
+    }
+
+    #[test]
+    fn an_empty_input_hands_nothing_over() {
+        let handed = run_stage(std::iter::empty(), &Squares { chunk: 0 }, |_| true);
+        assert_eq!(handed, 0);
+    }
 }

@@ -27,8 +27,12 @@ pub enum InDoubtPolicy {
 pub struct WriterConfig {
     /// Where to send, with credentials.
     pub endpoint: Endpoint,
-    /// Requests in flight at most.
+    /// Requests in flight when the run starts.
     pub concurrency: usize,
+    /// Requests in flight at most: the run adapts between 1 and this to
+    /// round-trip times and retries (see `writer::concurrency`); equal to
+    /// `concurrency`, it only ever goes down from there and back.
+    pub max_concurrency: usize,
     /// Timeout of one request, answer included.
     pub timeout: Duration,
     /// Retries of one batch after its first try.

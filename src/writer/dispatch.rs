@@ -1,17 +1,19 @@
 //! The writer's dispatch loop: takes records from the feed, groups them
-//! into batches of the platform's size, and keeps at most `concurrency`
-//! batches in flight, each sent by the [`Sender`]; stops taking work when
-//! the run is asked to stop, and lets what is in flight finish.
+//! into batches of the platform's size, and keeps batches in flight up to
+//! the limit its [`Concurrency`] sets (adapted to round-trip times and
+//! retries, between 1 and `max_concurrency`), each sent by the [`Sender`];
+//! stops taking work when the run is asked to stop, and lets what is in
+//! flight finish.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
 use tokio::sync::mpsc::error::TryRecvError;
 
 use crate::journal::JournalWriter;
 use crate::platform::Platform;
 
+use super::concurrency::Concurrency;
 use super::config::WriterConfig;
 use super::control::{Stop, Tally};
 use super::feed::Feed;
@@ -26,8 +28,8 @@ use super::work::Work;
 pub struct Writer {
     sender: Arc<Sender>,
     stop: Arc<Stop>,
-    /// Requests in flight at most.
-    concurrency: usize,
+    /// Requests in flight: the limit, adapted as answers come back.
+    concurrency: Arc<Concurrency>,
     /// Records per request.
     batch_size: usize,
     /// Live counts.
@@ -46,12 +48,18 @@ impl Writer {
         stop: Arc<Stop>,
         first_batch: u64,
     ) -> Result<Self, String> {
+        let concurrency = Concurrency::new(
+            config.concurrency,
+            config.max_concurrency.max(config.concurrency),
+        );
         let link = Link::new(
             platform,
             config.endpoint.clone(),
             config.retry(),
-            config.concurrency,
-            limiter.with_max_wait(config.max_wait),
+            concurrency.ceiling(),
+            limiter
+                .with_max_wait(config.max_wait)
+                .with_concurrency(concurrency.clone()),
             journal,
             stop.clone(),
         )?
@@ -61,7 +69,7 @@ impl Writer {
         Ok(Writer {
             sender: Arc::new(Sender::new(settler, give_up, first_batch)),
             stop,
-            concurrency: config.concurrency.max(1),
+            concurrency,
             batch_size: config.batch_size.max(1),
             tally,
         })
@@ -70,25 +78,27 @@ impl Writer {
     /// Sends everything `rx` yields, then waits for requests in flight.
     /// Returns the journal writer, to be closed by the caller.
     pub async fn run(self: Arc<Self>, mut rx: Feed) -> JournalWriter {
-        let permits = Arc::new(Semaphore::new(self.concurrency));
         let mut tasks = tokio::task::JoinSet::new();
         loop {
             if self.stop.is_stopping() {
                 break;
             }
-            let permit = tokio::select! {
-                p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
-                _ = self.stop.asked() => break,
-            };
+            // Work first, then a slot: a slot is asked for only with work in
+            // hand, so "every slot taken" means the limit held work back.
             let first = tokio::select! {
                 w = rx.recv() => match w { Some(w) => w, None => break },
+                _ = self.stop.asked() => break,
+            };
+            let slot = tokio::select! {
+                s = self.concurrency.acquire() => s,
+                // `first` is dropped unsent: absent from the journal, "not sent".
                 _ = self.stop.asked() => break,
             };
             let batch = fill_batch(first, &mut rx, self.batch_size).await;
             let sender = self.sender.clone();
             tasks.spawn(async move {
                 sender.send_batch(batch).await;
-                drop(permit);
+                drop(slot);
             });
             while let Some(r) = tasks.try_join_next() {
                 if let Err(e) = r {

@@ -2,7 +2,8 @@
 //! quota (evenly spaced requests, no bursts), re-shaped when the platform's
 //! own headers report another quota, plus a shared pause that every request
 //! waits out when the platform says its window is used up (requests left 0,
-//! or a 429 with a reset time).
+//! or a 429 with a reset time). Each request's [`Turn`] tells the writer's
+//! [`Concurrency`] how long it waited here and how its answer came back.
 
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
@@ -11,7 +12,9 @@ use std::time::Duration;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::time::Instant;
 
-use crate::platform::{QuotaHint, Rate};
+use crate::platform::{QuotaHint, Rate, Verdict};
+
+use super::concurrency::{Attempt, Concurrency};
 
 /// The pace of one run's requests.
 pub struct Limiter {
@@ -26,6 +29,44 @@ pub struct Limiter {
     /// Longest pause a platform's headers may impose (`--max-wait`); a
     /// longer one is not applied, and [`observe`](Self::observe) reports it.
     max_wait: Duration,
+    /// The requests in flight, told what each try saw (none: not adapted).
+    concurrency: Option<Arc<Concurrency>>,
+}
+
+/// One request's turn: when it went out, after how long a wait here.
+/// [`finished`](Self::finished) hands what its answer said to the
+/// concurrency controller; a turn dropped unfinished tells it nothing.
+#[derive(Debug)]
+pub struct Turn {
+    concurrency: Option<Arc<Concurrency>>,
+    /// How long it waited on the pace.
+    paced: Duration,
+    /// The pace's spacing between two requests when it went out.
+    spacing: Duration,
+    /// When it went out.
+    sent: Instant,
+}
+
+impl Turn {
+    /// The try is over and `verdict` is what its answer said: a "try
+    /// again" is back pressure; any other answer, a round-trip time.
+    pub fn finished(self, verdict: &Verdict) {
+        let Some(c) = &self.concurrency else {
+            return;
+        };
+        let back_pressure = match verdict {
+            Verdict::Retry { .. } => true,
+            Verdict::Outcomes(_) | Verdict::Split { .. } => false,
+            // The run stops: nothing left to adapt.
+            Verdict::Stop { .. } => return,
+        };
+        c.observe(Attempt {
+            paced: self.paced,
+            spacing: self.spacing,
+            rtt: (!back_pressure).then(|| self.sent.elapsed()),
+            back_pressure,
+        });
+    }
 }
 
 /// The longest server-requested wait a run follows unless told otherwise
@@ -57,7 +98,14 @@ impl Limiter {
             fixed,
             share,
             max_wait: DEFAULT_MAX_WAIT,
+            concurrency: None,
         }
+    }
+
+    /// This limiter, telling `concurrency` what each [`Turn`] saw.
+    pub fn with_concurrency(mut self, concurrency: Arc<Concurrency>) -> Self {
+        self.concurrency = Some(concurrency);
+        self
     }
 
     /// This limiter, following pauses of at most `max_wait`.
@@ -94,6 +142,21 @@ impl Limiter {
                 .clone();
             limiter.until_ready().await;
             return;
+        }
+    }
+
+    /// Waits until a request may go out, as [`wait`](Self::wait) does, and
+    /// starts its turn.
+    pub async fn turn(&self) -> Turn {
+        let started = Instant::now();
+        self.wait().await;
+        let sent = Instant::now();
+        let rate = self.rate();
+        Turn {
+            concurrency: self.concurrency.clone(),
+            paced: sent - started,
+            spacing: rate.window / rate.requests.max(1),
+            sent,
         }
     }
 
@@ -245,6 +308,38 @@ mod tests {
         let fixed = Limiter::new(fast(), true, 0.5);
         fixed.observe(&hint);
         assert_eq!(fixed.rate().requests, 500_000);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_turn_tells_the_concurrency_its_round_trip_or_its_back_pressure() {
+        let concurrency = Concurrency::new(4, 10);
+        let limiter = Limiter::new(fast(), true, 1.0).with_concurrency(concurrency.clone());
+        let rtt = Duration::from_millis(300);
+        let answered = Verdict::Outcomes(Vec::new());
+        let retry = Verdict::Retry {
+            reason: "503".into(),
+            wait: None,
+            in_doubt: false,
+        };
+        // The first answer sets the average round trip; a verdict that stops
+        // the run tells nothing.
+        let turn = limiter.turn().await;
+        tokio::time::advance(rtt).await;
+        turn.finished(&answered);
+        let turn = limiter.turn().await;
+        tokio::time::advance(rtt).await;
+        turn.finished(&Verdict::Stop {
+            message: "401".into(),
+        });
+        assert_eq!(concurrency.limit(), 4);
+        // A "try again" one round trip later is back pressure: 4 × 0.9.
+        let turn = limiter.turn().await;
+        turn.finished(&retry);
+        assert_eq!(concurrency.limit(), 3);
+        // A turn dropped unfinished (a redirect) tells nothing either.
+        tokio::time::advance(rtt).await;
+        drop(limiter.turn().await);
+        assert_eq!(concurrency.limit(), 3);
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! - `control`: the run's [`Stop`], its live [`Tally`], the wall clock.
 //! - `feed`: the channel from the reader, in chunks.
 //! - `dispatch`: the loop that batches and keeps requests in flight ([`Writer`]).
+//! - `concurrency`: how many in flight, adapted to round-trip times and retries (AIMD).
 //! - `send`: one batch until every record has an outcome (the retry state machine).
 //! - `retry`: the decisions behind it, without I/O (backoff, waits, budget, give-up).
 //! - `settle`: settling records in doubt by lookup ([`Settler`], usable without a writer).
@@ -19,6 +20,7 @@
 //! - `link`: what sending and settling share (client, endpoint, pace, journal).
 //! - `limit`: the client-side pace; `http`: one request, sent; `progress`: the display.
 
+pub mod concurrency;
 mod config;
 mod control;
 mod dispatch;

@@ -188,7 +188,10 @@ impl Sender {
         }
         let link = &self.link;
         let request = match batch.first().map(|p| &p.work.payload) {
-            Some(Payload::Order(o)) => link.platform.create_order(&link.endpoint, &o.body),
+            Some(Payload::Order(o)) => {
+                link.platform
+                    .create_order(&link.endpoint, &o.order, &o.link)
+            }
             _ => {
                 let customers: Vec<&Customer> =
                     batch.iter().filter_map(|p| p.work.customer()).collect();
@@ -212,36 +215,36 @@ impl Sender {
         orders: bool,
     ) -> Result<Verdict, String> {
         let link = &self.link;
-        link.limiter.wait().await;
+        let turn = link.limiter.turn().await;
         link.tally.requests.fetch_add(1, Ordering::Relaxed);
         let now = Utc::now();
         for p in batch.iter_mut() {
             p.tries += 1;
             p.last_sent = Some(now);
         }
-        Ok(
-            match http::send(&link.client, request, link.retry.timeout).await {
-                Ok(answer) => {
-                    if let Some(note) = http::redirect_note(&answer) {
-                        self.give_up.answered();
-                        return Err(note);
-                    }
-                    let customers: Vec<&Customer> =
-                        batch.iter().filter_map(|p| p.work.customer()).collect();
-                    self.read_answer(&answer, &customers, orders)
+        let verdict = match http::send(&link.client, request, link.retry.timeout).await {
+            Ok(answer) => {
+                if let Some(note) = http::redirect_note(&answer) {
+                    self.give_up.answered();
+                    return Err(note);
                 }
-                Err(SendError::NotSent(reason)) => Verdict::Retry {
-                    reason,
-                    wait: None,
-                    in_doubt: false,
-                },
-                Err(SendError::MaybeSent(reason)) => Verdict::Retry {
-                    reason,
-                    wait: None,
-                    in_doubt: true,
-                },
+                let customers: Vec<&Customer> =
+                    batch.iter().filter_map(|p| p.work.customer()).collect();
+                self.read_answer(&answer, &customers, orders)
+            }
+            Err(SendError::NotSent(reason)) => Verdict::Retry {
+                reason,
+                wait: None,
+                in_doubt: false,
             },
-        )
+            Err(SendError::MaybeSent(reason)) => Verdict::Retry {
+                reason,
+                wait: None,
+                in_doubt: true,
+            },
+        };
+        turn.finished(&verdict);
+        Ok(verdict)
     }
 
     /// Reads an answer: follows its quota headers, then asks the platform.
@@ -280,12 +283,20 @@ impl Sender {
     /// Journals the outcomes an answer gave, fetches the ids of records
     /// already there, and queues the records it did not settle.
     async fn on_outcomes(&self, batch: Vec<Pending>, outcomes: Vec<Outcome>, queue: &mut Queue) {
+        // Records an earlier send of which got no answer in this run: an
+        // "already there" now may be that send's doing (issue 20). A
+        // resend after a clear answer (another record's 422) is not one.
+        let resent: std::collections::HashSet<String> = batch
+            .iter()
+            .filter(|p| p.answer_lost)
+            .map(|p| p.work.key.clone())
+            .collect();
         let (settled, resend) = retry::sort_outcomes(batch, outcomes);
         let mut no_id = Vec::new();
         let mut lines = Vec::with_capacity(settled.len());
         for (work, outcome) in settled {
             if matches!(outcome, Outcome::Exists { id: None, .. }) {
-                no_id.push(work.clone());
+                no_id.push((work.clone(), resent.contains(&work.key)));
             }
             let entry = entries::outcome(&work, outcome);
             self.link.tally.count(&entry);
@@ -336,6 +347,7 @@ impl Sender {
         }
         for p in &mut batch {
             p.doubt |= in_doubt;
+            p.answer_lost |= in_doubt;
             p.reason = Some(reason.clone());
         }
         let budget = link.retry.budget();
@@ -428,8 +440,11 @@ impl Sender {
     /// Looks up records answered "already there" so that the journal holds
     /// their platform id (for `ids` and order linking). Best effort: a
     /// failed lookup leaves them `exists` without an id.
-    async fn fill_exists_ids(&self, works: &[Work]) {
-        for work in works {
+    /// A record `resent` after a send without a clear answer is journaled
+    /// `created` when the platform dates it after that first send: the
+    /// lost answer was ours (DECISIONS.md's lookup rule, a minute of skew).
+    async fn fill_exists_ids(&self, works: &[(Work, bool)]) {
+        for (work, resent) in works {
             if self.link.stop.is_stopping() {
                 return;
             }
@@ -439,8 +454,21 @@ impl Sender {
             };
             let at = Utc::now();
             if let Some(Some(found)) = self.settler.find(&probe).await {
-                let reason = "already there; id found by lookup".into();
-                let entry = entries::exists(work, Some(found.id), reason, vec![at]);
+                let entry = match found.created_at {
+                    Some(_) if *resent && work.sent_before.is_some() => {
+                        entries::found(work, &found, vec![at], at)
+                    }
+                    _ => {
+                        let reason = "already there; id found by lookup".into();
+                        entries::exists(work, Some(found.id), reason, vec![at])
+                    }
+                };
+                if matches!(entry, Entry::Created(_)) {
+                    // Counted already as `exists`: it was this run's.
+                    let t = &self.link.tally;
+                    t.exists.fetch_sub(1, Ordering::Relaxed);
+                    t.created.fetch_add(1, Ordering::Relaxed);
+                }
                 // Counted already, as `exists` without an id.
                 self.link.record(vec![entry]).await;
             }

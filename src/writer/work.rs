@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::model::Customer;
+use crate::order::{CustomerLink, Order};
 
 /// One valid record to send.
 #[derive(Debug, Clone)]
@@ -34,15 +35,14 @@ pub enum Payload {
     Order(OrderWork),
 }
 
-/// A checked order, ready to send.
+/// A checked order, ready to send: the platform builds its request from
+/// the order and how it names its customer (`Platform::create_order`).
 #[derive(Debug, Clone)]
 pub struct OrderWork {
-    /// The create-order body.
-    pub body: serde_json::Value,
-    /// The customer's email, for the journal.
-    pub email: Option<String>,
-    /// The customer's phone, for the journal.
-    pub phone: Option<String>,
+    /// The order, checked (SKUs resolved).
+    pub order: Order,
+    /// How it names its customer.
+    pub link: CustomerLink,
 }
 
 impl Work {
@@ -59,7 +59,7 @@ impl Work {
     pub fn email(&self) -> Option<String> {
         match &self.payload {
             Payload::Customer(c) => c.email.clone(),
-            Payload::Order(o) => o.email.clone(),
+            Payload::Order(o) => o.order.customer.email.clone(),
         }
     }
 
@@ -67,7 +67,7 @@ impl Work {
     pub fn phone(&self) -> Option<String> {
         match &self.payload {
             Payload::Customer(c) => c.phone.clone(),
-            Payload::Order(o) => o.phone.clone(),
+            Payload::Order(o) => o.order.customer.phone.clone(),
         }
     }
 }
@@ -84,6 +84,10 @@ pub(crate) struct Pending {
     /// Whether one of its sends may have been applied: in this run, or in
     /// an earlier one where a resend may create a second record.
     pub(crate) doubt: bool,
+    /// A send of it in this run got no clear answer (a dropped connection,
+    /// a timeout, a 5xx): an "already there" to a resend may be that
+    /// send's doing, which a lookup dates (issue 20).
+    pub(crate) answer_lost: bool,
     /// When it was last sent; the settle delay counts from here.
     pub(crate) last_sent: Option<DateTime<Utc>>,
     /// When each lookup since its last send ran, for the journal.
@@ -98,6 +102,7 @@ impl Pending {
     pub(crate) fn new(work: Work, unique: bool) -> Pending {
         Pending {
             doubt: work.sent_before.is_some() && !unique,
+            answer_lost: false,
             last_sent: work.sent_before,
             work,
             tries: 0,

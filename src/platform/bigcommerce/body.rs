@@ -1,12 +1,14 @@
-//! BigCommerce's create-customers request body, serialised straight from
-//! the model: only what the spec takes, addresses without a street line
-//! left out, states spelled out, no welcome email unless `--notify`.
+//! BigCommerce's request bodies, serialised straight from the model: the
+//! create-customers body (only what the spec takes, addresses without a
+//! street line left out, states spelled out, no welcome email unless
+//! `--notify`), and for sync the update body, the address bodies and the
+//! record hash taken of exactly what an update carries.
 
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use crate::model::Customer;
-#[cfg(test)]
-use crate::platform::json_body;
+use crate::platform::{Blanks, json_body};
 use crate::values::province_name;
 
 /// Bytes reserved per customer for a request body, so a typical batch is
@@ -56,9 +58,9 @@ pub(super) struct CustomerBody<'a> {
     trigger_account_created_notification: bool,
 }
 
-/// One address of a create request, borrowed from the model.
+/// One address of a create (or sync) request, borrowed from the model.
 #[derive(Serialize)]
-struct AddressBody<'a> {
+pub(super) struct AddressBody<'a> {
     /// Recipient's given name.
     #[serde(skip_serializing_if = "Option::is_none")]
     first_name: Option<&'a str>,
@@ -136,7 +138,7 @@ impl<'a> CustomerBody<'a> {
 
 impl<'a> AddressBody<'a> {
     /// The request body of one address.
-    fn new(a: &'a crate::model::Address) -> Self {
+    pub(super) fn new(a: &'a crate::model::Address) -> Self {
         AddressBody {
             first_name: a.first_name.as_deref(),
             last_name: a.last_name.as_deref(),
@@ -179,4 +181,129 @@ pub(super) fn spelled_out_state(a: &crate::model::Address) -> Option<&str> {
         .as_deref()
         .and_then(|cc| province_name(cc, written));
     Some(named.unwrap_or(written))
+}
+
+/// The customer fields an update request carries (`PUT customers`), each
+/// as the record has it or, when blank, as [`Blanks`] says: left out, or
+/// sent empty where the API allows (the optional text fields as `""`,
+/// `channel_ids` as `null`: every channel). A blank email, first or last
+/// name is always left out (they cannot be emptied; validation requires
+/// them), and so is a blank `customer_group_id` (the spec names no "no
+/// group" value). `origin_channel_id` (where it was created), attributes
+/// (their own endpoint, outside our specs), addresses (their own
+/// endpoints) and the welcome-email switch are never part of an update.
+#[derive(Serialize)]
+pub(super) struct UpdateBody<'a> {
+    /// The customer's id; absent in the body a record hash is taken of.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<u64>,
+    /// Email.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    /// Given name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_name: Option<&'a str>,
+    /// Family name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_name: Option<&'a str>,
+    /// Company name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    company: Option<&'a str>,
+    /// Phone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phone: Option<&'a str>,
+    /// Notes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notes: Option<&'a str>,
+    /// Tax exempt category code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tax_exempt_category: Option<&'a str>,
+    /// Customer group id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customer_group_id: Option<i64>,
+    /// Channels; `Some(None)` is `null` (every channel).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    channel_ids: Option<Option<&'a [i64]>>,
+}
+
+/// A blank text field as `blanks` sends it: `""` when the input maps
+/// `field` and blanks are cleared, else left out.
+fn blank_or<'a>(value: Option<&'a str>, field: &str, blanks: Blanks<'_>) -> Option<&'a str> {
+    value.or_else(|| blanks.clears(field).then_some(""))
+}
+
+impl<'a> UpdateBody<'a> {
+    /// The update body of `c` (with `id`; `None` for hashing).
+    pub(super) fn new(id: Option<u64>, c: &'a Customer, blanks: Blanks<'_>) -> Self {
+        UpdateBody {
+            id,
+            email: c.email.as_deref(),
+            first_name: c.first_name.as_deref(),
+            last_name: c.last_name.as_deref(),
+            company: blank_or(c.company.as_deref(), "company", blanks),
+            phone: blank_or(c.phone.as_deref(), "phone", blanks),
+            notes: blank_or(c.notes.as_deref(), "notes", blanks),
+            tax_exempt_category: blank_or(
+                c.tax_exempt_category.as_deref(),
+                "tax_exempt_category",
+                blanks,
+            ),
+            customer_group_id: c.customer_group_id,
+            channel_ids: match c.channel_ids.as_deref() {
+                Some(ids) => Some(Some(ids)),
+                None if blanks.clears("channel_ids") => Some(None),
+                None => None,
+            },
+        }
+    }
+}
+
+/// The fields of one address as a sync sends it (to add or change), blank
+/// optional fields as `blanks` says; without an id or customer id.
+pub(super) fn address_update_body<'a>(
+    a: &'a crate::model::Address,
+    blanks: Blanks<'_>,
+) -> AddressBody<'a> {
+    let mut body = AddressBody::new(a);
+    body.company = blank_or(body.company, "address.company", blanks);
+    body.address2 = blank_or(body.address2, "address.address2", blanks);
+    body.phone = blank_or(body.phone, "address.phone", blanks);
+    body.postal_code = blank_or(body.postal_code, "address.zip", blanks);
+    if body.state_or_province.is_none()
+        && (blanks.clears("address.province") || blanks.clears("address.province_code"))
+    {
+        body.state_or_province = Some("");
+    }
+    body
+}
+
+/// Everything an update of a customer carries, without ids: what a record
+/// hash is taken of.
+#[derive(Serialize)]
+struct Hashed<'a> {
+    /// The customer fields.
+    customer: UpdateBody<'a>,
+    /// The addresses sent (those with a street line), in record order.
+    addresses: Vec<AddressBody<'a>>,
+}
+
+/// 16 bytes of the SHA-256 of the canonical JSON of what an update of `c`
+/// carries (struct fields in declaration order, no whitespace). Changing
+/// the body's fields or their order changes every hash: the next sync then
+/// updates every customer once.
+pub(super) fn record_hash(c: &Customer, blanks: Blanks<'_>) -> [u8; 16] {
+    let hashed = Hashed {
+        customer: UpdateBody::new(None, c, blanks),
+        addresses: c
+            .addresses
+            .iter()
+            .filter(|a| sends_address(a))
+            .map(|a| address_update_body(a, blanks))
+            .collect(),
+    };
+    let bytes = json_body(&hashed, BODY_BYTES_PER_CUSTOMER);
+    let digest = Sha256::digest(&bytes);
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&digest[..16]);
+    out
 }

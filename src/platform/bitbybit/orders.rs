@@ -1,24 +1,19 @@
-//! The rules an order must pass before it is sent, each traced to
-//! specs/bitbybit-create-order.openapi.md (and DECISIONS.md "Orders" for
-//! customer linking): at least one line item, each with a product variant
+//! bitbybit's orders (specs/bitbybit-create-order.openapi.md, and
+//! DECISIONS.md "Orders" for customer linking): the rules an order must pass
+//! before it is sent — at least one line item, each with a product variant
 //! and an integer quantity ≥ 1; a shipping address with firstName,
 //! lastName, phone, address1, city, province and zip; a customerId or a
 //! customer with firstName and lastName (found or created by email or
-//! phone); email syntax where given.
+//! phone); email syntax where given — and the create-order body built from
+//! a checked order. The platform trait's `check_order` and `create_order`
+//! call these; the answer is read by the same classifier as a customer's.
 
-use super::link::{Customers, Known, Variants};
-use super::{CustomerLink, Order};
+use serde_json::{Map, Value, json};
+
 use crate::findings::Findings;
+use crate::order::link::{Customers, Known, Links, Variants};
+use crate::order::{CustomerLink, Order};
 use crate::values::is_valid_email;
-
-/// What the rules need besides the order.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Links<'a> {
-    /// `--variants`: SKU → product variant id.
-    pub variants: Option<&'a Variants>,
-    /// `--customers-journal`: email/phone → customer id.
-    pub customers: Option<&'a Customers>,
-}
 
 /// A quantity as the spec wants it: a whole number ≥ 1 (`"2"`, `2`); a
 /// spreadsheet's `2.0` is accepted as 2.
@@ -222,6 +217,63 @@ fn check_customer(
     ok.then_some(CustomerLink::Inline)
 }
 
+/// The create-order body (specs/bitbybit-create-order.openapi.md) for a
+/// checked order and its customer link. Only fields the spec names are
+/// sent: the SKU and the source key stay in the journal.
+pub fn body(order: &Order, link: &CustomerLink) -> Value {
+    let mut body = Map::new();
+    match link {
+        CustomerLink::Column { id } | CustomerLink::Journal { id } => {
+            body.insert("customerId".into(), id.clone().into());
+        }
+        CustomerLink::Inline => {
+            let c = &order.customer;
+            let mut m = Map::new();
+            put(&mut m, "firstName", &c.first_name);
+            put(&mut m, "lastName", &c.last_name);
+            put(&mut m, "email", &c.email);
+            put(&mut m, "phone", &c.phone);
+            body.insert("customer".into(), Value::Object(m));
+        }
+    }
+    let items: Vec<Value> = order
+        .line_items
+        .iter()
+        .map(|i| {
+            json!({
+                "productVariantId": i.variant_id,
+                "quantity": i.quantity.as_deref().and_then(parse_quantity),
+            })
+        })
+        .collect();
+    body.insert("lineItems".into(), Value::Array(items));
+    let s = &order.shipping;
+    let mut a = Map::new();
+    put(&mut a, "firstName", &s.first_name);
+    put(&mut a, "lastName", &s.last_name);
+    put(&mut a, "phone", &s.phone);
+    put(&mut a, "address1", &s.address1);
+    put(&mut a, "address2", &s.address2);
+    put(&mut a, "city", &s.city);
+    put(&mut a, "province", &s.province);
+    put(&mut a, "country", &s.country);
+    put(&mut a, "zip", &s.zip);
+    body.insert("shippingAddress".into(), Value::Object(a));
+    if let Some(n) = &order.notes {
+        body.insert("notes".into(), n.clone().into());
+    }
+    if !order.tags.is_empty() {
+        body.insert("tags".into(), order.tags.clone().into());
+    }
+    Value::Object(body)
+}
+
+fn put(m: &mut Map<String, Value>, key: &str, value: &Option<String>) {
+    if let Some(v) = value {
+        m.insert(key.into(), v.clone().into());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,5 +411,43 @@ mod tests {
         let mut o = valid();
         o.key = None;
         assert_eq!(rules_of(o), ["order_key.required"]);
+    }
+
+    #[test]
+    fn body_names_only_spec_fields_and_the_chosen_customer() {
+        let order = Order {
+            key: Some("#1001".into()),
+            customer: OrderCustomer {
+                first_name: Some("Zoë".into()),
+                last_name: Some("Müller".into()),
+                email: Some("zoe@example.com".into()),
+                phone: None,
+            },
+            line_items: vec![LineItem {
+                line: 2,
+                variant_id: Some("var_tee_m".into()),
+                sku: Some("TEE-M".into()),
+                quantity: Some("2".into()),
+            }],
+            shipping: ShippingAddress {
+                city: Some("Berlin".into()),
+                ..Default::default()
+            },
+            tags: vec!["vip".into()],
+            ..Default::default()
+        };
+        let inline = body(&order, &CustomerLink::Inline);
+        assert_eq!(inline["customer"]["firstName"], "Zoë");
+        assert_eq!(inline["customer"]["email"], "zoe@example.com");
+        assert!(inline.get("customerId").is_none());
+        assert_eq!(inline["lineItems"][0]["productVariantId"], "var_tee_m");
+        assert_eq!(inline["lineItems"][0]["quantity"], 2);
+        assert!(inline["lineItems"][0].get("sku").is_none());
+        assert_eq!(inline["shippingAddress"]["city"], "Berlin");
+        assert_eq!(inline["tags"][0], "vip");
+        let linked = body(&order, &CustomerLink::Journal { id: "c_9".into() });
+        assert_eq!(linked["customerId"], "c_9");
+        assert!(linked.get("customer").is_none());
+        assert_eq!(order.journal_key().as_deref(), Some("order:#1001"));
     }
 }

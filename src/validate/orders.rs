@@ -1,20 +1,20 @@
-//! The orders pipeline: a reader thread groups rows into orders and sends
-//! them in chunks; each chunk is mapped, linked and checked on rayon in
-//! parallel; then, in input order, every order whose key is split across
-//! the file (or, without a first pass, comes back) is refused, and each
-//! checked order is handed to the sink.
+//! The orders' part in the shared pipeline ([`super::pipeline::Stage`]):
+//! the reader groups rows into orders; each order is mapped, then checked
+//! by its platform's order rules (`Platform::check_order`), on rayon; then,
+//! in input order, every order whose key is split across the file (or,
+//! without a first pass, comes back) is refused.
 
 use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
-use std::sync::mpsc::sync_channel;
 
-use rayon::prelude::*;
-
-use super::group::{Groups, RawOrder};
-use super::mapping::OrderMapping;
-use super::rules::{self, Links};
-use super::{CustomerLink, Order};
+use super::pipeline::{Stage, run_stage};
 use crate::findings::{Findings, Severity, Violation};
+use crate::order::group::{Groups, RawOrder};
+use crate::order::link::Links;
+use crate::order::mapping::OrderMapping;
+use crate::order::{CustomerLink, Order};
+use crate::platform::Platform;
 use crate::read::RawRecord;
 
 /// Orders per chunk handed to rayon.
@@ -31,6 +31,9 @@ pub struct CheckedOrder {
     pub link: Option<CustomerLink>,
     /// Violations and warnings, in the order found.
     pub findings: Vec<Violation>,
+    /// A later part of an order whose rows are not together: the order was
+    /// counted with its first part (it is refused as a whole).
+    pub later_part: bool,
 }
 
 impl CheckedOrder {
@@ -46,10 +49,12 @@ impl CheckedOrder {
 }
 
 /// What the orders pipeline checks against.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct OrderContext<'a> {
     /// The order mapping.
     pub mapping: &'a OrderMapping,
+    /// The platform whose order rules check the orders.
+    pub platform: &'a dyn Platform,
     /// Variants and the customers journal.
     pub links: Links<'a>,
     /// Keys whose orders are split across the file (`group::split_keys`);
@@ -65,7 +70,7 @@ pub fn check_one(raw: RawOrder, ctx: &OrderContext<'_>) -> CheckedOrder {
     let mut order = ctx.mapping.map(&raw.rows, &mut f);
     let link = order
         .as_mut()
-        .and_then(|o| rules::check(o, ctx.links, &mut f));
+        .and_then(|o| ctx.platform.check_order(o, ctx.links, &mut f));
     if ctx.strict {
         f.make_strict();
     }
@@ -74,6 +79,45 @@ pub fn check_one(raw: RawOrder, ctx: &OrderContext<'_>) -> CheckedOrder {
         order,
         link,
         findings: f.items,
+        later_part: false,
+    }
+}
+
+/// What the orders' whole-file check remembers: the line each order key
+/// was first seen on, by its 64-bit hash.
+pub struct SeenOrders {
+    state: RandomState,
+    first: HashMap<u64, u64>,
+}
+
+impl Stage for OrderContext<'_> {
+    type Unit = RawOrder;
+    type Checked = CheckedOrder;
+    type Seen = SeenOrders;
+
+    fn chunk(&self) -> usize {
+        CHUNK
+    }
+
+    fn seen(&self) -> SeenOrders {
+        SeenOrders {
+            state: RandomState::new(),
+            first: HashMap::new(),
+        }
+    }
+
+    fn check(&self, raw: RawOrder) -> CheckedOrder {
+        check_one(raw, self)
+    }
+
+    /// Refuses every part of an order whose rows are not together.
+    fn in_order(&self, seen: &mut SeenOrders, c: &mut CheckedOrder) {
+        if let Some(key) = c.order.as_ref().and_then(|o| o.key.clone()) {
+            let line = c.raw.line();
+            let first = *seen.first.entry(seen.state.hash_one(&key)).or_insert(line);
+            c.later_part = first != line;
+            not_together(c, &key, first, self);
+        }
     }
 }
 
@@ -83,42 +127,9 @@ pub fn check_one(raw: RawOrder, ctx: &OrderContext<'_>) -> CheckedOrder {
 pub fn run(
     records: impl Iterator<Item = RawRecord> + Send,
     ctx: &OrderContext<'_>,
-    mut sink: impl FnMut(CheckedOrder) -> bool,
+    sink: impl FnMut(CheckedOrder) -> bool,
 ) -> u64 {
-    let (tx, rx) = sync_channel::<Vec<RawOrder>>(2);
-    let mapping = ctx.mapping;
-    let mut handed = 0u64;
-    let state = std::collections::hash_map::RandomState::new();
-    let mut seen: HashMap<u64, u64> = HashMap::new();
-    std::thread::scope(|scope| {
-        scope.spawn(move || {
-            let mut groups = Groups::new(records, mapping);
-            loop {
-                let chunk: Vec<RawOrder> = groups.by_ref().take(CHUNK).collect();
-                if chunk.is_empty() || tx.send(chunk).is_err() {
-                    break;
-                }
-            }
-        });
-        'chunks: for chunk in rx.iter() {
-            let checked: Vec<CheckedOrder> = chunk
-                .into_par_iter()
-                .map(|raw| check_one(raw, ctx))
-                .collect();
-            for mut c in checked {
-                if let Some(key) = c.order.as_ref().and_then(|o| o.key.clone()) {
-                    let first = *seen.entry(state.hash_one(&key)).or_insert(c.raw.line());
-                    not_together(&mut c, &key, first, ctx);
-                }
-                handed += 1;
-                if !sink(c) {
-                    break 'chunks;
-                }
-            }
-        }
-        drop(rx);
-    });
-    handed
+    run_stage(Groups::new(records, ctx.mapping), ctx, sink)
 }
 
 /// Refuses every part of an order whose rows are not together, naming the
