@@ -11,7 +11,7 @@
 //! - [`findings`]: what every stage reports a record's problems in:
 //!   severity, violation, the per-record collector, field paths and the
 //!   length check; a finding's line is data, shown as `line N: `.
-//! - [`read`]: streams raw records from CSV or JSONL, gzip or plain, path or
+//! - [`read`]: streams raw records from CSV, JSONL or JSON, gzip or plain, path or
 //!   stdin, each with its record number, line and byte offset.
 //! - [`mapping`]: turns a raw record into a `Customer` through a preset or a
 //!   user's mapping file.

@@ -2,7 +2,12 @@
 //! closed or broken pipe (`| head`, `2>&1 | head -1`); the run goes on, and
 //! its exit code still tells the outcome. Also colour: whether a stream
 //! takes it (`--color never|auto|always`, `NO_COLOR`, a terminal or not,
-//! as ripgrep and cargo decide) and the few styles storeload uses.
+//! as ripgrep and cargo decide) and the few styles storeload uses. And
+//! `--log-format json`: every line storeload writes to stderr (progress,
+//! warnings, the summary, the error that ends a command) is then one JSON
+//! object, shaped like the tracing log lines beside it (`timestamp`,
+//! `level`, `message`, `target`), for log collectors that read cron and
+//! systemd output; stdout keeps its text.
 //!
 //! Colour is two SGR codes written by hand: a dependency (anstyle,
 //! anstream) would add types for what is four escape sequences here, and
@@ -14,11 +19,92 @@ use std::sync::OnceLock;
 
 use crate::error::CliError;
 
-/// Writes `text` to stderr. A closed or broken stderr (`2>&1 | head -1`)
-/// is ignored: the run goes on, and its exit code still tells the outcome.
+/// Writes `text` to stderr: as is, or with `--log-format json` as one JSON
+/// object (level `WARN` when it is a warning, else `INFO`). A closed or
+/// broken stderr (`2>&1 | head -1`) is ignored: the run goes on, and its
+/// exit code still tells the outcome.
 pub fn eprint(text: &str) {
+    if json_logs() {
+        let level = if text
+            .trim_start()
+            .trim_start_matches("storeload: ")
+            .starts_with("warning")
+        {
+            "WARN"
+        } else {
+            "INFO"
+        };
+        write_stderr(&json_line(level, text, chrono::Utc::now()));
+    } else {
+        write_stderr(text);
+    }
+}
+
+/// Writes the error that ends a command to stderr: `text` as is, or with
+/// `--log-format json` as one JSON object of level `ERROR`.
+pub fn eprint_error(text: &str) {
+    if json_logs() {
+        write_stderr(&json_line("ERROR", text, chrono::Utc::now()));
+    } else {
+        write_stderr(text);
+    }
+}
+
+fn write_stderr(text: &str) {
     let mut err = std::io::stderr().lock();
     let _ = err.write_all(text.as_bytes()).and_then(|_| err.flush());
+}
+
+/// `text` (one or more lines, its blank ends trimmed) as one JSON line of
+/// `level` at `at`; nothing when `text` is blank.
+fn json_line(level: &str, text: &str, at: chrono::DateTime<chrono::Utc>) -> String {
+    let message = text.trim_matches(|c: char| c == '\n' || c == '\r');
+    if message.trim().is_empty() {
+        return String::new();
+    }
+    // The keys in the order tracing's JSON formatter writes them.
+    #[derive(serde::Serialize)]
+    struct Line<'a> {
+        timestamp: String,
+        level: &'a str,
+        message: &'a str,
+        target: &'a str,
+    }
+    let line = Line {
+        timestamp: at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        level,
+        message,
+        target: "storeload",
+    };
+    match serde_json::to_string(&line) {
+        Ok(object) => format!("{object}\n"),
+        // Strings only: encoding cannot fail; were it to, the text is
+        // still worth more than nothing.
+        Err(_) => format!("{message}\n"),
+    }
+}
+
+/// How stderr's lines are written (`--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Lines for a person.
+    #[default]
+    Text,
+    /// One JSON object per line, for a log collector.
+    Json,
+}
+
+/// The run's `--log-format`, set once by the command line.
+static LOG_FORMAT: OnceLock<LogFormat> = OnceLock::new();
+
+/// Sets the run's log format (the first call wins).
+pub fn set_log_format(format: LogFormat) {
+    let _ = LOG_FORMAT.set(format);
+}
+
+/// Whether stderr's lines are JSON objects in this run.
+pub fn json_logs() -> bool {
+    LOG_FORMAT.get() == Some(&LogFormat::Json)
 }
 
 /// `eprintln!` that never panics: a line to stderr through [`eprint`].
@@ -90,8 +176,12 @@ pub fn decide(choice: ColorChoice, no_color: Option<&str>, terminal: bool) -> bo
     }
 }
 
-/// Whether text written to `stream` is coloured in this run.
+/// Whether text written to `stream` is coloured in this run: never stderr
+/// when its lines are JSON.
 pub fn colored(stream: Stream) -> bool {
+    if stream == Stream::Stderr && json_logs() {
+        return false;
+    }
     let choice = CHOICE.get().copied().unwrap_or_default();
     let no_color = std::env::var("NO_COLOR").ok();
     let terminal = match stream {
@@ -130,6 +220,27 @@ mod tests {
         assert!(
             !decide(ColorChoice::Auto, None, false),
             "never a file or a pipe"
+        );
+    }
+
+    #[test]
+    fn a_json_log_line_is_one_object_holding_every_line_of_the_text() {
+        let at = chrono::DateTime::parse_from_rfc3339("2024-05-01T12:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let line = json_line("INFO", "\nstoreload: a \"quoted\"\nsecond line\n", at);
+        assert!(
+            line.ends_with('\n') && line.matches('\n').count() == 1,
+            "{line:?}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["message"], "storeload: a \"quoted\"\nsecond line");
+        assert_eq!(v["level"], "INFO");
+        assert_eq!(v["timestamp"], "2024-05-01T12:00:00.000000Z");
+        assert_eq!(
+            json_line("WARN", "\n\n", at),
+            "",
+            "a blank line writes nothing"
         );
     }
 

@@ -1,6 +1,7 @@
 //! `storeload ids`: CSV `source_key,platform_id` of every record the journal
-//! says is in the platform (created, or already there with a known id): the
-//! bridge an orders import needs.
+//! says is in the platform (created; updated or unchanged by a `--sync`
+//! run; or already there with a known id): the bridge an orders import
+//! needs.
 
 use std::path::PathBuf;
 

@@ -9,7 +9,7 @@ use clap::Args as ClapArgs;
 use super::common::{OrderArgs, SourceArgs};
 use crate::error::{CliError, Exit};
 use crate::platform::{PlatformId, Rate};
-use crate::run::files::{refuse_clobbering, run_files};
+use crate::run::files::{refuse_clobbering, run_files, with_state};
 use crate::run::plan::{self, RunPlan, SendOptions};
 use crate::run::{Mode, View, rejects};
 use crate::writer::InDoubtPolicy;
@@ -55,6 +55,29 @@ pub struct Args {
     /// failed, in doubt, not sent) to this file, as `storeload rejects` does.
     #[arg(long, value_name = "PATH")]
     rejects: Option<PathBuf>,
+
+    /// When the command ends, however it ends, write a JSON summary of the
+    /// run (counts per outcome, requests, duration, exit code) to this
+    /// file, atomically; `-` for standard output.
+    #[arg(long, value_name = "PATH")]
+    summary: Option<PathBuf>,
+
+    /// Keep the store in step with the input (a nightly load): create the
+    /// new customers, update the changed ones by id, send nothing for the
+    /// unchanged; never delete. Needs --state. BigCommerce only (the other
+    /// platforms document no update endpoint).
+    #[arg(long, requires = "state")]
+    sync: bool,
+
+    /// The sync state: each customer's id and a hash of what was last sent,
+    /// for one store (it refuses another). Created at the first run.
+    #[arg(long, value_name = "FILE", requires = "sync")]
+    state: Option<PathBuf>,
+
+    /// With --sync: a blank cell leaves the store's value as it is, instead
+    /// of clearing a field the input maps.
+    #[arg(long, requires = "sync")]
+    ignore_blank: bool,
 }
 
 /// How requests are sent.
@@ -165,17 +188,35 @@ fn parse_share(s: &str) -> Result<f64, String> {
     }
 }
 
-/// Runs `storeload import`.
+/// Runs `storeload import`; with `--summary`, writes the run summary
+/// however the run ends.
 pub fn run(args: Args) -> Result<Exit, CliError> {
+    let outputs: Vec<(&str, &std::path::Path)> = [
+        ("--rejects", args.rejects.as_deref()),
+        ("--summary", args.summary.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(flag, path)| path.map(|p| (flag, p)))
+    .collect();
+    let (source, orders) = (args.source.source(), args.orders.options());
+    let files = with_state(
+        run_files(&source, &orders, Some(&args.journal)),
+        args.state.as_deref(),
+    );
+    refuse_clobbering(&outputs, &files)?;
+    let Some(path) = args.summary.clone() else {
+        return import(args);
+    };
+    let mut summary = crate::run::summary::SummaryTarget::start(path, "import", &args.journal);
+    summary.platform(args.to);
+    summary.finish(import(args))
+}
+
+/// The import itself, its outputs checked.
+fn import(args: Args) -> Result<Exit, CliError> {
     let source = args.source.source();
     let orders = args.orders.options();
-    if let Some(path) = &args.rejects {
-        refuse_clobbering(
-            &[("--rejects", path)],
-            &run_files(&source, &orders, Some(&args.journal)),
-        )?;
-    }
-    let plan = RunPlan::new(
+    let mut plan = RunPlan::new(
         source,
         args.to,
         args.strict,
@@ -183,13 +224,15 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
         args.sandbox,
         orders,
     );
+    if let Some(state) = args.state.as_deref().filter(|_| args.sync) {
+        plan = plan.with_sync(state, args.ignore_blank);
+    }
     let view = View {
         quiet: args.quiet,
         plan_only: args.plan,
-        summary_to_stderr: args
-            .rejects
-            .as_deref()
-            .is_some_and(crate::report::output::is_stdout),
+        summary_to_stderr: [&args.rejects, &args.summary]
+            .into_iter()
+            .any(|p| p.as_deref().is_some_and(crate::report::output::is_stdout)),
     };
     let exit = crate::run::execute(&plan, &args.journal, Mode::Import, view);
     let finished = matches!(

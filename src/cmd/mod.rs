@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::error::Exit;
-use crate::term::ColorChoice;
+use crate::term::{ColorChoice, LogFormat};
 pub use crate::term::{eprint, print};
 
 /// storeload: move customer lists from CSV, JSONL or JSON into BigCommerce,
@@ -35,6 +35,12 @@ pub struct Cli {
     /// set, never a file or a pipe.
     #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// How lines on stderr are written: text for a person, or json (one
+    /// object per line: timestamp, level, message, target) for a log
+    /// collector. Stdout is not changed.
+    #[arg(long, global = true, value_enum, value_name = "FORMAT", default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 }
 
 /// Every storeload command.
@@ -79,7 +85,8 @@ pub fn main() -> ExitCode {
         }
     };
     crate::term::set_color(cli.color);
-    init_logging();
+    crate::term::set_log_format(cli.log_format);
+    init_logging(cli.log_format);
     let result = match cli.command {
         Command::Validate(args) => validate::run(args),
         Command::Mapping(args) => mapping::run(args),
@@ -96,21 +103,32 @@ pub fn main() -> ExitCode {
     match result {
         Ok(exit) => ExitCode::from(exit as u8),
         Err(e) => {
-            eprint(&format!("storeload: {e}\n"));
+            crate::term::eprint_error(&format!("storeload: {e}\n"));
             ExitCode::from(e.exit as u8)
         }
     }
 }
 
-/// Logs go to stderr, filtered by `STORELOAD_LOG` (default: warnings).
-fn init_logging() {
+/// Logs go to stderr, filtered by `STORELOAD_LOG`, else `RUST_LOG`
+/// (default: warnings); with `--log-format json`, one JSON object per line
+/// with the event's fields at the top level, as [`crate::term::eprint`]
+/// writes storeload's own lines.
+fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("STORELOAD_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
         // A closed stderr must not turn a log line into a panic.
-        .log_internal_errors(false)
-        .try_init();
+        .log_internal_errors(false);
+    let _ = match format {
+        LogFormat::Text => builder.with_target(false).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .try_init(),
+    };
 }

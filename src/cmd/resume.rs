@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use clap::Args as ClapArgs;
 
 use crate::error::{CliError, Exit};
+use crate::run::files::{refuse_clobbering, run_files, with_state};
+use crate::run::summary::SummaryTarget;
 use crate::run::{Mode, RunPlan, View};
 
 /// Arguments of `storeload resume`.
@@ -28,13 +30,51 @@ pub struct Args {
     /// `import` capped that run only.
     #[arg(long, value_name = "N")]
     limit: Option<u64>,
+
+    /// When the command ends, however it ends, write a JSON summary of the
+    /// run (counts per outcome, requests, duration, exit code) to this
+    /// file, atomically; `-` for standard output.
+    #[arg(long, value_name = "PATH")]
+    summary: Option<PathBuf>,
 }
 
-/// Runs `storeload resume`.
+/// Runs `storeload resume`; with `--summary`, writes the run summary
+/// however the run ends (once the path is known not to name a file of
+/// the run).
 pub fn run(args: Args) -> Result<Exit, CliError> {
+    let Some(path) = args.summary.clone() else {
+        return resume(args, None);
+    };
+    // A journal that cannot be read has no plan to check the path
+    // against: only the journal is.
+    let plan = RunPlan::from_journal(&args.journal);
+    let files = match &plan {
+        Ok(plan) => with_state(
+            run_files(&plan.source(), &plan.orders, Some(&args.journal)),
+            plan.sync.as_ref().map(|s| s.state.as_path()),
+        ),
+        Err(_) => vec![("the journal", args.journal.clone())],
+    };
+    refuse_clobbering(&[("--summary", &path)], &files)?;
+    let mut summary = SummaryTarget::start(path, "resume", &args.journal);
+    if let Ok(plan) = &plan {
+        summary.platform(plan.to);
+    }
+    summary.finish(resume(args, plan.ok()))
+}
+
+/// The resume itself, with the journal's plan when it was already read.
+fn resume(args: Args, plan: Option<RunPlan>) -> Result<Exit, CliError> {
+    let on_stdout = args
+        .summary
+        .as_deref()
+        .is_some_and(crate::report::output::is_stdout);
     // The headers alone say how to run; the records are replayed once, by
     // the run itself (a journal of millions of outcomes is read once).
-    let mut plan = RunPlan::from_journal(&args.journal)?;
+    let mut plan = match plan {
+        Some(plan) => plan,
+        None => RunPlan::from_journal(&args.journal)?,
+    };
     plan.send.limit = args.limit;
     if plan.sandbox {
         return Err(CliError::usage(format!(
@@ -44,6 +84,7 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
     }
     let view = View {
         quiet: args.quiet,
+        summary_to_stderr: on_stdout,
         ..View::default()
     };
     crate::run::execute(

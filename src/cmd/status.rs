@@ -1,5 +1,6 @@
-//! `storeload status`: what a journal says: created, already there,
-//! rejected, failed, in doubt, not sent, and the input it belongs to.
+//! `storeload status`: what a journal says: created, updated, unchanged
+//! (a `--sync` run), already there, rejected, failed, in doubt, not sent,
+//! and the input it belongs to.
 //!
 //! What is knowable, and so what the total is: every record key the journal
 //! holds a line about (its last line gives its state), plus the records the
@@ -45,6 +46,10 @@ struct Doubt<'a> {
 pub struct StatusCounts {
     /// Created by the platform.
     pub created: u64,
+    /// Updated by id by a `--sync` run.
+    pub updated: u64,
+    /// Unchanged since last sent, so not sent, by a `--sync` run.
+    pub unchanged: u64,
     /// Already in the platform.
     pub exists: u64,
     /// Refused (validation or platform).
@@ -66,12 +71,16 @@ impl StatusCounts {
         let not_sent = end.map_or(0, |e| e.not_sent);
         StatusCounts {
             created: counts.created,
+            updated: counts.updated,
+            unchanged: counts.unchanged,
             exists: counts.exists,
             rejected: counts.rejected,
             failed: counts.failed,
             in_doubt: counts.in_doubt,
             not_sent,
             total: counts.created
+                + counts.updated
+                + counts.unchanged
                 + counts.exists
                 + counts.rejected
                 + counts.failed
@@ -137,8 +146,18 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
             h.started_at.to_rfc3339()
         ));
     }
+    // A sync run's outcomes, only when the journal has any: a plain
+    // import's status reads as it always did.
+    let synced = if counts.updated + counts.unchanged > 0 {
+        format!(
+            "updated {} · unchanged {} · ",
+            counts.updated, counts.unchanged
+        )
+    } else {
+        String::new()
+    };
     out.push_str(&format!(
-        "created {} · already there {} · rejected {} · failed {} · in doubt {} · not sent {} · total {}\n",
+        "created {} · {synced}already there {} · rejected {} · failed {} · in doubt {} · not sent {} · total {}\n",
         counts.created,
         counts.exists,
         counts.rejected,

@@ -183,11 +183,46 @@ pub struct Created {
     /// The record's normalised phone, for linking orders.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    /// The hash of what was sent (32 hex digits, `state::to_hex`), written
+    /// by a sync run (`--sync`) so that the state can be rebuilt from the
+    /// journal; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
     /// When each lookup of this record ran since it was last sent (the last one found it)
     /// (bitbybit's search settles a record sent without an answer); absent
     /// in journals written before lookups were recorded.
     #[serde(default, skip_serializing_if = "Vec::is_empty", with = "ms_times")]
     pub lookups: Vec<DateTime<Utc>>,
+}
+
+/// A sync run (`--sync`) updated the platform's record `id` with what hashes
+/// to `hash`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Updated {
+    /// Record key.
+    pub key: String,
+    /// Record number in the input.
+    pub record: u64,
+    /// Line number in the input.
+    pub line: u64,
+    /// The platform's id of the updated record.
+    pub id: String,
+    /// The hash of what was sent (32 hex digits, `state::to_hex`).
+    pub hash: String,
+}
+
+/// A sync run (`--sync`) found the record as it was last sent and sent
+/// nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unchanged {
+    /// Record key.
+    pub key: String,
+    /// Record number in the input.
+    pub record: u64,
+    /// Line number in the input.
+    pub line: u64,
+    /// The platform's id of the record, from the sync state.
+    pub id: String,
 }
 
 /// The platform already held the record (a duplicate answer or a lookup).
@@ -314,6 +349,10 @@ pub enum Entry {
     Failed(Failed),
     /// Outcome: explicitly in doubt.
     InDoubt(InDoubt),
+    /// Outcome (sync): updated by id.
+    Updated(Updated),
+    /// Outcome (sync): unchanged since last sent, not sent.
+    Unchanged(Unchanged),
     /// End of a run.
     End(End),
 }
@@ -439,7 +478,16 @@ mod tests {
         assert_eq!(
             tags,
             [
-                "header", "sent", "created", "exists", "rejected", "failed", "in_doubt", "end"
+                "header",
+                "sent",
+                "created",
+                "exists",
+                "rejected",
+                "failed",
+                "in_doubt",
+                "updated",
+                "unchanged",
+                "end"
             ]
         );
     }

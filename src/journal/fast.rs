@@ -1,5 +1,5 @@
 //! The fast path for the two lines that make up nearly every journal,
-//! `sent` and `created`, exactly as [`Journal`](super::Journal) writes them
+//! `sent` and `created` (with or without a sync run's `hash`), exactly as [`Journal`](super::Journal) writes them
 //! (serde's field order, no escapes, no spaces). Anything else — escapes,
 //! other field orders, whitespace, odd numbers — returns `None`, having added
 //! no op, and the line goes through serde (`line.rs`), which
@@ -44,6 +44,10 @@ fn created(c: &mut Cur<'_>, b: &mut Batch) -> Option<()> {
     } else {
         None
     };
+    // A sync run's hash: the state reads it from the entry, not the replay.
+    if c.lit(br#","hash":""#) {
+        c.str()?;
+    }
     c.need(b"}")?;
     c.end()?;
     let state = RecordState::Created {

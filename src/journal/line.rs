@@ -91,7 +91,9 @@ impl LineParser<'_> {
                 Ok(())
             }
             "sent" => self.sent(raw, b),
-            "created" | "exists" | "rejected" | "failed" | "in_doubt" => self.outcome(raw, b),
+            "created" | "exists" | "rejected" | "failed" | "in_doubt" | "updated" | "unchanged" => {
+                self.outcome(raw, b)
+            }
             _ => {
                 return Err(Bad::Line(JournalError::UnknownType {
                     path: self.path.to_path_buf(),
@@ -175,6 +177,19 @@ impl LineParser<'_> {
                     record,
                     line,
                 },
+                "updated" => {
+                    need(raw.hash.as_ref(), ty, "hash")?;
+                    RecordState::Updated {
+                        id: need(raw.id, ty, "id")?.0.into_owned(),
+                        record,
+                        line,
+                    }
+                }
+                "unchanged" => RecordState::Unchanged {
+                    id: need(raw.id, ty, "id")?.0.into_owned(),
+                    record,
+                    line,
+                },
                 "failed" => RecordState::Failed {
                     reason: need(raw.reason, ty, "reason")?.0.into_owned(),
                     record,
@@ -215,6 +230,8 @@ struct RawLine<'a> {
     phone: Option<LStr<'a>>,
     #[serde(borrow)]
     reason: Option<LStr<'a>>,
+    #[serde(borrow)]
+    hash: Option<LStr<'a>>,
     stage: Option<Stage>,
     reasons: Option<Vec<Reason>>,
     batch: Option<u64>,
@@ -264,6 +281,7 @@ mod tests {
             serde_json::to_string(&sample_entries()[2]).unwrap(),
             r#"{"type":"created","key":"é€","record":18446744073709551,"line":0,"id":"x"}"#.into(),
             r#"{"type":"created","key":"","record":1,"line":2,"id":"","phone":"+1"}"#.into(),
+            r#"{"type":"created","key":"a","record":1,"line":2,"id":"7","hash":"00ff"}"#.into(),
         ];
         for line in &lines {
             let mut fast_ops = Batch::default();
@@ -272,6 +290,30 @@ mod tests {
                 "fast path takes {line}"
             );
             assert_eq!(fast_ops, slow_ops(line), "{line}");
+        }
+    }
+
+    #[test]
+    fn an_updated_line_without_its_hash_or_id_is_refused_naming_the_field() {
+        for (line, field) in [
+            (
+                r#"{"type":"updated","key":"a","record":1,"line":2,"id":"7"}"#,
+                "hash",
+            ),
+            (
+                r#"{"type":"updated","key":"a","record":1,"line":2,"hash":"00"}"#,
+                "id",
+            ),
+            (
+                r#"{"type":"unchanged","key":"a","record":1,"line":2}"#,
+                "id",
+            ),
+        ] {
+            let mut b = Batch::default();
+            let Err(Bad::Line(e)) = lp().slow(line.as_bytes(), &mut b) else {
+                panic!("refused: {line}")
+            };
+            assert!(e.to_string().contains(&format!("{field:?}")), "{e}");
         }
     }
 

@@ -36,7 +36,7 @@ use thiserror::Error;
 
 pub use entry::{
     Created, Destination, End, Entry, Exists, Failed, Header, InDoubt, InputFingerprint, Reason,
-    Rejected, Sent, SentRecord, Stage, VERSION, fingerprint,
+    Rejected, Sent, SentRecord, Stage, Unchanged, Updated, VERSION, fingerprint,
 };
 pub use headers::headers;
 pub use replay::replay;
@@ -505,6 +505,7 @@ pub(crate) mod test_support {
             id: id.into(),
             email: Some(key.into()),
             phone: None,
+            hash: None,
             lookups: vec![],
         })
     }
@@ -531,6 +532,7 @@ pub(crate) mod test_support {
                 id: "901".into(),
                 email: Some("ann@x.com".into()),
                 phone: Some("+4915112345678".into()),
+                hash: Some("00112233445566778899aabbccddeeff".into()),
                 lookups: vec![],
             }),
             Entry::Exists(Exists {
@@ -566,6 +568,19 @@ pub(crate) mod test_support {
                 line: 18,
                 reason: "connection reset after the request was sent".into(),
                 lookups: vec![],
+            }),
+            Entry::Updated(Updated {
+                key: "erin@x.com".into(),
+                record: 17,
+                line: 19,
+                id: "902".into(),
+                hash: "ffeeddccbbaa99887766554433221100".into(),
+            }),
+            Entry::Unchanged(Unchanged {
+                key: "finn@x.com".into(),
+                record: 18,
+                line: 20,
+                id: "903".into(),
             }),
             Entry::End(End {
                 at: at_ms(1_700_000_009_999),

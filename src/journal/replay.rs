@@ -225,7 +225,7 @@ mod tests {
     fn every_entry_type_replays_into_its_state() {
         let (_d, path) = journal_with(&sample_entries());
         let r = replay(&path).unwrap();
-        assert_eq!(r.lines, 8);
+        assert_eq!(r.lines, 10);
         assert!(!r.torn_tail);
         assert_eq!(r.headers, vec![header(1)]);
         assert_eq!(
@@ -260,10 +260,28 @@ mod tests {
             RecordState::InDoubt { record: 16, .. }
         ));
         assert_eq!(
+            r.records["erin@x.com"],
+            RecordState::Updated {
+                id: "902".into(),
+                record: 17,
+                line: 19
+            }
+        );
+        assert_eq!(
+            r.records["finn@x.com"],
+            RecordState::Unchanged {
+                id: "903".into(),
+                record: 18,
+                line: 20
+            }
+        );
+        assert_eq!(
             r.counts(),
             Counts {
                 created: 1,
                 exists: 1,
+                updated: 1,
+                unchanged: 1,
                 rejected: 1,
                 failed: 1,
                 in_doubt: 1

@@ -14,7 +14,7 @@ use super::state::{RecordState, Replay};
 use super::test_support::*;
 use super::{
     Created, End, Exists, Failed, InDoubt, Journal, JournalError, Rejected, Sent, SentRecord,
-    replay,
+    Unchanged, Updated, replay,
 };
 
 fn journal_with(entries: &[Entry]) -> (tempfile::TempDir, std::path::PathBuf) {
@@ -94,6 +94,22 @@ fn model(entries: &[Entry]) -> Replay {
                     phone: x.phone.clone(),
                     stage: x.stage,
                     reasons: x.reasons.clone(),
+                    record: x.record,
+                    line: x.line,
+                },
+            ),
+            Entry::Updated(x) => (
+                &x.key,
+                RecordState::Updated {
+                    id: x.id.clone(),
+                    record: x.record,
+                    line: x.line,
+                },
+            ),
+            Entry::Unchanged(x) => (
+                &x.key,
+                RecordState::Unchanged {
+                    id: x.id.clone(),
                     record: x.record,
                     line: x.line,
                 },
@@ -179,6 +195,7 @@ fn entry() -> impl Strategy<Value = Entry> {
                     id,
                     email,
                     phone,
+                    hash: None,
                     lookups: vec![],
                 })
             ),
@@ -235,6 +252,25 @@ fn entry() -> impl Strategy<Value = Entry> {
                 line,
                 reason,
                 lookups: vec![],
+            })
+        }),
+        (key(), any::<u64>(), any::<u64>(), text(), text()).prop_map(
+            |(key, record, line, id, hash)| {
+                Entry::Updated(Updated {
+                    key,
+                    record,
+                    line,
+                    id,
+                    hash,
+                })
+            }
+        ),
+        (key(), any::<u64>(), any::<u64>(), text()).prop_map(|(key, record, line, id)| {
+            Entry::Unchanged(Unchanged {
+                key,
+                record,
+                line,
+                id,
             })
         }),
         (ms, text()).prop_map(|(ms, s)| Entry::End(End {

@@ -36,6 +36,24 @@ pub enum RecordState {
         /// Line number in the input.
         line: u64,
     },
+    /// Updated by id by a sync run (final).
+    Updated {
+        /// The platform's id.
+        id: String,
+        /// Record number in the input.
+        record: u64,
+        /// Line number in the input.
+        line: u64,
+    },
+    /// Unchanged since last sent, so not sent, by a sync run (final).
+    Unchanged {
+        /// The platform's id.
+        id: String,
+        /// Record number in the input.
+        record: u64,
+        /// Line number in the input.
+        line: u64,
+    },
     /// Already in the platform (final).
     Exists {
         /// The platform's id, when known.
@@ -84,11 +102,16 @@ pub enum RecordState {
 }
 
 impl RecordState {
-    /// Created, exists or rejected: a resume never sends it again.
+    /// Created, exists, updated, unchanged or rejected: a resume never
+    /// sends it again.
     pub fn is_final(&self) -> bool {
         matches!(
             self,
-            RecordState::Created { .. } | RecordState::Exists { .. } | RecordState::Rejected { .. }
+            RecordState::Created { .. }
+                | RecordState::Exists { .. }
+                | RecordState::Updated { .. }
+                | RecordState::Unchanged { .. }
+                | RecordState::Rejected { .. }
         )
     }
 
@@ -103,6 +126,8 @@ impl RecordState {
             RecordState::Sent { record, .. }
             | RecordState::Created { record, .. }
             | RecordState::Exists { record, .. }
+            | RecordState::Updated { record, .. }
+            | RecordState::Unchanged { record, .. }
             | RecordState::Rejected { record, .. }
             | RecordState::Failed { record, .. }
             | RecordState::InDoubt { record, .. } => *record,
@@ -115,6 +140,8 @@ impl RecordState {
             RecordState::Sent { line, .. }
             | RecordState::Created { line, .. }
             | RecordState::Exists { line, .. }
+            | RecordState::Updated { line, .. }
+            | RecordState::Unchanged { line, .. }
             | RecordState::Rejected { line, .. }
             | RecordState::Failed { line, .. }
             | RecordState::InDoubt { line, .. } => *line,
@@ -129,6 +156,10 @@ pub struct Counts {
     pub created: u64,
     /// Already in the platform.
     pub exists: u64,
+    /// Updated by a sync run.
+    pub updated: u64,
+    /// Unchanged since last sent (a sync run sent nothing).
+    pub unchanged: u64,
     /// Refused (validation or platform).
     pub rejected: u64,
     /// Failed after retries (retryable).
@@ -167,6 +198,8 @@ impl Replay {
             match state {
                 RecordState::Created { .. } => c.created += 1,
                 RecordState::Exists { .. } => c.exists += 1,
+                RecordState::Updated { .. } => c.updated += 1,
+                RecordState::Unchanged { .. } => c.unchanged += 1,
                 RecordState::Rejected { .. } => c.rejected += 1,
                 RecordState::Failed { .. } => c.failed += 1,
                 RecordState::Sent { .. } | RecordState::InDoubt { .. } => c.in_doubt += 1,
@@ -191,14 +224,17 @@ impl Replay {
     }
 }
 
-/// Source key → platform id for every created record and every existing one
-/// with a known id, sorted by record number (then key).
+/// Source key → platform id for every created, updated or unchanged record
+/// and every existing one with a known id, sorted by record number (then
+/// key).
 pub fn ids(replay: &Replay) -> impl Iterator<Item = (&str, &str)> {
     let mut v: Vec<(u64, &str, &str)> = replay
         .records
         .iter()
         .filter_map(|(key, state)| match state {
             RecordState::Created { id, record, .. }
+            | RecordState::Updated { id, record, .. }
+            | RecordState::Unchanged { id, record, .. }
             | RecordState::Exists {
                 id: Some(id),
                 record,

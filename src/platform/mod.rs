@@ -993,4 +993,3 @@ mod order_tests {
         }
     }
 }
-

@@ -467,7 +467,12 @@ impl Report {
     /// Counts one checked record and writes it to the report files. An I/O
     /// error is kept and returned by `finish`; later records are still counted.
     pub fn add(&mut self, c: &Checked) {
-        self.add_parts(std::slice::from_ref(&c.raw), &c.findings, c.is_valid(), true);
+        self.add_parts(
+            std::slice::from_ref(&c.raw),
+            &c.findings,
+            c.is_valid(),
+            true,
+        );
     }
 
     /// Counts one checked order, writes it to the report files and, in the

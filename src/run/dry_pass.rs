@@ -5,6 +5,7 @@
 use super::plan::Entity;
 use super::reading::{Record, settled};
 use super::source::Source;
+use super::sync::{Decision, SyncRun};
 use crate::error::CliError;
 use crate::order::group::Groups;
 use crate::platform::{Platform, QuotaHint, Rate};
@@ -43,8 +44,14 @@ pub struct PlanFigures {
     pub invalid: u64,
     /// Valid records the journal already settled.
     pub known: u64,
-    /// Valid records to send.
+    /// Valid records to send (a sync run: to create and to update).
     pub to_send: u64,
+    /// A sync run: of `to_send`, the records to update by id.
+    pub to_update: u64,
+    /// A sync run: valid records unchanged since last sent (not sent).
+    pub unchanged: u64,
+    /// Whether this is a sync run's plan.
+    pub sync: bool,
     /// Records per request.
     pub batch_size: u64,
 }
@@ -59,10 +66,20 @@ impl PlanFigures {
         }
     }
 
-    /// The plan's two lines, for the terminal.
+    /// The plan's two lines (three for a sync run), for the terminal.
     pub fn render(&self, platform: &dyn Platform, rate: Rate, limit: Option<u64>) -> String {
         let sending = limit.map_or(self.to_send, |l| l.min(self.to_send));
-        let requests = sending.div_ceil(self.batch_size.max(1));
+        let batch = self.batch_size.max(1);
+        // A sync run's updates take a PUT and an address listing per batch
+        // (plus address changes where they differ); which of the records a
+        // --limit lets through is not known ahead: updates are counted first.
+        let updating = self.to_update.min(sending);
+        let creating = sending - updating;
+        let requests = if self.sync {
+            creating.div_ceil(batch) + 2 * updating.div_ceil(batch)
+        } else {
+            sending.div_ceil(batch)
+        };
         let seconds = requests as f64 * rate.window.as_secs_f64() / rate.requests.max(1) as f64;
         let mut s = format!(
             "plan: {} records read · {} valid · {} invalid ({:.2}%) · {} already in the journal · {} to send{}\n",
@@ -77,9 +94,22 @@ impl PlanFigures {
                 _ => String::new(),
             }
         );
+        if self.sync {
+            s.push_str(&format!(
+                "plan: sync: {} to create · {} to update · {} unchanged (not sent) · nothing is deleted\n",
+                self.to_send - self.to_update,
+                self.to_update,
+                self.unchanged
+            ));
+        }
         s.push_str(&format!(
-            "plan: {requests} request{} of up to {} to {} · at {rate} that takes about {}\n",
+            "plan: {requests} request{}{} of up to {} to {} · at {rate} that takes about {}\n",
             if requests == 1 { "" } else { "s" },
+            if self.sync && updating > 0 {
+                " (and one per 10 address changes)"
+            } else {
+                ""
+            },
             self.batch_size,
             platform.display_name(),
             human_duration(seconds)
@@ -107,6 +137,7 @@ pub fn dry_pass(
     strict: bool,
     states: &crate::journal::States,
     unchanged: bool,
+    sync: Option<&SyncRun>,
     keep: impl FnMut(Checked),
 ) -> Result<PlanFigures, CliError> {
     let (mut input, mapping) = source.open()?;
@@ -121,7 +152,12 @@ pub fn dry_pass(
         },
     };
     let per_request = Entity::Customers.per_request(platform);
-    Ok(count(records, &stage, per_request, states, unchanged, keep))
+    let known = Known {
+        states,
+        unchanged,
+        sync,
+    };
+    Ok(count(records, &stage, per_request, known, keep))
 }
 
 /// The orders' dry pass: counts what an import would send, one order per
@@ -135,7 +171,22 @@ pub fn dry_pass_orders(
 ) -> PlanFigures {
     let units = Groups::new(records, ctx.mapping);
     let per_request = Entity::Orders.per_request(ctx.platform);
-    count(units, ctx, per_request, states, unchanged, keep)
+    let known = Known {
+        states,
+        unchanged,
+        sync: None,
+    };
+    count(units, ctx, per_request, known, keep)
+}
+
+/// What the journal (and a sync run's state) already settled.
+struct Known<'a> {
+    /// The journal's records' last states.
+    states: &'a crate::journal::States,
+    /// The latest run read this very input.
+    unchanged: bool,
+    /// A sync run's state.
+    sync: Option<&'a SyncRun>,
 }
 
 /// Runs `stage` over `units`, counting what an import would send in
@@ -145,15 +196,20 @@ fn count<S: Stage>(
     units: impl Iterator<Item = S::Unit> + Send,
     stage: &S,
     per_request: usize,
-    states: &crate::journal::States,
-    unchanged: bool,
+    known: Known<'_>,
     mut keep: impl FnMut(S::Checked),
 ) -> PlanFigures
 where
     S::Checked: Record,
 {
+    let Known {
+        states,
+        unchanged,
+        sync,
+    } = known;
     let mut f = PlanFigures {
         batch_size: per_request as u64,
+        sync: sync.is_some(),
         ..PlanFigures::default()
     };
     run_stage(units, stage, |c| {
@@ -161,10 +217,20 @@ where
         match c.key() {
             Some(key) => {
                 f.valid += 1;
+                let decision = sync
+                    .zip(c.customer())
+                    .map(|(s, customer)| s.decide(&key, customer));
                 if states.get(&key).is_some_and(|s| settled(s, unchanged)) {
                     f.known += 1;
                 } else {
-                    f.to_send += 1;
+                    match decision {
+                        Some(Decision::Unchanged { .. }) => f.unchanged += 1,
+                        Some(Decision::Send(w)) if w.id.is_some() => {
+                            f.to_update += 1;
+                            f.to_send += 1;
+                        }
+                        _ => f.to_send += 1,
+                    }
                 }
             }
             None => f.invalid += 1,

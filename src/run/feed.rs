@@ -1,7 +1,9 @@
 //! The reading side of a run, on a blocking thread beside the writer: the
 //! input's records read, mapped and checked (or the dry pass's, when it
 //! kept them), each refusal journaled, each valid record not yet settled
-//! handed to the writer, up to `--limit`; counted as it goes.
+//! handed to the writer, up to `--limit`; counted as it goes. In a sync
+//! run each valid customer is decided against the state first: created,
+//! updated by id, or journaled `unchanged` and not sent.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,13 +13,14 @@ use super::orders::{LoadedLinks, order_context};
 use super::reading::settled;
 use super::reading::{Mapped, ReadItem, SettledTable};
 use super::summary::ReadTally;
+use super::sync::{Decision, SyncRun};
 use crate::journal::{self, Entry, JournalWriter, RecordState, Stage, States};
 use crate::platform::Platform;
 use crate::read::Records;
 use crate::validate::orders as order_pipeline;
 use crate::validate::pipeline::{self, CheckOptions};
 use crate::writer::feed::Chunker;
-use crate::writer::{Stop, Tally, Work};
+use crate::writer::{Payload, Stop, Tally, Work};
 
 /// Refusals are journaled in groups of this many.
 const REJECTED_PER_WRITE: usize = 512;
@@ -56,6 +59,9 @@ pub(super) struct Reader {
     pub(super) read_tally: Arc<ReadTally>,
     /// The journal, for refusals.
     pub(super) journal: JournalWriter,
+    /// A sync run's state: each valid customer is created, updated by id,
+    /// or journaled `unchanged` and not sent.
+    pub(super) sync: Option<SyncRun>,
 }
 
 impl Reader {
@@ -85,6 +91,7 @@ impl Reader {
             tally,
             read_tally: rt,
             journal: jw,
+            sync,
         } = self;
         // Resuming the very input every run of this journal read: records
         // the journal settled are skipped by number before they are mapped
@@ -150,6 +157,27 @@ impl Reader {
                 }
                 _ => None,
             };
+            let sync_work = match (&sync, &payload) {
+                (Some(s), Payload::Customer(customer)) => match s.decide(&key, customer) {
+                    Decision::Send(w) => Some(w),
+                    Decision::Unchanged { id } => {
+                        // Journaled with the refusals, in order; never sent.
+                        let entry = Entry::Unchanged(journal::Unchanged {
+                            key,
+                            record: item.number,
+                            line: item.line,
+                            id: id.to_string(),
+                        });
+                        tally.count(&entry);
+                        rejected.push(entry);
+                        if rejected.len() >= REJECTED_PER_WRITE && !flush(&mut rejected) {
+                            return false;
+                        }
+                        return !stop.is_stopping();
+                    }
+                },
+                _ => None,
+            };
             if limit.is_some_and(|l| tally.queued.load(Ordering::Relaxed) >= l) {
                 // --limit: read on (for the counts), send no more.
                 rt.limited.fetch_add(1, Ordering::Relaxed);
@@ -162,6 +190,7 @@ impl Reader {
                 line: item.line,
                 payload,
                 sent_before,
+                sync: sync_work,
             };
             if !tx.push(work) {
                 return false;

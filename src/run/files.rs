@@ -11,7 +11,8 @@ use crate::error::CliError;
 
 /// The files a run reads or keeps, which no report of it may overwrite: the
 /// input, the mapping file, the orders' variants and customers journal, and
-/// (for an import) the journal and its stdin spool.
+/// (for an import) the journal and its stdin spool. A sync run's state is
+/// added by [`with_state`].
 pub fn run_files(
     source: &Source,
     orders: &OrderOptions,
@@ -33,6 +34,21 @@ pub fn run_files(
     if let Some(j) = journal {
         files.push(("the journal", j.to_path_buf()));
         files.push(("the stdin spool", spool_path(j)));
+    }
+    files
+}
+
+/// The run's files with a sync run's state file (and its lock) added,
+/// when `state` is given.
+pub fn with_state(
+    mut files: Vec<(&'static str, PathBuf)>,
+    state: Option<&Path>,
+) -> Vec<(&'static str, PathBuf)> {
+    if let Some(state) = state {
+        let mut lock = state.as_os_str().to_os_string();
+        lock.push(".lock");
+        files.push(("the sync state", state.to_path_buf()));
+        files.push(("the sync state's lock", PathBuf::from(lock)));
     }
     files
 }

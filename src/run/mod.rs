@@ -17,6 +17,8 @@
 //!   sent, and the plan printed.
 //! - `feed`: the reading side, feeding the writer ([`crate::writer`]).
 //! - [`summary`]: the counts, printed and journaled at the end.
+//! - [`sync`]: a sync run's state (`--sync`): each record created, updated
+//!   or left unchanged; the state brought up to date from the journal.
 //!
 //! Beside the import: [`rejects`] (what is not in the platform, in the
 //! input's columns) and [`reconcile`] (in-doubt records settled by lookup)
@@ -38,6 +40,7 @@ mod signals;
 pub mod source;
 pub mod spool;
 pub mod summary;
+pub mod sync;
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
@@ -98,11 +101,23 @@ pub fn execute(
     let conn = connect::connect(plan, &runtime, view.quiet)?;
     // The journal belongs to one destination: refused before any request.
     opening::refuse_other_destination(journal_path, &conn.destination)?;
+    refuse_sync_on_a_used_journal(plan, journal_path, mode)?;
     let limiter = plan.limiter();
     let quota = runtime.block_on(check(plan, &conn.endpoint, &limiter, view.quiet))?;
     let plan = &spool_stdin(plan, journal_path)?;
     let source = plan.source();
     let (mut input, mapped) = open_mapped(&source, plan.ordering())?;
+    // A sync run's state: another destination's is refused (exit 2)
+    // before the journal is touched.
+    let sync = match (&plan.sync, &mapped) {
+        (Some(options), Mapped::Customers(m)) => Some(sync::SyncRun::open(
+            options,
+            platform,
+            &conn.destination,
+            m,
+        )?),
+        _ => None,
+    };
     let fingerprint = Fingerprinting::start(input.path.clone());
     let split = match &mapped {
         Mapped::Orders(m) => source.first_pass(&input, m)?,
@@ -128,6 +143,7 @@ pub fn execute(
             unchanged: opened.unchanged,
             rate: effective_rate(plan.send.rate, plan.send.max_quota_share, platform, &quota),
             input_bytes: fp.size,
+            sync: sync.as_ref(),
         };
         match preview::preview(pass, view.quiet, view.plan_only)? {
             Previewed::PlanOnly => return Ok(Exit::Ok),
@@ -166,6 +182,7 @@ pub fn execute(
         tally: run.tally.clone(),
         read_tally: run.read_tally.clone(),
         journal: JournalWriter::spawn(journal),
+        sync: sync.as_ref().map(sync::SyncRun::share),
     };
     let writer = Writer::new(
         platform,
@@ -179,16 +196,56 @@ pub fn execute(
     .map_err(CliError::usage)?;
     let sent = runtime.block_on(run.send(writer, reader, to_send, view.quiet))?;
     let exit = run.finish(&runtime, sent, plan, journal_path, view);
+    // The state follows the journal's outcomes, however the run ended.
+    let exit = match sync.map(|s| s.commit(journal_path)) {
+        Some(Err(e)) if exit.is_ok() => Err(e),
+        _ => exit,
+    };
     if let Some(handle) = conn.sandbox {
         runtime.block_on(handle.stop());
     }
     exit
 }
 
+/// A sync `import` takes a journal of its own: the records an earlier run
+/// of the journal created would be skipped as known, so their changes would
+/// never be sent. Continuing the same run is `resume`.
+fn refuse_sync_on_a_used_journal(
+    plan: &RunPlan,
+    journal_path: &Path,
+    mode: Mode,
+) -> Result<(), CliError> {
+    if plan.sync.is_none() || mode != Mode::Import || !journal_path.exists() {
+        return Ok(());
+    }
+    let headers = crate::journal::headers(journal_path)?;
+    if headers.is_empty() {
+        return Ok(());
+    }
+    Err(CliError::usage(format!(
+        "journal {}: already holds a run; a sync import takes a new journal for each load (e.g. --journal nightly-$(date +%F).journal), so that every changed customer is compared with the state, not skipped as known. To continue that run, use `storeload resume {}`",
+        journal_path.display(),
+        journal_path.display()
+    )))
+}
+
 /// Refuses the options that do not fit the entity: the orders options for
 /// customers, orders where the platform takes none, a lookup for orders.
 fn refuse_entity_options(plan: &RunPlan) -> Result<(), CliError> {
     plan.orders.check(plan.to)?;
+    if plan.sync.is_some() {
+        if plan.ordering() {
+            return Err(CliError::usage(
+                "--sync: orders are created, never updated; import orders without --sync",
+            ));
+        }
+        sync::updates_of(plan.platform())?;
+        if plan.sandbox {
+            return Err(CliError::usage(
+                "--sync with --sandbox: the in-process sandbox ends with the run, so the state would describe a store that no longer exists; rehearse against `storeload sandbox` with --base-url instead",
+            ));
+        }
+    }
     if plan.ordering() && plan.send.in_doubt == Some(InDoubtPolicy::Lookup) {
         return Err(CliError::usage(
             "--in-doubt lookup: orders have no lookup; use skip (the default: in-doubt orders are listed) or resend",

@@ -109,9 +109,10 @@ pub fn load_customers(path: &Path, to: PlatformId) -> Result<Customers, CliError
 /// What a customer's last state in the journal means for an order of theirs.
 fn known(state: &RecordState, platform: &str) -> Known {
     match state {
-        RecordState::Created { id, .. } | RecordState::Exists { id: Some(id), .. } => {
-            Known::Id(id.clone())
-        }
+        RecordState::Created { id, .. }
+        | RecordState::Updated { id, .. }
+        | RecordState::Unchanged { id, .. }
+        | RecordState::Exists { id: Some(id), .. } => Known::Id(id.clone()),
         RecordState::Exists { id: None, .. } => Known::Unusable(format!(
             "already in {platform}, but the journal has no id for it (run storeload reconcile on the customers journal)"
         )),

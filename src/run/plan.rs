@@ -103,6 +103,10 @@ pub struct RunPlan {
     /// What the input holds, and what orders link to.
     #[serde(default)]
     pub orders: OrderOptions,
+    /// A sync run (`--sync`): the state file and `--ignore-blank`; absent
+    /// from journals of plain imports (and of every run before sync).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync: Option<super::sync::SyncOptions>,
 }
 
 /// How requests are sent; `None` where the platform or entity decides.
@@ -208,7 +212,19 @@ impl RunPlan {
                 variants: orders.variants.as_deref().map(absolute),
                 customers_journal: orders.customers_journal.as_deref().map(absolute),
             },
+            sync: None,
         }
+    }
+
+    /// The same plan, a sync run keeping the state at `state` (made
+    /// absolute); `ignore_blank` leaves a blank cell's field as the store
+    /// holds it.
+    pub fn with_sync(mut self, state: &Path, ignore_blank: bool) -> RunPlan {
+        self.sync = Some(super::sync::SyncOptions {
+            state: absolute(state),
+            ignore_blank,
+        });
+        self
     }
 
     /// The input this plan reads, and how.
@@ -370,6 +386,17 @@ mod tests {
         assert_eq!(plan.orders.entity, Entity::Customers);
         assert_eq!(plan.send.settle_delay, DEFAULT_SETTLE_DELAY);
         assert_eq!(plan.send.max_wait, DEFAULT_MAX_WAIT);
+        assert_eq!(plan.sync, None);
+    }
+
+    #[test]
+    fn a_sync_plan_records_its_state_absolute_and_reads_back() {
+        let plan: RunPlan = serde_json::from_str(V1_OPTIONS).unwrap();
+        let plan = plan.with_sync(Path::new("store.state"), true);
+        let back: RunPlan = serde_json::from_value(serde_json::to_value(&plan).unwrap()).unwrap();
+        let sync = back.sync.unwrap();
+        assert!(sync.state.is_absolute() && sync.state.ends_with("store.state"));
+        assert!(sync.ignore_blank);
     }
 
     #[test]

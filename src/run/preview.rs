@@ -10,6 +10,7 @@ use super::orders::{LoadedLinks, order_context};
 use super::plan::RunPlan;
 use super::reading::{Kept, Mapped, ReadItem};
 use super::source::Source;
+use super::sync::SyncRun;
 use crate::error::{CliError, Exit};
 use crate::journal::States;
 use crate::platform::Rate;
@@ -37,6 +38,8 @@ pub(super) struct Pass<'a> {
     pub(super) rate: Rate,
     /// The input's size as stored (a gzip file's compressed size).
     pub(super) input_bytes: u64,
+    /// A sync run's state.
+    pub(super) sync: Option<&'a SyncRun>,
 }
 
 /// What the dry pass decided.
@@ -68,13 +71,20 @@ pub(super) fn preview(pass: Pass<'_>, quiet: bool, plan_only: bool) -> Result<Pr
         unchanged,
         rate,
         input_bytes,
+        sync,
     } = pass;
     let platform = plan.platform();
     let mut kept = Kept::new(input_bytes);
     let figures = match mapped {
-        Mapped::Customers(_) => dry_pass(source, platform, plan.strict, states, unchanged, |c| {
-            kept.keep(c)
-        })?,
+        Mapped::Customers(_) => dry_pass(
+            source,
+            platform,
+            plan.strict,
+            states,
+            unchanged,
+            sync,
+            |c| kept.keep(c),
+        )?,
         Mapped::Orders(m) => {
             let (mut again, _) = source.open_orders()?;
             let records = std::mem::replace(&mut again.records, crate::read::Records::empty());

@@ -20,7 +20,10 @@ use crate::writer::{OrderWork, Payload};
 /// rejects file, say) may hold the corrected record.
 pub fn settled(state: &RecordState, same_input: bool) -> bool {
     match state {
-        RecordState::Created { .. } | RecordState::Exists { .. } => true,
+        RecordState::Created { .. }
+        | RecordState::Exists { .. }
+        | RecordState::Updated { .. }
+        | RecordState::Unchanged { .. } => true,
         RecordState::Rejected { .. } => same_input,
         _ => false,
     }
@@ -133,6 +136,10 @@ pub(super) trait Record: Send {
     fn rows(&self) -> &[RawRecord];
     /// The refusal or the work it becomes.
     fn into_item(self) -> ReadItem;
+    /// The customer it holds, when it is one (a sync run hashes it).
+    fn customer(&self) -> Option<&crate::model::Customer> {
+        None
+    }
 }
 
 impl Record for Checked {
@@ -149,6 +156,10 @@ impl Record for Checked {
 
     fn into_item(self) -> ReadItem {
         ReadItem::customer(self)
+    }
+
+    fn customer(&self) -> Option<&crate::model::Customer> {
+        self.customer.as_ref()
     }
 }
 

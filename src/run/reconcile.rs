@@ -52,6 +52,7 @@ pub fn reconcile(journal_path: &Path) -> Result<Exit, CliError> {
                 line: state.line(),
                 payload: Payload::Customer(customer),
                 sent_before,
+                sync: None,
             },
             exists,
         ));

@@ -100,7 +100,8 @@ pub fn shown(path: &Path) -> String {
 }
 
 /// Why a record is not in the platform, as `_stage` and `_errors`; `None`
-/// when it is (created, or already there).
+/// when it is (created, updated or unchanged by a `--sync` run, or already
+/// there).
 fn why_not_in(
     states: &crate::journal::States,
     valid: bool,
@@ -117,7 +118,12 @@ fn why_not_in(
         return Some(("validate", errors));
     }
     Some(match key.and_then(|k| states.get(k)) {
-        Some(RecordState::Created { .. }) | Some(RecordState::Exists { .. }) => return None,
+        Some(
+            RecordState::Created { .. }
+            | RecordState::Exists { .. }
+            | RecordState::Updated { .. }
+            | RecordState::Unchanged { .. },
+        ) => return None,
         Some(RecordState::Rejected { stage, reasons, .. }) => (
             if *stage == Stage::Validate {
                 "validate"

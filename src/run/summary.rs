@@ -1,13 +1,21 @@
-//! The counts of a run: what the reading side saw (`ReadTally`) and the
-//! final `Summary` printed and journaled at the end.
+//! The counts of a run: what the reading side saw (`ReadTally`), the
+//! final `Summary` printed and journaled at the end, and the
+//! machine-readable run summary of `--summary PATH` ([`RunSummary`]), for
+//! the people who run loads from cron: its shape is stable (README,
+//! "Nightly loads"), and it is written however the run ends.
 
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
+use serde::{Deserialize, Serialize};
 
-use crate::platform::Platform;
+use crate::error::{CliError, Exit};
+use crate::journal::{Destination, ends};
+use crate::platform::{Platform, PlatformId};
+use crate::report::output::ReportFile;
 use crate::writer::Tally;
 
 /// Counts kept by the reading side of a run.
@@ -36,6 +44,10 @@ pub struct Summary {
     pub in_doubt_before: u64,
     /// Created.
     pub created: u64,
+    /// Updated by id (`--sync`).
+    pub updated: u64,
+    /// Unchanged since last sent: not sent (`--sync`).
+    pub unchanged: u64,
     /// Already in the store.
     pub exists: u64,
     /// Refused by the platform.
@@ -67,6 +79,8 @@ impl Summary {
             known: l(&r.known),
             in_doubt_before: l(&r.in_doubt_before),
             created: l(&t.created),
+            updated: l(&t.updated),
+            unchanged: l(&t.unchanged),
             exists: l(&t.exists),
             rejected: l(&t.rejected),
             failed: l(&t.failed),
@@ -89,12 +103,22 @@ impl Summary {
     }
 
     pub(super) fn render(&self, platform: &dyn Platform, input: &str, journal: &Path) -> String {
+        // A sync run's figures, only when it had any: a plain import's
+        // summary reads as it always did.
+        let synced = if self.updated + self.unchanged > 0 {
+            format!(
+                "updated {} · unchanged, not sent {}\n",
+                self.updated, self.unchanged
+            )
+        } else {
+            String::new()
+        };
         format!(
             "storeload import: {input} → {} (journal {})\n\
              read {} · valid {} · invalid {} (journaled as rejected, not sent)\n\
              known from the journal, skipped: {}\n\
              created {} · already there {} · refused by the platform {} · failed {} · in doubt {} · not sent {}\n\
-             {} requests · {} retries · {} answered 429 · {:.1} s\n",
+             {synced}{} requests · {} retries · {} answered 429 · {:.1} s\n",
             platform.display_name(),
             journal.display(),
             self.read,
@@ -113,6 +137,234 @@ impl Summary {
             self.seconds
         )
     }
+}
+
+/// The version of [`RunSummary`]'s shape: raised only when a field changes
+/// meaning or goes away (a new field does not raise it).
+pub const SUMMARY_VERSION: u32 = 1;
+
+/// The machine-readable summary of one `import` or `resume`
+/// (`--summary PATH`), written when the command ends, however it ends.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunSummary {
+    /// [`SUMMARY_VERSION`].
+    pub version: u32,
+    /// `import` or `resume`.
+    pub command: &'static str,
+    /// The exit code the process ends with.
+    pub exit_code: u8,
+    /// The exit code's meaning: `ok`, `incomplete`, `usage`, `stopped`,
+    /// `interrupted`, `terminated` or `hung_up`.
+    pub status: &'static str,
+    /// The sentence printed when the command ended on an error.
+    pub error: Option<String>,
+    /// The platform's code (`bigcommerce`, …), when known.
+    pub platform: Option<String>,
+    /// Where the run sent (never a credential), as the journal records it.
+    pub destination: Option<Destination>,
+    /// The journal's absolute path.
+    pub journal: PathBuf,
+    /// The input the run read, as its journal header records it.
+    pub input: Option<String>,
+    /// When the command started (RFC 3339, UTC).
+    pub started_at: String,
+    /// When it ended (RFC 3339, UTC).
+    pub finished_at: String,
+    /// Wall time of the whole command, in seconds.
+    pub duration_seconds: f64,
+    /// Whether the counts are this run's own, from the `end` line it
+    /// journaled; false when it stopped before sending (credentials,
+    /// input, a refusal by `--max-invalid-pct`) or could not end its
+    /// journal: every count is then 0.
+    pub counted: bool,
+    /// Records (rows) read.
+    pub rows_read: u64,
+    /// Records by what became of them in this run.
+    pub counts: OutcomeCounts,
+    /// Requests made (attempts and lookups).
+    pub requests: u64,
+    /// Retries.
+    pub retries: u64,
+    /// Answers 429 (throttled).
+    pub throttled: u64,
+}
+
+/// What became of the records of one run, by outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OutcomeCounts {
+    /// Created in the platform.
+    pub created: u64,
+    /// Updated by id (`--sync`).
+    pub updated: u64,
+    /// Unchanged since the state's last run: not sent (`--sync`).
+    pub unchanged: u64,
+    /// Already in the platform.
+    pub exists: u64,
+    /// Refused by the platform.
+    pub rejected: u64,
+    /// Failed after retries (a resume sends them again).
+    pub failed: u64,
+    /// Left in doubt.
+    pub in_doubt: u64,
+    /// Read but not sent (the run stopped, or `--limit`).
+    pub not_sent: u64,
+    /// Invalid: journaled as rejected, never sent.
+    pub invalid: u64,
+    /// Settled by an earlier run of the journal: skipped.
+    pub known: u64,
+}
+
+/// The figures of an `end` line's summary that [`RunSummary`] reports; a
+/// figure an older (or another) build did not write reads as 0.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct EndFigures {
+    read: u64,
+    requests: u64,
+    retries: u64,
+    throttled: u64,
+    #[serde(flatten)]
+    counts: OutcomeCounts,
+}
+
+/// A `--summary` to write when the command ends: where, and what is known
+/// before the run starts.
+#[derive(Debug)]
+pub struct SummaryTarget {
+    path: PathBuf,
+    command: &'static str,
+    journal: PathBuf,
+    platform: Option<PlatformId>,
+    started: Instant,
+    started_at: DateTime<Utc>,
+}
+
+impl SummaryTarget {
+    /// Starts timing the `command` (`import`, `resume`) of `journal`, whose
+    /// summary goes to `path` (`-`: standard output).
+    pub fn start(path: PathBuf, command: &'static str, journal: &Path) -> SummaryTarget {
+        SummaryTarget {
+            path,
+            command,
+            journal: super::plan::absolute(journal),
+            platform: None,
+            started: Instant::now(),
+            started_at: Utc::now(),
+        }
+    }
+
+    /// The platform the run sends to, once known.
+    pub fn platform(&mut self, platform: PlatformId) {
+        self.platform = Some(platform);
+    }
+
+    /// The summary of the command that ended with `result`, from the
+    /// journal's latest run when this command wrote it.
+    pub fn summary(&self, result: &Result<Exit, CliError>) -> RunSummary {
+        let exit = match result {
+            Ok(exit) => *exit,
+            Err(e) => e.exit,
+        };
+        // The latest run is this command's own only if its header was
+        // written after the command started (headers keep milliseconds).
+        let since = self.started_at.trunc_subsecs(3);
+        let last = ends::last_run(&self.journal)
+            .ok()
+            .flatten()
+            .filter(|r| r.header.started_at >= since);
+        let figures = last
+            .as_ref()
+            .and_then(|r| r.end.clone())
+            .and_then(|v| serde_json::from_value::<EndFigures>(v).ok());
+        // A journal belongs to one destination: an earlier run's header
+        // names it when this run stopped before writing its own.
+        let destination = last
+            .as_ref()
+            .and_then(|r| r.header.destination.clone())
+            .or_else(|| {
+                crate::journal::headers(&self.journal)
+                    .ok()?
+                    .into_iter()
+                    .rev()
+                    .find_map(|h| h.destination)
+            });
+        let platform = self
+            .platform
+            .map(|p| p.as_str().to_string())
+            .or_else(|| destination.as_ref().map(|d| d.platform.clone()));
+        let counted = figures.is_some();
+        let figures = figures.unwrap_or_default();
+        RunSummary {
+            version: SUMMARY_VERSION,
+            command: self.command,
+            exit_code: exit as u8,
+            status: status_name(exit),
+            error: result.as_ref().err().map(|e| e.message.clone()),
+            platform,
+            destination,
+            journal: self.journal.clone(),
+            input: last.map(|r| r.header.input.path),
+            started_at: self.started_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+            finished_at: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+            duration_seconds: self.started.elapsed().as_secs_f64(),
+            counted,
+            rows_read: figures.read,
+            counts: figures.counts,
+            requests: figures.requests,
+            retries: figures.retries,
+            throttled: figures.throttled,
+        }
+    }
+
+    /// Writes the summary of the command that ended with `result` and
+    /// returns `result`. A summary that cannot be written is said on
+    /// stderr; it turns a run that would exit 0 into exit 2 (a scheduler
+    /// must not read an old summary as this run's), and leaves any other
+    /// exit code as it was.
+    pub fn finish(self, result: Result<Exit, CliError>) -> Result<Exit, CliError> {
+        let summary = self.summary(&result);
+        match write(&self.path, &summary) {
+            Ok(()) => result,
+            Err(e) => match result {
+                Ok(Exit::Ok) => Err(e),
+                other => {
+                    crate::say!("storeload: {e}");
+                    other
+                }
+            },
+        }
+    }
+}
+
+/// The name of `exit` in [`RunSummary::status`].
+pub fn status_name(exit: Exit) -> &'static str {
+    match exit {
+        Exit::Ok => "ok",
+        Exit::Incomplete => "incomplete",
+        Exit::Usage => "usage",
+        Exit::Stopped => "stopped",
+        Exit::Interrupted => "interrupted",
+        Exit::Terminated => "terminated",
+        Exit::HungUp => "hung_up",
+    }
+}
+
+/// Writes `summary` as pretty JSON to `path` (`-`: standard output),
+/// atomically: a temporary file renamed into place.
+fn write(path: &Path, summary: &RunSummary) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(summary)
+        .expect("a run summary is strings, numbers and booleans, which JSON always encodes");
+    let mut file = ReportFile::create(path, "the run summary")?;
+    let cannot = |e: std::io::Error| {
+        CliError::usage(format!(
+            "--summary {}: cannot write the run summary: {e}\n\nCheck that its folder exists, is writable and has space.",
+            path.display()
+        ))
+    };
+    file.write_all(text.as_bytes()).map_err(cannot)?;
+    file.write_all(b"\n").map_err(cannot)?;
+    file.commit().map_err(cannot)
 }
 
 /// Which of the input's size and content hash differ between the
@@ -148,6 +400,54 @@ mod tests {
             size,
             sha256: sha256.into(),
         }
+    }
+
+    fn header_line(started_at: DateTime<Utc>) -> String {
+        let mut h = crate::journal::Header::new(
+            1,
+            "bigcommerce",
+            "customers",
+            fp(1, "ab"),
+            serde_json::json!({}),
+            &serde_json::json!({}),
+        )
+        .unwrap();
+        h.started_at = started_at.trunc_subsecs(3);
+        format!(
+            "{}\n",
+            serde_json::to_string(&crate::journal::Entry::Header(h)).unwrap()
+        )
+    }
+
+    const END: &str = "{\"type\":\"end\",\"at\":\"2030-01-01T00:00:00.000Z\",\"summary\":{\"read\":9,\"created\":2,\"updated\":3,\"unchanged\":4,\"requests\":2}}\n";
+
+    #[test]
+    fn the_summary_counts_come_from_this_runs_own_end_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join("night.journal");
+        let target = SummaryTarget::start("-".into(), "import", &journal);
+        std::fs::write(&journal, format!("{}{END}", header_line(Utc::now()))).unwrap();
+        let s = target.summary(&Ok(Exit::Ok));
+        assert!(s.counted);
+        assert_eq!((s.rows_read, s.requests), (9, 2));
+        let c = s.counts;
+        assert_eq!((c.created, c.updated, c.unchanged), (2, 3, 4));
+        assert_eq!((s.exit_code, s.status), (0, "ok"));
+    }
+
+    #[test]
+    fn an_earlier_runs_end_line_is_not_counted_as_this_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join("night.journal");
+        let yesterday = Utc::now() - chrono::Duration::days(1);
+        std::fs::write(&journal, format!("{}{END}", header_line(yesterday))).unwrap();
+        let target = SummaryTarget::start("-".into(), "resume", &journal);
+        let s = target.summary(&Err(CliError::stopped("refused")));
+        assert!(!s.counted, "{s:?}");
+        assert_eq!(s.counts, OutcomeCounts::default());
+        assert_eq!((s.exit_code, s.status), (3, "stopped"));
+        assert_eq!(s.error.as_deref(), Some("refused"));
+        assert_eq!(s.input, None);
     }
 
     #[test]

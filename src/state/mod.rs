@@ -137,13 +137,21 @@ pub enum Outcome<'a> {
 }
 
 impl<'a> Outcome<'a> {
-    /// The outcome of a journal line, for the lines the journal writes
-    /// today: `created` (with the `hash` sent, when the caller has it) and
-    /// `exists` with an id. Other lines (and `exists` without an id) tell
-    /// the state nothing: `None`.
+    /// The outcome of a journal line: `created` (with the `hash` sent: the
+    /// caller's, else the line's own), `exists` with an id, `updated` and
+    /// `unchanged`. Other lines (and `exists` without an id) tell the state
+    /// nothing: `None`. A hash that is not 32 hex digits counts as absent
+    /// (the next run updates that customer once).
     pub fn from_entry(entry: &'a Entry, hash: Option<RecordHash>) -> Option<Outcome<'a>> {
+        let line_hash = |h: &Option<String>| h.as_deref().and_then(from_hex);
         match entry {
-            Entry::Created(c) => Some(match hash {
+            Entry::Updated(u) => Some(Outcome::Updated {
+                key: &u.key,
+                id: &u.id,
+                hash: hash.or_else(|| from_hex(&u.hash)).unwrap_or(NEVER_SENT),
+            }),
+            Entry::Unchanged(u) => Some(Outcome::Unchanged { key: &u.key }),
+            Entry::Created(c) => Some(match hash.or_else(|| line_hash(&c.hash)) {
                 Some(hash) => Outcome::Created {
                     key: &c.key,
                     id: &c.id,
@@ -536,6 +544,54 @@ mod tests {
     }
 
     #[test]
+    fn outcomes_are_read_from_sync_lines_with_their_hash() {
+        use crate::journal::{Created, Unchanged, Updated};
+        let updated = Entry::Updated(Updated {
+            key: "a@x.com".into(),
+            record: 1,
+            line: 2,
+            id: "5".into(),
+            hash: to_hex(&h(9)),
+        });
+        assert_eq!(
+            Outcome::from_entry(&updated, None),
+            Some(Outcome::Updated {
+                key: "a@x.com",
+                id: "5",
+                hash: h(9)
+            })
+        );
+        let unchanged = Entry::Unchanged(Unchanged {
+            key: "a@x.com".into(),
+            record: 1,
+            line: 2,
+            id: "5".into(),
+        });
+        assert_eq!(
+            Outcome::from_entry(&unchanged, None),
+            Some(Outcome::Unchanged { key: "a@x.com" })
+        );
+        let created = Entry::Created(Created {
+            key: "b@x.com".into(),
+            record: 3,
+            line: 4,
+            id: "6".into(),
+            email: None,
+            phone: None,
+            hash: Some(to_hex(&h(8))),
+            lookups: vec![],
+        });
+        assert_eq!(
+            Outcome::from_entry(&created, None),
+            Some(Outcome::Created {
+                key: "b@x.com",
+                id: "6",
+                hash: h(8)
+            })
+        );
+    }
+
+    #[test]
     fn an_id_that_is_not_an_integer_is_refused_naming_the_key() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = State::open(&dir.path().join("s"), &dest("abc")).unwrap();
@@ -561,6 +617,7 @@ mod tests {
             id: "5".into(),
             email: None,
             phone: None,
+            hash: None,
             lookups: vec![],
         });
         assert_eq!(

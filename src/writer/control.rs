@@ -21,6 +21,10 @@ pub struct Tally {
     pub created: AtomicU64,
     /// Already in the store.
     pub exists: AtomicU64,
+    /// Updated by id (a sync run).
+    pub updated: AtomicU64,
+    /// Unchanged since last sent, so not sent (a sync run).
+    pub unchanged: AtomicU64,
     /// Refused by the platform.
     pub rejected: AtomicU64,
     /// Failed after retries (retryable on resume).
@@ -39,11 +43,13 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// Records with a final or reported outcome.
+    /// Records handed to the writer with a final or reported outcome
+    /// (`unchanged` records are never handed to it).
     pub fn done(&self) -> u64 {
         [
             &self.created,
             &self.exists,
+            &self.updated,
             &self.rejected,
             &self.failed,
             &self.in_doubt,
@@ -59,6 +65,8 @@ impl Tally {
         let counter = match entry {
             Entry::Created(_) => &self.created,
             Entry::Exists(_) => &self.exists,
+            Entry::Updated(_) => &self.updated,
+            Entry::Unchanged(_) => &self.unchanged,
             Entry::Rejected(_) => &self.rejected,
             Entry::Failed(_) => &self.failed,
             Entry::InDoubt(_) => &self.in_doubt,
@@ -211,6 +219,7 @@ mod tests {
             line: 2,
             payload: Payload::Customer(Customer::default()),
             sent_before: None,
+            sync: None,
         };
         t.count(&entries::created(&work, "7".into(), Vec::new()));
         t.count(&Entry::Failed(journal::Failed {

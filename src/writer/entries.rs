@@ -48,7 +48,24 @@ pub fn created(work: &Work, id: String, lookups: Vec<DateTime<Utc>>) -> Entry {
         id,
         email: work.email(),
         phone: work.phone(),
+        hash: work.sync.as_ref().map(|s| crate::state::to_hex(&s.hash)),
         lookups,
+    })
+}
+
+/// An `updated` line: a sync run updated `work` as the platform's `id`
+/// with what hashes to its sync hash.
+pub fn updated(work: &Work, id: u64) -> Entry {
+    Entry::Updated(journal::Updated {
+        key: work.key.clone(),
+        record: work.record,
+        line: work.line,
+        id: id.to_string(),
+        hash: work
+            .sync
+            .as_ref()
+            .map(|s| crate::state::to_hex(&s.hash))
+            .unwrap_or_default(),
     })
 }
 
@@ -174,6 +191,7 @@ mod tests {
             line: 5,
             payload: Payload::Customer(customer),
             sent_before,
+            sync: None,
         }
     }
 

@@ -99,6 +99,7 @@ mod tests {
             line: n + 1,
             payload: Payload::Customer(Customer::default()),
             sent_before: None,
+            sync: None,
         }
     }
 

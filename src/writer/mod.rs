@@ -16,6 +16,7 @@
 //! - `send`: one batch until every record has an outcome (the retry state machine).
 //! - `retry`: the decisions behind it, without I/O (backoff, waits, budget, give-up).
 //! - `settle`: settling records in doubt by lookup ([`Settler`], usable without a writer).
+//! - `update`: a sync run's updates by id and their addresses (`--sync`).
 //! - `entries`: the journal lines built from outcomes, each in one place.
 //! - `link`: what sending and settling share (client, endpoint, pace, journal).
 //! - `limit`: the client-side pace; `http`: one request, sent; `progress`: the display.
@@ -33,6 +34,7 @@ pub mod progress;
 mod retry;
 mod send;
 mod settle;
+mod update;
 mod work;
 
 pub use self::config::{InDoubtPolicy, WriterConfig};
@@ -41,4 +43,4 @@ pub use self::dispatch::Writer;
 pub use self::link::Link;
 pub use self::retry::RetryPolicy;
 pub use self::settle::Settler;
-pub use self::work::{OrderWork, Payload, Work};
+pub use self::work::{OrderWork, Payload, SyncWork, Work};

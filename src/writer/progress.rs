@@ -133,7 +133,8 @@ impl Progress {
             };
         }
         let started = Instant::now();
-        if std::io::stderr().is_terminal() {
+        // JSON log lines (`--log-format json`) take the plain lines, never a bar.
+        if std::io::stderr().is_terminal() && !crate::term::json_logs() {
             let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
             bar.set_style(
                 ProgressStyle::with_template(

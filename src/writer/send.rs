@@ -21,7 +21,7 @@ use super::http::{self, Answer, SendError};
 use super::link::Link;
 use super::retry::{self, AfterRetry, Backoff, GiveUp};
 use super::settle::Settler;
-use super::work::{Payload, Pending, Work};
+use super::work::{Payload, Pending, SyncWork, Work};
 
 /// Sends batches through one link, settling what needs it.
 pub struct Sender {
@@ -52,9 +52,30 @@ impl Sender {
         &self.link
     }
 
+    /// The next batch number for the journal.
+    pub(super) fn next_batch_id(&self) -> u64 {
+        self.next_batch.fetch_add(1, Ordering::SeqCst)
+    }
+
+    /// The platform answered (anything but a server error): the silence
+    /// `--give-up-after` measures is over.
+    pub(super) fn answered(&self) {
+        self.give_up.answered();
+    }
+
     /// Sends one batch until every record has an outcome, splitting and
     /// resending as the platform's answers require.
     pub async fn send_batch(&self, batch: Vec<Work>) {
+        // A sync run's updates by id go their own way (`update.rs`).
+        let (updates, batch): (Vec<Work>, Vec<Work>) = batch
+            .into_iter()
+            .partition(|w| w.sync.as_ref().is_some_and(|s| s.id.is_some()));
+        if !updates.is_empty() {
+            self.send_updates(updates).await;
+        }
+        if batch.is_empty() {
+            return;
+        }
         let unique = self.link.platform.email_unique();
         // Records an earlier run sent without an answer: where a resend may
         // create a second record, settle them first (DECISIONS.md).
@@ -147,7 +168,7 @@ impl Sender {
     /// The records of `batch` that may be sent now: those whose budget is
     /// spent are journaled; a resend obeys `--give-up-after` as a retry
     /// does. `None` when nothing is left to send.
-    async fn admit(&self, batch: Vec<Pending>) -> Option<Vec<Pending>> {
+    pub(super) async fn admit(&self, batch: Vec<Pending>) -> Option<Vec<Pending>> {
         let (spent, batch) = retry::split_spent(batch, self.link.retry.budget());
         if !spent.is_empty() {
             self.finish_spent(&spent).await;
@@ -293,10 +314,18 @@ impl Sender {
             .collect();
         let (settled, resend) = retry::sort_outcomes(batch, outcomes);
         let mut no_id = Vec::new();
+        // A sync run's customers already in the store: updated once found.
+        let mut to_update = Vec::new();
         let mut lines = Vec::with_capacity(settled.len());
         for (work, outcome) in settled {
-            if matches!(outcome, Outcome::Exists { id: None, .. }) {
-                no_id.push((work.clone(), resent.contains(&work.key)));
+            match &outcome {
+                Outcome::Exists { id: None, .. } => {
+                    no_id.push((work.clone(), resent.contains(&work.key)));
+                }
+                Outcome::Exists { id: Some(id), .. } => {
+                    to_update.extend(update_found(&work, id));
+                }
+                _ => {}
             }
             let entry = entries::outcome(&work, outcome);
             self.link.tally.count(&entry);
@@ -305,7 +334,14 @@ impl Sender {
         if !self.journal_outcomes(lines) {
             return;
         }
-        self.fill_exists_ids(&no_id).await;
+        to_update.extend(self.fill_exists_ids(&no_id).await);
+        if !to_update.is_empty() {
+            // Each gets one more outcome (updated, rejected or failed),
+            // which replaces its `exists` in the counts.
+            let n = to_update.len() as u64;
+            self.link.tally.exists.fetch_sub(n, Ordering::Relaxed);
+            self.send_updates(to_update).await;
+        }
         self.requeue(resend, queue).await;
     }
 
@@ -390,7 +426,7 @@ impl Sender {
 
     /// True (and the run stopped) when the platform has answered nothing but
     /// server errors or connection failures for `--give-up-after`.
-    fn gave_up(&self) -> bool {
+    pub(super) fn gave_up(&self) -> bool {
         let Some(since) = self.give_up.silent_for() else {
             return false;
         };
@@ -404,7 +440,7 @@ impl Sender {
 
     /// Journals the records of `batch` whose retry budget is spent: in
     /// doubt when a try may have been applied, failed otherwise.
-    async fn finish_spent(&self, batch: &[Pending]) {
+    pub(super) async fn finish_spent(&self, batch: &[Pending]) {
         let max = self.link.retry.max_retries;
         self.link
             .finish_each(batch, |p| {
@@ -429,7 +465,7 @@ impl Sender {
     /// returns and durable within the journal's sync period: lost with the
     /// machine, its records read "not sent" and their resend answers
     /// "already there". Elsewhere it is durable before the request.
-    async fn journal_sent(&self, sent: Entry) -> bool {
+    pub(super) async fn journal_sent(&self, sent: Entry) -> bool {
         if !self.link.platform.email_unique() {
             return self.link.record(vec![sent]).await;
         }
@@ -439,14 +475,17 @@ impl Sender {
 
     /// Looks up records answered "already there" so that the journal holds
     /// their platform id (for `ids` and order linking). Best effort: a
-    /// failed lookup leaves them `exists` without an id.
+    /// failed lookup leaves them `exists` without an id. Returns, in a sync
+    /// run, the updates of those found already there (not created by this
+    /// run), so that the store matches the file.
     /// A record `resent` after a send without a clear answer is journaled
     /// `created` when the platform dates it after that first send: the
     /// lost answer was ours (DECISIONS.md's lookup rule, a minute of skew).
-    async fn fill_exists_ids(&self, works: &[(Work, bool)]) {
+    async fn fill_exists_ids(&self, works: &[(Work, bool)]) -> Vec<Work> {
+        let mut to_update = Vec::new();
         for (work, resent) in works {
             if self.link.stop.is_stopping() {
-                return;
+                return to_update;
             }
             let probe = Work {
                 sent_before: None,
@@ -468,11 +507,18 @@ impl Sender {
                     let t = &self.link.tally;
                     t.exists.fetch_sub(1, Ordering::Relaxed);
                     t.created.fetch_add(1, Ordering::Relaxed);
+                } else if let Entry::Exists(e) = &entry
+                    && let Some(id) = &e.id
+                {
+                    to_update.extend(update_found(work, id));
                 }
                 // Counted already, as `exists` without an id.
-                self.link.record(vec![entry]).await;
+                if !self.link.record(vec![entry]).await {
+                    return Vec::new();
+                }
             }
         }
+        to_update
     }
 
     /// Records the platform did not settle go out again: where a resend is
@@ -496,6 +542,22 @@ impl Sender {
             queue.push_back(resend);
         }
     }
+}
+
+/// In a sync run, the update by `id` of a record the store already held
+/// (DECISIONS.md "Nightly sync": found, its id recorded, then updated once
+/// so that the store matches the file); `None` outside a sync run or for
+/// an id that is not the platform's integer.
+fn update_found(work: &Work, id: &str) -> Option<Work> {
+    let sync = work.sync.as_ref()?;
+    let id: u64 = id.trim().parse().ok()?;
+    Some(Work {
+        sync: Some(SyncWork {
+            id: Some(id),
+            ..sync.clone()
+        }),
+        ..work.clone()
+    })
 }
 
 /// A retry verdict's particulars, and the batch's number in the journal.

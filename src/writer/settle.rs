@@ -280,6 +280,7 @@ mod tests {
                 ..Customer::default()
             }),
             sent_before: None,
+            sync: None,
         }
     }
 

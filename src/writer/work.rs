@@ -3,10 +3,13 @@
 //! ([`Pending`]: what it has spent of its retry budget, and what is known of
 //! its sends and lookups).
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 
 use crate::model::Customer;
 use crate::order::{CustomerLink, Order};
+use crate::platform::Blanks;
 
 /// One valid record to send.
 #[derive(Debug, Clone)]
@@ -21,6 +24,34 @@ pub struct Work {
     pub payload: Payload,
     /// When it was already sent in an earlier run without an outcome.
     pub sent_before: Option<DateTime<Utc>>,
+    /// A sync run's (`--sync`) hash and, for an update, the platform's id;
+    /// `None` outside a sync run.
+    pub sync: Option<SyncWork>,
+}
+
+/// What a sync run (`--sync`) knows of a record it sends: the hash of what
+/// an update carries (journaled with its outcome, so that the state can be
+/// rebuilt from the journal), the platform's id when it is an update, and
+/// what to do with blank fields.
+#[derive(Debug, Clone)]
+pub struct SyncWork {
+    /// The record's hash (`Updates::record_hash`).
+    pub hash: [u8; 16],
+    /// The platform's id: an update by id; `None` creates.
+    pub id: Option<u64>,
+    /// The canonical fields a blank clears (those the input maps);
+    /// `None` under `--ignore-blank` (a blank keeps the store's value).
+    pub clears: Option<Arc<[&'static str]>>,
+}
+
+impl SyncWork {
+    /// What an update does with blank fields.
+    pub fn blanks(&self) -> Blanks<'_> {
+        match &self.clears {
+            None => Blanks::Keep,
+            Some(fields) => Blanks::Clear(fields),
+        }
+    }
 }
 
 /// What one record creates.
@@ -132,6 +163,7 @@ mod tests {
             line: 2,
             payload: Payload::Customer(Customer::default()),
             sent_before: Some(Utc::now()),
+            sync: None,
         };
         let p = Pending::new(work.clone(), false);
         assert!(p.doubt && p.tries == 0 && p.last_sent == work.sent_before);
@@ -146,6 +178,7 @@ mod tests {
             line: 2,
             payload: Payload::Customer(Customer::default()),
             sent_before: None,
+            sync: None,
         };
         let mut p = Pending::new(work, true);
         p.reason = Some("500 from the platform".into());
