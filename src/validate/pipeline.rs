@@ -2,12 +2,12 @@
 //! ([`Stage`]: customers here, orders in `validate::orders`): a reader
 //! thread streams units (a record, an order's rows) in chunks through a
 //! bounded channel; a checker thread has each chunk mapped and checked on
-//! rayon in parallel, then runs the entity's whole-file check over it in
-//! input order (overlapped with the mapping of the next chunk) and passes it
-//! on through a second bounded channel; the calling thread hands every unit
-//! to the sink in input order. Memory stays flat: at most a few chunks are
-//! alive at once, plus what the whole-file check remembers (one hash per
-//! key).
+//! rayon in parallel, then itself runs the entity's whole-file check over
+//! it in input order (overlapped with the mapping of the next chunk) and
+//! passes it on through a second bounded channel; the calling thread hands
+//! every unit to the sink in input order. Memory stays flat: at most a few
+//! chunks are alive at once, plus what the whole-file check remembers (one
+//! hash per key).
 
 use std::sync::mpsc::sync_channel;
 
@@ -204,45 +204,56 @@ pub fn run_stage<S: Stage>(
         scope.spawn(move || {
             let mut units = units;
             loop {
-                let chunk: Vec<S::Unit> = units.by_ref().take(chunk_size).collect();
+                // Sized once: collected from `take`, the vector would grow
+                // by doubling, copying each record about twice more.
+                let mut chunk: Vec<S::Unit> = Vec::with_capacity(chunk_size);
+                chunk.extend(units.by_ref().take(chunk_size));
                 if chunk.is_empty() || tx.send(chunk).is_err() {
                     break;
                 }
             }
         });
         // The checker thread: chunk n+1 is mapped and checked on rayon while
-        // chunk n gets the whole-file check (in input order, on a rayon
-        // worker too), so the workers never wait for the in-order stage and
-        // the calling thread is left with the sink alone.
+        // chunk n gets the whole-file check in input order, here, so the
+        // workers never wait for the in-order stage and the calling thread
+        // is left with the sink alone. The whole-file check stays on this
+        // one thread: its memory (one entry per key, issue 18) is then
+        // allocated and freed by one thread, in one allocator arena, rather
+        // than spread half-used over the arenas of both workers.
         scope.spawn(move || {
             let mut seen = stage.seen();
-            let in_order = |seen: &mut S::Seen, mut p: Vec<S::Checked>| {
-                for c in &mut p {
-                    stage.in_order(seen, c);
-                }
-                p
-            };
             let mut ready: Option<Vec<S::Checked>> = None;
             for chunk in rx.iter() {
+                let mut next = None;
                 let previous = ready.take();
-                let (previous, next) = rayon::join(
-                    || previous.map(|p| in_order(&mut seen, p)),
-                    || {
-                        chunk
-                            .into_par_iter()
-                            .map(|unit| stage.check(unit))
-                            .collect::<Vec<S::Checked>>()
-                    },
-                );
+                let previous = rayon::in_place_scope(|s| {
+                    s.spawn(|_| {
+                        next = Some(
+                            chunk
+                                .into_par_iter()
+                                .map(|unit| stage.check(unit))
+                                .collect::<Vec<S::Checked>>(),
+                        );
+                    });
+                    previous.map(|mut p| {
+                        for c in &mut p {
+                            stage.in_order(&mut seen, c);
+                        }
+                        p
+                    })
+                });
                 if let Some(p) = previous
                     && checked_tx.send(p).is_err()
                 {
                     return;
                 }
-                ready = Some(next);
+                ready = next;
             }
-            if let Some(p) = ready {
-                let _ = checked_tx.send(in_order(&mut seen, p));
+            if let Some(mut p) = ready {
+                for c in &mut p {
+                    stage.in_order(&mut seen, c);
+                }
+                let _ = checked_tx.send(p);
             }
         });
         'chunks: for checked in checked_rx.iter() {
