@@ -122,6 +122,11 @@ impl Reader {
         };
         let mut take = |item: ReadItem| -> bool {
             rt.read.fetch_add(1, Ordering::Relaxed);
+            // A partial chunk goes out while the reader passes records it
+            // does not send (unchanged, known, invalid).
+            if !tx.tick() {
+                return false;
+            }
             if let Some(reasons) = item.rejected {
                 rt.invalid.fetch_add(1, Ordering::Relaxed);
                 let key = format!("invalid:{fp_tag}:{}", item.line);

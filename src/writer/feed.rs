@@ -21,6 +21,8 @@ pub fn channel() -> (Chunker, Feed) {
         Chunker {
             tx,
             chunk: Vec::with_capacity(CHUNK),
+            since: None,
+            ticks: 0,
         },
         Feed {
             rx,
@@ -34,13 +36,43 @@ pub fn channel() -> (Chunker, Feed) {
 pub struct Chunker {
     tx: mpsc::Sender<Vec<Work>>,
     chunk: Vec<Work>,
+    /// When the oldest record of the chunk being gathered was added.
+    since: Option<std::time::Instant>,
+    /// Calls to [`Chunker::tick`] since the clock was last read.
+    ticks: u32,
 }
+
+/// How long a gathered record may wait for its chunk to fill while the
+/// reader goes on: a sync run with a few changes among a million unchanged
+/// rows sends its first request at once, not at the end of the file.
+const CHUNK_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Calls to [`Chunker::tick`] between two readings of the clock.
+const TICKS_PER_CLOCK: u32 = 64;
 
 impl Chunker {
     /// Adds one record; false once the writer is gone.
     pub fn push(&mut self, work: Work) -> bool {
+        if self.chunk.is_empty() {
+            self.since = Some(std::time::Instant::now());
+        }
         self.chunk.push(work);
         self.chunk.len() < CHUNK || self.flush()
+    }
+
+    /// Called for every record read, sent or not: hands over a partial
+    /// chunk whose oldest record has waited [`CHUNK_WAIT`]; false once the
+    /// writer is gone.
+    pub fn tick(&mut self) -> bool {
+        self.ticks += 1;
+        if self.ticks < TICKS_PER_CLOCK || self.chunk.is_empty() {
+            return true;
+        }
+        self.ticks = 0;
+        match self.since {
+            Some(t) if t.elapsed() >= CHUNK_WAIT => self.flush(),
+            _ => true,
+        }
     }
 
     /// Sends what is gathered; false once the writer is gone.
@@ -48,6 +80,7 @@ impl Chunker {
         if self.chunk.is_empty() {
             return true;
         }
+        self.since = None;
         let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK));
         self.tx.blocking_send(chunk).is_ok()
     }
@@ -135,6 +168,33 @@ mod tests {
         let tx = tokio::task::spawn_blocking(move || {
             let mut tx = tx;
             assert!(tx.flush());
+            tx
+        })
+        .await
+        .unwrap();
+        assert_eq!(feed.try_recv().unwrap().record, 1);
+        drop(tx);
+        assert!(matches!(feed.try_recv(), Err(TryRecvError::Disconnected)));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn ticks_hand_over_a_part_chunk_that_has_waited_and_not_before() {
+        let (mut tx, mut feed) = channel();
+        let tx = tokio::task::spawn_blocking(move || {
+            assert!(tx.push(work(1)));
+            // Fresh: a reader passing rows it does not send keeps it.
+            assert!((0..TICKS_PER_CLOCK * 2).all(|_| tx.tick()));
+            tx
+        })
+        .await
+        .unwrap();
+        assert!(matches!(feed.try_recv(), Err(TryRecvError::Empty)));
+        let tx = tokio::task::spawn_blocking(move || {
+            let mut tx = tx;
+            // The oldest record has waited its time: the next clock
+            // reading hands the part chunk over.
+            tx.since = std::time::Instant::now().checked_sub(CHUNK_WAIT);
+            assert!((0..TICKS_PER_CLOCK).all(|_| tx.tick()));
             tx
         })
         .await
