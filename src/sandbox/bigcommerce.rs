@@ -484,15 +484,17 @@ fn create(at: Locked<'_, Store>, input: &Input<'_>) -> Answer {
     Answer::new(200, json!({"data": data, "meta": {}}))
 }
 
-/// The rules of one customer of a batch; problems are keyed `i.field`.
-fn check_customer(i: usize, item: &Value, pr: &mut Problems) {
-    let Some(c) = item.as_object() else {
-        pr.add(i.to_string(), "must be a customer object");
-        return;
-    };
-    let at = |k: &str| format!("{i}.{k}");
-    pr.unknown(c, CUSTOMER_FIELDS, at);
-    if let Some(email) = pr.string(c, "email", &at("email"), Need::Required, 3, 250)
+/// The rules a customer's own fields share between create and update:
+/// email, names, company, phone, notes, tax category, group and channel
+/// ids, the consent flag. `names` says whether email, first and last name
+/// are required (create) or checked only when sent (update).
+fn check_common_fields(
+    c: &Map<String, Value>,
+    at: &impl Fn(&str) -> String,
+    names: Need,
+    pr: &mut Problems,
+) {
+    if let Some(email) = pr.string(c, "email", &at("email"), names, 3, 250)
         && let Some(why) = email_problem(email)
     {
         pr.add(
@@ -500,8 +502,8 @@ fn check_customer(i: usize, item: &Value, pr: &mut Problems) {
             format!("'{email}' is not a valid email address: {why}"),
         );
     }
-    pr.string(c, "first_name", &at("first_name"), Need::Required, 1, 100);
-    pr.string(c, "last_name", &at("last_name"), Need::Required, 1, 100);
+    pr.string(c, "first_name", &at("first_name"), names, 1, 100);
+    pr.string(c, "last_name", &at("last_name"), names, 1, 100);
     pr.string(c, "company", &at("company"), Need::Optional, 0, 255);
     pr.string(c, "phone", &at("phone"), Need::Optional, 0, 50);
     pr.string(c, "notes", &at("notes"), Need::Optional, 0, usize::MAX);
@@ -531,6 +533,17 @@ fn check_customer(i: usize, item: &Value, pr: &mut Problems) {
         &at("accepts_product_review_abandoned_cart_emails"),
         Need::Optional,
     );
+}
+
+/// The rules of one customer of a batch; problems are keyed `i.field`.
+fn check_customer(i: usize, item: &Value, pr: &mut Problems) {
+    let Some(c) = item.as_object() else {
+        pr.add(i.to_string(), "must be a customer object");
+        return;
+    };
+    let at = |k: &str| format!("{i}.{k}");
+    pr.unknown(c, CUSTOMER_FIELDS, at);
+    check_common_fields(c, &at, Need::Required, pr);
     pr.boolean(
         c,
         "trigger_account_created_notification",
@@ -922,45 +935,7 @@ fn check_update(i: usize, item: &Value, pr: &mut Problems) {
     let at = |k: &str| format!("{i}.{k}");
     pr.unknown(c, UPDATE_FIELDS, at);
     pr.integer(c, "id", &at("id"), Need::Required);
-    if let Some(email) = pr.string(c, "email", &at("email"), Need::Optional, 3, 250)
-        && let Some(why) = email_problem(email)
-    {
-        pr.add(
-            at("email"),
-            format!("'{email}' is not a valid email address: {why}"),
-        );
-    }
-    pr.string(c, "first_name", &at("first_name"), Need::Optional, 1, 100);
-    pr.string(c, "last_name", &at("last_name"), Need::Optional, 1, 100);
-    pr.string(c, "company", &at("company"), Need::Optional, 0, 255);
-    pr.string(c, "phone", &at("phone"), Need::Optional, 0, 50);
-    pr.string(c, "notes", &at("notes"), Need::Optional, 0, usize::MAX);
-    pr.string(
-        c,
-        "tax_exempt_category",
-        &at("tax_exempt_category"),
-        Need::Optional,
-        0,
-        255,
-    );
-    pr.integer(
-        c,
-        "customer_group_id",
-        &at("customer_group_id"),
-        Need::Optional,
-    );
-    pr.integer(
-        c,
-        "origin_channel_id",
-        &at("origin_channel_id"),
-        Need::Optional,
-    );
-    pr.boolean(
-        c,
-        "accepts_product_review_abandoned_cart_emails",
-        &at("accepts_product_review_abandoned_cart_emails"),
-        Need::Optional,
-    );
+    check_common_fields(c, &at, Need::Optional, pr);
     if let Some(ids) = pr.array(
         c,
         "channel_ids",
