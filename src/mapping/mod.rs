@@ -659,7 +659,7 @@ fn address_value(
 
 /// A CSV row's fields as text, checked with one UTF-8 pass over the whole
 /// row; `None` when some field is not UTF-8 (the caller finds which).
-pub(crate) fn utf8_fields(rec: &csv::ByteRecord) -> Option<Vec<&str>> {
+pub(crate) fn utf8_fields(rec: &crate::read::CsvRow) -> Option<Vec<&str>> {
     let whole = std::str::from_utf8(rec.as_slice()).ok()?;
     let mut fields = Vec::with_capacity(rec.len());
     for i in 0..rec.len() {

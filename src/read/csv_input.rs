@@ -1,5 +1,5 @@
-//! CSV records: header checks, then one `ByteRecord` per row with its
-//! position. A row with the wrong number of fields, a row over the record
+//! CSV records: header checks, then one [`CsvRow`] per row with its
+//! line and offset. A row with the wrong number of fields, a row over the record
 //! size limit, and a quote left open at the end of the file each become a
 //! broken record naming the row's line.
 //!
@@ -10,10 +10,9 @@
 
 use std::io::{self, BufRead};
 
-use csv::{ByteRecord, Position};
 use csv_core::{ReadRecordResult, Reader};
 
-use super::{RawBody, RawRecord, Stream};
+use super::{CsvRow, RawBody, RawRecord, Stream};
 use crate::error::CliError;
 
 /// Where the reader is in the input: bytes passed and line breaks passed.
@@ -57,7 +56,7 @@ enum Row {
     Fields {
         line: u64,
         offset: u64,
-        record: ByteRecord,
+        record: CsvRow,
     },
     /// The row was longer than the limit; it was read to its end, not kept.
     TooLarge { line: u64, offset: u64 },
@@ -65,7 +64,7 @@ enum Row {
     UnclosedQuote {
         line: u64,
         offset: u64,
-        record: ByteRecord,
+        record: CsvRow,
     },
 }
 
@@ -129,7 +128,7 @@ impl CsvRecords {
                     "{label}: cannot read the header row: {e}"
                 )));
             }
-            Ok(None) => ByteRecord::new(),
+            Ok(None) => CsvRow::from_fields(Vec::<&[u8]>::new()),
             Ok(Some(Row::Fields { record, .. })) => record,
             Ok(Some(Row::TooLarge { .. })) => {
                 return Err(CliError::usage(format!(
@@ -276,7 +275,11 @@ impl CsvRecords {
                         // The last field's end counted the probe's LF.
                         self.ends[nend - 1] = self.ends[nend - 1].saturating_sub(1);
                     }
-                    let record = self.byte_record(nout, nend, line, offset);
+                    // A row past 4 GiB (only with --max-record-bytes
+                    // raised that far) cannot be indexed: too large.
+                    let Some(record) = CsvRow::new(&self.out[..nout], &self.ends[..nend]) else {
+                        return Ok(Some(Row::TooLarge { line, offset }));
+                    };
                     return Ok(Some(if unclosed {
                         Row::UnclosedQuote {
                             line,
@@ -300,26 +303,7 @@ impl CsvRecords {
         }
     }
 
-    /// The row in `out[..nout]` with its fields ending at `ends[..nend]`.
-    fn byte_record(&self, nout: usize, nend: usize, line: u64, offset: u64) -> ByteRecord {
-        let data = &self.out[..nout];
-        let mut record = ByteRecord::with_capacity(nout, nend);
-        let mut start = 0;
-        for &end in &self.ends[..nend] {
-            let end = end.clamp(start, data.len());
-            record.push_field(&data[start..end]);
-            start = end;
-        }
-        let mut position = Position::new();
-        position
-            .set_byte(offset)
-            .set_line(line)
-            .set_record(self.number);
-        record.set_position(Some(position));
-        record
-    }
-
-    fn lossy(record: &ByteRecord) -> Vec<String> {
+    fn lossy(record: &CsvRow) -> Vec<String> {
         record
             .iter()
             .map(|f| String::from_utf8_lossy(f).into_owned())

@@ -10,6 +10,7 @@
 mod csv_input;
 mod json_doc;
 mod jsonl_input;
+mod row;
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};
@@ -23,6 +24,7 @@ use crate::error::CliError;
 pub use csv_input::CsvRecords;
 pub use json_doc::JsonDocRecords;
 pub use jsonl_input::JsonlRecords;
+pub use row::CsvRow;
 
 /// The input formats storeload reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
@@ -82,7 +84,7 @@ pub struct RawRecord {
 #[derive(Debug, Clone)]
 pub enum RawBody {
     /// A CSV row's fields, as bytes (checked for UTF-8 when mapped).
-    Csv(csv::ByteRecord),
+    Csv(CsvRow),
     /// A JSONL line, not yet parsed (parsing happens in parallel, in mapping).
     JsonLine(Vec<u8>),
     /// A row the reader could not read, with the rule and a sentence.

@@ -131,20 +131,20 @@ impl Rejects {
         let line = raw.line.to_string();
         let result = match (&mut self.out, &raw.body) {
             (Out::Csv(w), RawBody::Csv(rec)) => {
-                let mut rec = if self.keep.len() == self.width {
-                    rec.clone()
+                let mut out: Vec<&[u8]> = if self.keep.len() == self.width {
+                    rec.iter().collect()
                 } else {
                     self.keep
                         .iter()
                         .map(|&i| rec.get(i).unwrap_or_default())
                         .collect()
                 };
-                rec.push_field(line.as_bytes());
+                out.push(line.as_bytes());
                 if let Some(stage) = stage {
-                    rec.push_field(stage.as_bytes());
+                    out.push(stage.as_bytes());
                 }
-                rec.push_field(errors.as_bytes());
-                w.write_byte_record(&rec).map_err(|e| e.to_string())
+                out.push(errors.as_bytes());
+                w.write_record(&out).map_err(|e| e.to_string())
             }
             (Out::Csv(w), RawBody::Broken { fields, .. }) => {
                 // A row with the wrong number of fields still gets the
