@@ -9,6 +9,7 @@ pub mod field;
 pub mod file;
 pub mod json_value;
 pub mod presets;
+mod utf8;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -16,6 +17,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 pub use field::{AddressField, Field};
+pub(crate) use utf8::{Utf8Row, utf8_fields};
 
 use crate::error::CliError;
 use crate::findings::Findings;
@@ -249,9 +251,9 @@ impl Mapping {
                 None
             }
             RawBody::Csv(rec) => {
-                if let Some(fields) = utf8_fields(rec) {
+                if let Some(fields) = Utf8Row::new(rec) {
                     let row = Row::Csv {
-                        fields: &fields,
+                        fields,
                         index: &self.index,
                     };
                     if let Some(col) = &self.continuation
@@ -321,7 +323,7 @@ impl Mapping {
     fn add_continued(&self, c: &mut Customer, rows: &[RawRecord], f: &mut Findings) {
         for r in rows {
             let fields = match &r.body {
-                RawBody::Csv(rec) => utf8_fields(rec),
+                RawBody::Csv(rec) => Utf8Row::new(rec),
                 _ => None,
             };
             let Some(fields) = fields else {
@@ -334,7 +336,7 @@ impl Mapping {
                 continue;
             };
             let row = Row::Csv {
-                fields: &fields,
+                fields,
                 index: &self.index,
             };
             let mut a = Address {
@@ -505,7 +507,7 @@ type ColumnIndex = HashMap<String, usize, foldhash::fast::FixedState>;
 /// One record's values, by column name.
 enum Row<'a> {
     Csv {
-        fields: &'a [&'a str],
+        fields: Utf8Row<'a>,
         index: &'a ColumnIndex,
     },
     Json(&'a Map<String, Value>),
@@ -515,14 +517,14 @@ impl Row<'_> {
     /// A column's value: by its position when known (CSV), else by name.
     fn column_at(&self, name: &str, at: Option<usize>) -> Option<Cow<'_, str>> {
         match (self, at) {
-            (Row::Csv { fields, .. }, Some(i)) => fields.get(i).map(|s| Cow::Borrowed(*s)),
+            (Row::Csv { fields, .. }, Some(i)) => fields.get(i).map(Cow::Borrowed),
             _ => self.column(name),
         }
     }
 
     fn column(&self, name: &str) -> Option<Cow<'_, str>> {
         match self {
-            Row::Csv { fields, index } => fields.get(*index.get(name)?).map(|s| Cow::Borrowed(*s)),
+            Row::Csv { fields, index } => fields.get(*index.get(name)?).map(Cow::Borrowed),
             Row::Json(map) => match map.get(name)? {
                 Value::Array(items) => Some(Cow::Owned(
                     items
@@ -655,19 +657,6 @@ fn address_value(
         _ => v.as_deref(),
     };
     v.map(str::to_string)
-}
-
-/// A CSV row's fields as text, checked with one UTF-8 pass over the whole
-/// row; `None` when some field is not UTF-8 (the caller finds which).
-pub(crate) fn utf8_fields(rec: &crate::read::CsvRow) -> Option<Vec<&str>> {
-    let whole = std::str::from_utf8(rec.as_slice()).ok()?;
-    let mut fields = Vec::with_capacity(rec.len());
-    for i in 0..rec.len() {
-        // A field is valid UTF-8 when the row is and the field starts and
-        // ends on character boundaries, which `get` checks.
-        fields.push(whole.get(rec.range(i)?)?);
-    }
-    Some(fields)
 }
 
 fn scalar_text(v: &Value) -> Option<String> {
