@@ -38,29 +38,8 @@ SIZES=${SIZES:-250000 1000000 2000000}
 SECTIONS=${*:-1 2 3 4 5}
 JSON_ROWS=${JSON_ROWS:-600000}
 
-SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/storeload-bench.XXXXXX")
-PIDS=()
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -INT "$pid" 2>/dev/null || true
-            for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-    done
-    if [ "${KEEP:-0}" = 1 ]; then
-        echo "scratch kept: $SCRATCH"
-    else
-        rm -rf "$SCRATCH"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-say() { printf '%s\n' "$*"; }
-rule() { printf '\n== %s\n' "$*"; }
-cmdline() { printf '   $ %s\n' "$*"; }
+. benches/lib.sh
+bench_init storeload-bench
 # cputime OUT CMD…: runs CMD, writes "user sys wall" seconds (CMD and its
 # children) to OUT and returns CMD's exit code; needs only python3.
 cputime() {
@@ -76,11 +55,7 @@ sys.exit(rc)
 EOF
 }
 
-need() {
-    command -v "$1" >/dev/null 2>&1 || { say "benches/run.sh: $1 is needed and not installed"; exit 2; }
-}
-need python3
-need curl
+need_tools benches/run.sh python3 curl
 [ -x /usr/bin/time ] || { say "benches/run.sh: /usr/bin/time is needed (apt-get install time)"; exit 2; }
 
 # --- build and data ---------------------------------------------------------
@@ -298,40 +273,6 @@ import_available() {
     "$BIN" import --help >/dev/null 2>&1
 }
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-# start_sandbox ARGS…: starts `storeload sandbox` on a free loopback port; sets PORT.
-start_sandbox() {
-    PORT=$(free_port)
-    cmdline "$BIN sandbox --listen 127.0.0.1:$PORT $* &"
-    "$BIN" sandbox --listen "127.0.0.1:$PORT" "$@" >"$SCRATCH/sandbox-$PORT.log" 2>&1 &
-    SANDBOX_PID=$!
-    PIDS+=("$SANDBOX_PID")
-    for _ in $(seq 1 100); do
-        if curl -sf --max-time 1 "http://127.0.0.1:$PORT/_sandbox/stats" >/dev/null 2>&1; then
-            return 0
-        fi
-        kill -0 "$SANDBOX_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    say "the sandbox did not answer on 127.0.0.1:$PORT within 10 s:"
-    head -20 "$SCRATCH/sandbox-$PORT.log"
-    return 1
-}
-
-stop_pid() {
-    local pid=$1
-    kill -INT "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-
-stats() {
-    curl -sf --max-time 2 "http://127.0.0.1:$PORT/_sandbox/stats"
-}
 
 BC_ENV=(env BIGCOMMERCE_STORE_HASH=sandbox BIGCOMMERCE_ACCESS_TOKEN=sandbox-bc-token)
 base_url() { echo "http://127.0.0.1:$PORT/stores/sandbox/v3"; }

@@ -34,32 +34,9 @@ ROWS=${ROWS:-15000}
 LATENCY=${LATENCY:-300}
 QUOTA=${QUOTA:-450/30s}
 
-SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/storeload-slow.XXXXXX")
-PIDS=()
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -INT "$pid" 2>/dev/null || true
-            for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-    done
-    if [ "${KEEP:-0}" = 1 ]; then
-        echo "scratch kept: $SCRATCH"
-    else
-        rm -rf "$SCRATCH"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-say() { printf '%s\n' "$*"; }
-rule() { printf '\n== %s\n' "$*"; }
-cmdline() { printf '   $ %s\n' "$*"; }
-for tool in python3 curl; do
-    command -v "$tool" >/dev/null 2>&1 || { say "benches/slow_network.sh: $tool is needed and not installed"; exit 2; }
-done
+. benches/lib.sh
+bench_init storeload-slow
+need_tools benches/slow_network.sh python3 curl
 
 if [ "${SKIP_BUILD:-0}" = 1 ]; then
     rule "build skipped (SKIP_BUILD=1): measuring $BIN"
@@ -81,40 +58,6 @@ if [ ! -s "$FILE" ]; then
     "$GEN" "$ROWS" "$FILE" --invalid-pct 0
 fi
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-# start_sandbox ARGS…: starts `storeload sandbox` on a free loopback port; sets PORT.
-start_sandbox() {
-    PORT=$(free_port)
-    cmdline "$BIN sandbox --listen 127.0.0.1:$PORT $* &"
-    "$BIN" sandbox --listen "127.0.0.1:$PORT" "$@" >"$SCRATCH/sandbox-$PORT.log" 2>&1 &
-    SANDBOX_PID=$!
-    PIDS+=("$SANDBOX_PID")
-    for _ in $(seq 1 100); do
-        if curl -sf --max-time 1 "http://127.0.0.1:$PORT/_sandbox/stats" >/dev/null 2>&1; then
-            return 0
-        fi
-        kill -0 "$SANDBOX_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    say "the sandbox did not answer on 127.0.0.1:$PORT within 10 s:"
-    head -20 "$SCRATCH/sandbox-$PORT.log"
-    return 1
-}
-
-stop_pid() {
-    local pid=$1
-    kill -INT "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-
-stats() {
-    curl -sf --max-time 2 "http://127.0.0.1:$PORT/_sandbox/stats"
-}
 
 # run NAME [IMPORT ARGS…]: one import into a fresh sandbox, polled every
 # 200 ms; appends its figures as one JSON line to $SCRATCH/results.jsonl.
