@@ -118,8 +118,9 @@ fn build(args: &Args) -> Result<(), String> {
         .open()
         .map_err(|e| format!("{}: {}", args.input, e.message))?;
     let records = std::mem::replace(&mut input.records, storeload::read::Records::empty());
-    // The hashes come from a sync run on an empty scratch state: every
-    // record is new there, and `decide` hands back the hash it would send.
+    // The hashes come from a sync run on an empty scratch state (read-only,
+    // as a plan's: never written): every record is new there, and `decide`
+    // hands back the hash it would send.
     let scratch = tempfile::tempdir().map_err(|e| format!("a temporary folder: {e}"))?;
     let hasher = SyncRun::open(
         &SyncOptions {
@@ -129,6 +130,7 @@ fn build(args: &Args) -> Result<(), String> {
         platform,
         &destination,
         &mapping,
+        true,
     )
     .map_err(|e| format!("the scratch state: {}", e.message))?;
     let mut state = State::open(&args.state, &destination)

@@ -418,3 +418,127 @@ fn sync_into_the_in_process_sandbox_is_refused() {
     assert!(err.contains("--sandbox"), "{err}");
     assert!(!state.exists());
 }
+
+#[cfg(unix)]
+#[test]
+fn a_plan_reads_the_state_without_touching_it_and_a_real_run_refuses_a_read_only_one() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::start(SandboxConfig::default());
+    let base = sb.base_url("bigcommerce");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (input, state) = (dir.path().join("in.csv"), dir.path().join("s.state"));
+    let lock = dir.path().join("s.state.lock");
+    write_rows(&input, &[row(1), row(2)]);
+    assert_eq!(sync(&input, &dir.path().join("1.j"), &state, &base, &[]), 0);
+    let mut changed = vec![row(1), row(2), row(3)];
+    changed[0].city = "Shelbyville".into();
+    write_rows(&input, &changed);
+    std::fs::remove_file(&lock).expect("the first run's lock");
+    let bytes = std::fs::read(&state).expect("state written");
+    let mtime = std::fs::metadata(&state)
+        .and_then(|m| m.modified())
+        .expect("mtime");
+
+    // Writable or read-only (0444), a plan reads the state and leaves it
+    // as it was: same bytes, same mtime, no lock file beside it.
+    for mode in [0o644, 0o444] {
+        std::fs::set_permissions(&state, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        let mut args = support::import_args(p(&input), "bigcommerce", "", &base);
+        let journal = dir.path().join(format!("plan-{mode:o}.j"));
+        args[5] = p(&journal);
+        args.extend(["--sync", "--state", p(&state), "--plan"]);
+        let out = run(&args, &env_for("bigcommerce"));
+        assert_eq!(out.status.code(), Some(0), "mode {mode:o}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("1 to create · 1 to update · 1 unchanged"),
+            "mode {mode:o}: {err}"
+        );
+        assert_eq!(
+            std::fs::read(&state).expect("state"),
+            bytes,
+            "mode {mode:o}"
+        );
+        let after = std::fs::metadata(&state)
+            .and_then(|m| m.modified())
+            .expect("mtime");
+        assert_eq!(after, mtime, "mode {mode:o}: the state's mtime moved");
+        assert!(
+            !lock.exists(),
+            "mode {mode:o}: a plan took the state's lock"
+        );
+    }
+    let held = stored(&sb);
+    assert_eq!(held.len(), 2, "a plan creates nothing");
+    assert_eq!(
+        updates_of(&held["c1@example.com"]),
+        0,
+        "a plan updates nothing"
+    );
+
+    // A run that sends refuses the read-only state before any request:
+    // exit 2, naming the file and what to do.
+    let journal = dir.path().join("2.j");
+    let mut args = support::import_args(p(&input), "bigcommerce", "", &base);
+    args[5] = p(&journal);
+    args.extend(["--sync", "--state", p(&state)]);
+    let out = run(&args, &env_for("bigcommerce"));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(p(&state)), "names the state: {err}");
+    assert!(
+        err.contains("read-only") && err.contains("chmod u+w"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&state).expect("state"), bytes);
+    assert!(!lock.exists());
+    let held = stored(&sb);
+    assert_eq!((held.len(), updates_of(&held["c1@example.com"])), (2, 0));
+    assert_eq!(city_of(&held["c1@example.com"]), "Springfield");
+}
+
+#[test]
+fn a_sync_plan_says_once_that_attribute_values_are_not_updated() {
+    let sb = Sandbox::start(SandboxConfig::default());
+    let base = sb.base_url("bigcommerce");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (input, state) = (dir.path().join("in.jsonl"), dir.path().join("s.state"));
+    let line = |i: usize, value: &str| {
+        let mut c = serde_json::json!({
+            "email": format!("c{i}@example.com"),
+            "first_name": format!("First{i}"),
+            "last_name": format!("Last{i}"),
+        });
+        if !value.is_empty() {
+            c["attributes"] = serde_json::json!([{"attribute_id": 1, "attribute_value": value}]);
+        }
+        c.to_string() + "\n"
+    };
+    std::fs::write(&input, line(1, "gold") + &line(2, "") + &line(3, "red")).expect("input");
+    let plan = |journal: &str| {
+        let mut args = support::import_args(p(&input), "bigcommerce", "", &base);
+        let journal = dir.path().join(journal);
+        args[5] = p(&journal);
+        args.extend(["--sync", "--state", p(&state), "--plan"]);
+        let out = run(&args, &env_for("bigcommerce"));
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = plan("p1.j");
+    let sentence = "attribute values (2 records carry some) are sent when a customer is created, but --sync does not update them on existing customers";
+    assert_eq!(err.matches(sentence).count(), 1, "{err}");
+    // The same after a night: a changed value is still not an update (the
+    // hash covers what an update carries, and states written before keep
+    // matching), and the plan says why.
+    assert_eq!(sync(&input, &dir.path().join("1.j"), &state, &base, &[]), 0);
+    std::fs::write(&input, line(1, "platinum") + &line(2, "") + &line(3, "red")).expect("input");
+    let err = plan("p2.j");
+    assert!(
+        err.contains("0 to create · 0 to update · 3 unchanged"),
+        "{err}"
+    );
+    assert_eq!(err.matches(sentence).count(), 1, "{err}");
+    // Without attribute values in the input, no such sentence.
+    std::fs::write(&input, line(1, "") + &line(2, "")).expect("input");
+    assert!(!plan("p3.j").contains("attribute values"));
+}

@@ -5,7 +5,7 @@
 use super::plan::Entity;
 use super::reading::{Record, settled};
 use super::source::Source;
-use super::sync::{Decision, SyncRun};
+use super::sync::{Decision, SyncChecked, SyncRun, SyncStage};
 use crate::error::CliError;
 use crate::order::group::Groups;
 use crate::platform::{Platform, QuotaHint, Rate};
@@ -138,7 +138,7 @@ pub fn dry_pass(
     states: &crate::journal::States,
     unchanged: bool,
     sync: Option<&SyncRun>,
-    keep: impl FnMut(Checked),
+    mut keep: impl FnMut(Checked),
 ) -> Result<PlanFigures, CliError> {
     let (mut input, mapping) = source.open()?;
     let records = std::mem::replace(&mut input.records, crate::read::Records::empty());
@@ -157,7 +157,19 @@ pub fn dry_pass(
         unchanged,
         sync,
     };
-    Ok(count(records, &stage, per_request, known, keep))
+    Ok(match sync {
+        // The key, hash and diff are made on the workers, beside the checks.
+        Some(sync) => {
+            let stage = SyncStage {
+                customers: stage,
+                sync,
+            };
+            count(records, &stage, per_request, known, |c: SyncChecked| {
+                keep(c.into_parts().0)
+            })
+        }
+        None => count(records, &stage, per_request, known, keep),
+    })
 }
 
 /// The orders' dry pass: counts what an import would send, one order per
@@ -217,9 +229,7 @@ where
         match c.key() {
             Some(key) => {
                 f.valid += 1;
-                let decision = sync
-                    .zip(c.customer())
-                    .map(|(s, customer)| s.decide(&key, customer));
+                let decision = c.decision();
                 if states.get(&key).is_some_and(|s| settled(s, unchanged)) {
                     f.known += 1;
                 } else {

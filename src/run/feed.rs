@@ -13,7 +13,7 @@ use super::orders::{LoadedLinks, order_context};
 use super::reading::settled;
 use super::reading::{Mapped, ReadItem, SettledTable};
 use super::summary::ReadTally;
-use super::sync::{Decision, SyncRun};
+use super::sync::{Decision, SyncRun, SyncStage};
 use crate::journal::{self, Entry, JournalWriter, RecordState, Stage, States};
 use crate::platform::Platform;
 use crate::read::Records;
@@ -120,7 +120,8 @@ impl Reader {
             let batch = std::mem::take(rejected);
             handle.block_on(jw.write(batch)).is_ok()
         };
-        let mut take = |item: ReadItem| -> bool {
+        // `decided`: a sync run's decision, when the pipeline made it.
+        let mut take = |item: ReadItem, decided: Option<Decision>| -> bool {
             rt.read.fetch_add(1, Ordering::Relaxed);
             // A partial chunk goes out while the reader passes records it
             // does not send (unchanged, known, invalid).
@@ -163,24 +164,26 @@ impl Reader {
                 _ => None,
             };
             let sync_work = match (&sync, &payload) {
-                (Some(s), Payload::Customer(customer)) => match s.decide(&key, customer) {
-                    Decision::Send(w) => Some(w),
-                    Decision::Unchanged { id } => {
-                        // Journaled with the refusals, in order; never sent.
-                        let entry = Entry::Unchanged(journal::Unchanged {
-                            key,
-                            record: item.number,
-                            line: item.line,
-                            id: id.to_string(),
-                        });
-                        tally.count(&entry);
-                        rejected.push(entry);
-                        if rejected.len() >= REJECTED_PER_WRITE && !flush(&mut rejected) {
-                            return false;
+                (Some(s), Payload::Customer(customer)) => {
+                    match decided.unwrap_or_else(|| s.decide(&key, customer)) {
+                        Decision::Send(w) => Some(w),
+                        Decision::Unchanged { id } => {
+                            // Journaled with the refusals, in order; never sent.
+                            let entry = Entry::Unchanged(journal::Unchanged {
+                                key,
+                                record: item.number,
+                                line: item.line,
+                                id: id.to_string(),
+                            });
+                            tally.count(&entry);
+                            rejected.push(entry);
+                            if rejected.len() >= REJECTED_PER_WRITE && !flush(&mut rejected) {
+                                return false;
+                            }
+                            return !stop.is_stopping();
                         }
-                        return !stop.is_stopping();
                     }
-                },
+                }
                 _ => None,
             };
             if limit.is_some_and(|l| tally.queued.load(Ordering::Relaxed) >= l) {
@@ -205,7 +208,7 @@ impl Reader {
         match (kept, &mapped) {
             (Some(items), _) => {
                 for item in items {
-                    if !take(item) {
+                    if !take(item, None) {
                         break;
                     }
                 }
@@ -216,13 +219,30 @@ impl Reader {
                     lean: false,
                     drop_rows: false,
                 };
-                pipeline::run(records, m, platform, options, |c| {
-                    take(ReadItem::customer(c))
-                });
+                match &sync {
+                    // The keys, hashes and diffs are made on the workers.
+                    Some(s) => {
+                        let customers = pipeline::Customers {
+                            mapping: m,
+                            platform,
+                            options,
+                        };
+                        let stage = SyncStage { customers, sync: s };
+                        pipeline::run_stage(records, &stage, |c| {
+                            let (checked, decided) = c.into_parts();
+                            take(ReadItem::customer(checked), decided)
+                        });
+                    }
+                    None => {
+                        pipeline::run(records, m, platform, options, |c| {
+                            take(ReadItem::customer(c), None)
+                        });
+                    }
+                }
             }
             (None, Mapped::Orders(m)) => {
                 let ctx = order_context(m, &links, split.as_ref(), strict);
-                order_pipeline::run(records, &ctx, |o| take(ReadItem::order(o)));
+                order_pipeline::run(records, &ctx, |o| take(ReadItem::order(o), None));
             }
         }
         // The last part chunk; after a stop it stays unsent.

@@ -115,6 +115,7 @@ pub fn execute(
             platform,
             &conn.destination,
             m,
+            view.plan_only,
         )?),
         _ => None,
     };

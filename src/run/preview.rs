@@ -98,7 +98,8 @@ pub(super) fn preview(pass: Pass<'_>, quiet: bool, plan_only: bool) -> Result<Pr
         Mapped::Orders(m) => crate::report::Context::for_orders(input, m, platform),
     };
     let text = crate::report::mapping_block(&context, platform)
-        + &figures.render(platform, rate, plan.send.limit);
+        + &figures.render(platform, rate, plan.send.limit)
+        + &sync.and_then(SyncRun::attribute_note).unwrap_or_default();
     if !quiet || plan_only {
         crate::term::eprint(&text);
     }

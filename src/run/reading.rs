@@ -136,8 +136,9 @@ pub(super) trait Record: Send {
     fn rows(&self) -> &[RawRecord];
     /// The refusal or the work it becomes.
     fn into_item(self) -> ReadItem;
-    /// The customer it holds, when it is one (a sync run hashes it).
-    fn customer(&self) -> Option<&crate::model::Customer> {
+    /// What a sync run decided for it, when it is valid (only a sync
+    /// run's stage decides).
+    fn decision(&self) -> Option<&super::sync::Decision> {
         None
     }
 }
@@ -156,10 +157,6 @@ impl Record for Checked {
 
     fn into_item(self) -> ReadItem {
         ReadItem::customer(self)
-    }
-
-    fn customer(&self) -> Option<&crate::model::Customer> {
-        self.customer.as_ref()
     }
 }
 

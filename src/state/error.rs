@@ -62,6 +62,12 @@ pub enum StateError {
         /// The id as the outcome gave it.
         id: String,
     },
+    /// The file is write-protected (its permissions), and a run that sends
+    /// must record its outcomes in it.
+    WriteProtected {
+        /// The file.
+        path: PathBuf,
+    },
     /// `commit` on a state opened read-only (`State::read_only`).
     ReadOnly {
         /// The file.
@@ -113,6 +119,12 @@ impl fmt::Display for StateError {
                 f,
                 "record {key}: the platform's id \"{id}\" is not an integer, and the sync state holds integer customer ids"
             ),
+            StateError::WriteProtected { path } => write!(
+                f,
+                "{}: the sync state file is read-only, and a run that sends records each outcome in it\n\nMake it writable (chmod u+w {}), or add --plan to see what the run would send without writing anything.",
+                path.display(),
+                path.display()
+            ),
             StateError::ReadOnly { path } => write!(
                 f,
                 "{}: the sync state was opened read-only and cannot be written",
@@ -137,7 +149,8 @@ impl StateError {
         match self {
             StateError::Damaged { .. }
             | StateError::NewerVersion { .. }
-            | StateError::OtherDestination { .. } => Exit::Usage,
+            | StateError::OtherDestination { .. }
+            | StateError::WriteProtected { .. } => Exit::Usage,
             StateError::Io { source, action, .. }
                 if *action == "reading" && source.kind() != io::ErrorKind::Interrupted =>
             {
