@@ -164,6 +164,39 @@ fn status_count(s: &Stats, platform: &str, key: &str) -> u64 {
         .unwrap_or(0)
 }
 
+fn fault_count(s: &Stats, platform: &str, kind: &str) -> u64 {
+    s.platform(platform)
+        .and_then(|p| p.faults.get(kind).copied())
+        .unwrap_or(0)
+}
+
+/// Waits until the sandbox's stats show `what` (looked at every 5 ms, for
+/// at most 30 s) and returns them: a test waits for a state, never for a
+/// guessed time.
+async fn stats_until(h: &SandboxHandle, what: &str, ready: impl Fn(&Stats) -> bool) -> Stats {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let s = h.stats();
+        if ready(&s) {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "waited 30 s for {what}: {s:?}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// A BigCommerce batch POST that runs on its own task, by a client that
+/// waits up to two minutes (for answers a test releases itself).
+fn bc_spawned(sb: &Sb, prefix: &str) -> tokio::task::JoinHandle<reqwest::Result<Response>> {
+    tokio::spawn(
+        client(Duration::from_secs(120))
+            .post(sb.url("bigcommerce", "/customers"))
+            .header("X-Auth-Token", sandbox::BIGCOMMERCE_ACCESS_TOKEN)
+            .json(&bc_batch(prefix, 1))
+            .send(),
+    )
+}
+
 // ---------------------------------------------------------------- BigCommerce
 
 #[tokio::test]
@@ -537,6 +570,7 @@ async fn bigcommerce_past_the_quota_is_429_with_headers_and_a_correct_reset() {
     let r2 = sb.bc(&json!([])).await;
     assert_eq!(r2.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(header_num(&r2, "x-rate-limit-requests-left"), 0);
+    let before_r3 = Instant::now();
     let r3 = sb.bc(&bc_batch("q3", 1)).await;
     assert_eq!(r3.status(), StatusCode::TOO_MANY_REQUESTS);
     let reset = header_num(&r3, "x-rate-limit-time-reset-ms");
@@ -548,7 +582,21 @@ async fn bigcommerce_past_the_quota_is_429_with_headers_and_a_correct_reset() {
     let r4 = sb.bc(&bc_batch("q4", 1)).await;
     assert_eq!(r4.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(header_num(&r4, "x-rate-limit-time-reset-ms") <= reset);
-    tokio::time::sleep(Duration::from_millis(reset + 30)).await;
+    // The window ends on the sandbox's own clock: wait until its stats (a
+    // look that changes nothing) say it has ended, not for a guessed time.
+    stats_until(&sb.h, "the first window to end", |s| {
+        s.platforms["bigcommerce"]
+            .windows
+            .last()
+            .is_some_and(|w| !w.open)
+    })
+    .await;
+    // It did not end before the reset the 429 announced.
+    assert!(
+        before_r3.elapsed() >= Duration::from_millis(reset),
+        "ended {:?} after the 429, before its reset of {reset} ms",
+        before_r3.elapsed()
+    );
     let r5 = sb.bc(&bc_batch("q5", 1)).await;
     assert_eq!(r5.status(), StatusCode::OK);
     assert_eq!(header_num(&r5, "x-rate-limit-requests-left"), 1);
@@ -580,17 +628,30 @@ async fn bigcommerce_auth_failures_do_not_count_toward_the_quota() {
 
 #[tokio::test]
 async fn bigcommerce_over_max_concurrency_is_429_without_quota_headers() {
+    // An hour of latency holds the first request in flight until the test
+    // stops the sandbox (which cuts every wait short): the second arrives
+    // while it is in flight however loaded the machine is.
     let sb = Sb::start(SandboxConfig {
         max_concurrency: Some(1),
-        latency: Duration::from_millis(300),
+        latency: Duration::from_secs(3600),
         ..SandboxConfig::default()
     })
     .await;
-    let first = bc_batch("c1-", 1);
-    let (a, b) = tokio::join!(sb.bc(&first), async {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        sb.bc(&bc_batch("c2-", 1)).await
-    });
+    let first = bc_spawned(&sb, "c1-");
+    // An answer is counted before its latency, while the request still
+    // holds its place.
+    stats_until(&sb.h, "the first request to be in flight", |s| {
+        status_count(s, "bigcommerce", "200") == 1
+    })
+    .await;
+    let second = bc_spawned(&sb, "c2-");
+    stats_until(&sb.h, "the second request to be refused", |s| {
+        status_count(s, "bigcommerce", "429") == 1
+    })
+    .await;
+    sb.h.stop().await;
+    let a = first.await.expect("task").expect("the first is answered");
+    let b = second.await.expect("task").expect("the second is answered");
     assert_eq!(a.status(), StatusCode::OK);
     assert_eq!(b.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(header(&b, "x-rate-limit-requests-left").is_none());
@@ -1394,43 +1455,62 @@ async fn lost_fault_on_a_bitbybit_order_stores_the_order() {
 
 #[tokio::test]
 async fn slow_fault_answers_after_the_delay_and_does_not_block_other_requests() {
+    // Held back an hour: a slow answer is still pending while the other
+    // request is answered, however loaded the machine is.
+    let sb = Sb::start(SandboxConfig {
+        faults: "slow=1".parse().expect("spec"),
+        slow_delay: Duration::from_secs(3600),
+        ..SandboxConfig::default()
+    })
+    .await;
+    // A client that stays connected: its request stays held, never dropped.
+    let held = bc_spawned(&sb, "held");
+    // The fault is counted once the request is stored, as its answer
+    // starts to wait.
+    stats_until(&sb.h, "the slow fault to take effect", |s| {
+        fault_count(s, "bigcommerce", "slow") == 1
+    })
+    .await;
+    let impatient = client(Duration::from_secs(2));
+    let err = impatient
+        .post(sb.url("bigcommerce", "/customers"))
+        .header("X-Auth-Token", sandbox::BIGCOMMERCE_ACCESS_TOKEN)
+        .json(&bc_batch("slow", 1))
+        .send()
+        .await
+        .expect_err("the impatient client times out");
+    assert!(err.is_timeout(), "{err:?}");
+    // The slow request was handled (stored); only its answer was late.
+    stats_until(&sb.h, "the impatient request to be stored", |s| {
+        fault_count(s, "bigcommerce", "slow") == 2
+    })
+    .await;
+    sb.h.set_faults(FaultSpec::none());
+    let r = sb.bc(&bc_batch("fast", 1)).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // Not blocked: the fast answer came while the held one was still
+    // pending (an answer is counted by status only once it is given).
+    let at_fast_answer = sb.stats();
+    assert_eq!(
+        status_count(&at_fast_answer, "bigcommerce", "200"),
+        1,
+        "not blocked: {at_fast_answer:?}"
+    );
+    assert!(!held.is_finished(), "the held answer is still pending");
+    assert_eq!(sb.h.customers("bigcommerce").len(), 3);
+    // A patient client gets the answer after the delay.
     let sb = Sb::start(SandboxConfig {
         faults: "slow=1".parse().expect("spec"),
         slow_delay: Duration::from_millis(800),
         ..SandboxConfig::default()
     })
     .await;
-    let impatient = client(Duration::from_millis(200));
-    let url = sb.url("bigcommerce", "/customers");
-    let slow = impatient
-        .post(&url)
-        .header("X-Auth-Token", sandbox::BIGCOMMERCE_ACCESS_TOKEN)
-        .json(&bc_batch("slow", 1))
-        .send();
-    let other = async {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        sb.h.set_faults(FaultSpec::none());
-        let t = Instant::now();
-        let r = sb.bc(&bc_batch("fast", 1)).await;
-        (r.status(), t.elapsed())
-    };
-    let (slow, (status, took)) = tokio::join!(slow, other);
-    let err = slow.expect_err("the impatient client times out");
-    assert!(err.is_timeout(), "{err:?}");
-    assert_eq!(status, StatusCode::OK);
-    assert!(took < Duration::from_millis(400), "not blocked: {took:?}");
-    // The slow request was handled (stored); only its answer was late.
-    assert_eq!(sb.h.customers("bigcommerce").len(), 2);
-    // A patient client gets the answer after the delay.
-    sb.h.set_faults("slow=1".parse().expect("spec"));
     let t = Instant::now();
     let r = sb.bc(&bc_batch("patient", 1)).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(t.elapsed() >= Duration::from_millis(800));
-    assert_eq!(
-        sb.stats().platforms["bigcommerce"].faults.get("slow"),
-        Some(&2)
-    );
+    assert_eq!(fault_count(&sb.stats(), "bigcommerce", "slow"), 1);
+    assert_eq!(sb.h.customers("bigcommerce").len(), 1);
 }
 
 #[tokio::test]
@@ -1667,28 +1747,28 @@ async fn inspection_endpoints_show_everything_stored_and_are_not_counted_or_faul
 
 #[tokio::test]
 async fn stop_returns_promptly_even_with_a_slow_answer_pending() {
+    // An answer held back for an hour: only the stop can release it.
     let sb = Sb::start(SandboxConfig {
         faults: "slow=1".parse().expect("spec"),
+        slow_delay: Duration::from_secs(3600),
         ..SandboxConfig::default()
     })
     .await;
     let addr = sb.h.addr();
-    let pending = tokio::spawn({
-        let c = sb.c.clone();
-        let url = sb.url("bigcommerce", "/customers");
-        async move {
-            c.post(url)
-                .header("X-Auth-Token", sandbox::BIGCOMMERCE_ACCESS_TOKEN)
-                .json(&bc_batch("s", 1))
-                .send()
-                .await
-        }
-    });
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let t = Instant::now();
+    let pending = bc_spawned(&sb, "s");
+    stats_until(&sb.h, "the slow answer to be held back", |s| {
+        fault_count(s, "bigcommerce", "slow") == 1
+    })
+    .await;
     sb.h.stop().await;
-    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
-    let _ = pending.await;
+    // The stop cut the wait short and let the answer out before the server
+    // ended; had it waited for the slow answer, its own cap would have
+    // aborted the server and the client would have had no answer at all.
+    let answer = pending
+        .await
+        .expect("task")
+        .expect("the held answer is given at the stop");
+    assert_eq!(answer.status(), StatusCode::OK);
     assert!(
         tokio::net::TcpStream::connect(addr).await.is_err(),
         "no longer listening"

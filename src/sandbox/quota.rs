@@ -139,6 +139,10 @@ pub struct WindowCount {
     pub start_ms: u64,
     /// Requests counted in it.
     pub count: u32,
+    /// Whether the window was still open when the stats were taken (a
+    /// request then would have counted in it); false once it has ended.
+    #[serde(default)]
+    pub open: bool,
 }
 
 /// The fixed windows of every (platform, credential).
@@ -208,18 +212,19 @@ impl Windows {
         })
     }
 
-    /// The windows of `platform` so far, oldest first (open ones included).
-    pub(crate) fn counts(&self, platform: PlatformIndex) -> Vec<WindowCount> {
+    /// The windows of `platform` so far, oldest first (open ones included),
+    /// each marked open or not as of `now`.
+    pub(crate) fn counts(&self, platform: PlatformIndex, now: Instant) -> Vec<WindowCount> {
         let mut out: Vec<WindowCount> = self
             .closed
             .iter()
             .filter(|(p, _, _)| *p == platform)
-            .map(|(_, c, w)| self.count(c, w))
+            .map(|(_, c, w)| self.count(c, w, false))
             .chain(
                 self.current
                     .iter()
                     .filter(|((p, _), _)| *p == platform)
-                    .map(|((_, c), w)| self.count(c, w)),
+                    .map(|((_, c), w)| self.count(c, w, now < w.start + self.quota.window)),
             )
             .collect();
         out.sort_by(|a, b| {
@@ -230,12 +235,13 @@ impl Windows {
         out
     }
 
-    fn count(&self, credential: &str, w: &Window) -> WindowCount {
+    fn count(&self, credential: &str, w: &Window, open: bool) -> WindowCount {
         WindowCount {
             credential: credential.to_string(),
             start_ms: u64::try_from(w.start.saturating_duration_since(self.started).as_millis())
                 .unwrap_or(u64::MAX),
             count: w.count,
+            open,
         }
     }
 }
@@ -295,12 +301,16 @@ mod tests {
             }
             other => panic!("expected a new window, got {other:?}"),
         }
-        let counts = w.counts(p);
-        let full: Vec<u32> = counts
+        let counts = w.counts(p, t3);
+        let full: Vec<(u32, bool)> = counts
             .iter()
             .filter(|c| c.credential == "full")
-            .map(|c| c.count)
+            .map(|c| (c.count, c.open))
             .collect();
-        assert_eq!(full, vec![2, 1]);
+        assert_eq!(full, vec![(2, false), (1, true)]);
+        // The open window is reported closed once its time is up, before
+        // any request replaces it.
+        let later = w.counts(p, t3 + Duration::from_secs(10));
+        assert!(later.iter().all(|c| !c.open), "{later:?}");
     }
 }

@@ -170,6 +170,7 @@ impl Shared {
     /// A snapshot of the counters.
     pub(crate) fn stats(&self) -> Stats {
         let g = self.lock();
+        let now = Instant::now();
         let platforms = self
             .platforms
             .iter()
@@ -182,7 +183,7 @@ impl Shared {
                     by_status: c.by_status.clone(),
                     duplicates_refused: c.duplicates_refused,
                     faults: c.faults.clone(),
-                    windows: g.windows.counts(p.index()),
+                    windows: g.windows.counts(p.index(), now),
                 };
                 (p.name().to_string(), stats)
             })
