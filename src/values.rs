@@ -85,6 +85,18 @@ pub fn email_problem(email: &str) -> Option<String> {
 /// The likeliest reason `validator` refused `email`, the commonest mistakes
 /// first.
 fn email_reason(email: &str) -> String {
+    if let Some(address) = wrapped_address(email) {
+        return format!(
+            "it is written as a mail link or with a display name; write the address alone: {address}"
+        );
+    }
+    if let Some(hidden) = email.chars().find(|c| is_invisible(*c)) {
+        return format!(
+            "it holds an invisible character (U+{:04X}, {}), often pasted from a web page or a word processor; delete it and type the address again",
+            u32::from(hidden),
+            invisible_name(hidden)
+        );
+    }
     let ats = email.matches('@').count();
     let lower = email.to_lowercase();
     if ats == 0 && (lower.contains(" at ") || lower.contains("(at)") || lower.contains("[at]")) {
@@ -160,6 +172,47 @@ fn email_reason(email: &str) -> String {
     "it is not in the form name@example.com".into()
 }
 
+/// The address inside an email cell written the way mail programs show
+/// one: `<ann@example.com>`, `Ann Lee <ann@example.com>`, or a link,
+/// `mailto:ann@example.com`. `None` for any other text.
+fn wrapped_address(email: &str) -> Option<&str> {
+    let email = email.trim();
+    if let Some(link) = email
+        .get(..7)
+        .filter(|p| p.eq_ignore_ascii_case("mailto:"))
+        .map(|_| &email[7..])
+    {
+        let address = link.split('?').next().unwrap_or(link).trim();
+        return is_valid_email(address).then_some(address);
+    }
+    let inner = email.strip_suffix('>')?;
+    let (_, address) = inner.rsplit_once('<')?;
+    let address = address.trim();
+    is_valid_email(address).then_some(address)
+}
+
+/// True for a character that shows as nothing or as a plain space: a
+/// no-break space, a zero-width space or joiner, a BOM, a soft hyphen.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00A0}' | '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{2060}' | '\u{202F}' | '\u{FEFF}'
+    )
+}
+
+/// A person's name for an invisible character.
+fn invisible_name(c: char) -> &'static str {
+    match c {
+        '\u{00A0}' => "a no-break space",
+        '\u{202F}' => "a narrow no-break space",
+        '\u{00AD}' => "a soft hyphen",
+        '\u{200B}' => "a zero-width space",
+        '\u{200C}' | '\u{200D}' | '\u{2060}' => "a zero-width joiner",
+        '\u{FEFF}' => "a byte-order mark",
+        _ => "a direction mark",
+    }
+}
+
 /// True only for a domain part `validator` accepts: at most 255
 /// characters, ASCII, whose dot-separated labels each match one label of its
 /// `EMAIL_DOMAIN_RE` (1..=63 letters, digits or `-`, starting and ending
@@ -178,9 +231,11 @@ fn plainly_valid_domain(domain: &str) -> bool {
     })
 }
 
-/// `str::trim` (Unicode whitespace), answering at once for the common value
-/// that starts and ends with an ASCII character that is not whitespace:
-/// trimming runs on every field of every record.
+/// `str::trim` (Unicode whitespace, and the zero-width characters text
+/// pasted from a web page carries at either end: U+200B zero-width space,
+/// U+2060 word joiner, U+FEFF byte-order mark), answering at once for the
+/// common value that starts and ends with an ASCII character that is not
+/// whitespace: trimming runs on every field of every record.
 pub fn trim(s: &str) -> &str {
     match (s.as_bytes().first(), s.as_bytes().last()) {
         (Some(a), Some(z))
@@ -191,7 +246,9 @@ pub fn trim(s: &str) -> &str {
         {
             s
         }
-        _ => s.trim(),
+        _ => s.trim_matches(|c: char| {
+            c.is_whitespace() || matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}')
+        }),
     }
 }
 
@@ -243,9 +300,17 @@ pub fn phone_e164(phone: &str, country: Option<&str>) -> Option<String> {
         .then(|| number.format().mode(phonenumber::Mode::E164).to_string())
 }
 
-/// Removes the leading `'` a spreadsheet adds to keep leading zeros
-/// (`'02134`). Only for id, phone and zip fields: a name keeps it.
+/// Removes what a spreadsheet adds to keep leading zeros: a leading `'`
+/// (`'02134`), or Excel's text formula `="02134"` (written to a CSV file as
+/// `"=""02134"""`). Only for id, phone and zip fields: a name keeps it.
 pub fn strip_spreadsheet_quote(value: &str) -> &str {
+    if let Some(inner) = value
+        .strip_prefix("=\"")
+        .and_then(|v| v.strip_suffix('"'))
+        .filter(|inner| !inner.contains('"'))
+    {
+        return inner;
+    }
     value.strip_prefix('\'').unwrap_or(value)
 }
 
@@ -600,6 +665,63 @@ mod tests {
         }
         assert_eq!(country_alpha2("Atlantis"), None);
         assert_eq!(country_alpha2(""), None);
+    }
+
+    #[test]
+    fn trim_removes_zero_width_characters_at_either_end_only() {
+        assert_eq!(trim("\u{200b}ann@example.com\u{feff}"), "ann@example.com");
+        assert_eq!(trim(" \u{2060}Ann\u{a0}"), "Ann");
+        assert_eq!(trim("a\u{200b}b"), "a\u{200b}b");
+        assert_eq!(trim("Zoë 👩\u{200d}💻"), "Zoë 👩\u{200d}💻");
+        assert_eq!(normalise_email("Cy@Example.com\u{200b}"), "cy@example.com");
+    }
+
+    #[test]
+    fn spreadsheet_marks_are_removed_only_when_they_wrap_the_whole_value() {
+        assert_eq!(strip_spreadsheet_quote("'02134"), "02134");
+        assert_eq!(strip_spreadsheet_quote("=\"02134\""), "02134");
+        assert_eq!(
+            strip_spreadsheet_quote("=\"+44 20 7946 0958\""),
+            "+44 20 7946 0958"
+        );
+        assert_eq!(strip_spreadsheet_quote("=\"\""), "");
+        // Not Excel's text formula: left as written.
+        assert_eq!(strip_spreadsheet_quote("=\"12\"34\""), "=\"12\"34\"");
+        assert_eq!(strip_spreadsheet_quote("=12"), "=12");
+        assert_eq!(strip_spreadsheet_quote("=\"02134"), "=\"02134");
+    }
+
+    #[test]
+    fn emails_as_mail_programs_write_them_name_the_address_to_keep() {
+        for (input, address) in [
+            ("<ann@example.com>", "ann@example.com"),
+            ("Ann Lee <ann@example.com>", "ann@example.com"),
+            ("\"Lee, Ann\" <ann@example.com>", "ann@example.com"),
+            ("mailto:ann@example.com", "ann@example.com"),
+            ("MAILTO:ann@example.com?subject=hi", "ann@example.com"),
+        ] {
+            let why = email_problem(input).expect("not a bare address");
+            assert!(
+                why.ends_with(&format!("write the address alone: {address}")),
+                "{input}: {why}"
+            );
+        }
+        // Nothing valid inside: the usual reason.
+        let why = email_problem("<ann@example>>").expect("invalid");
+        assert!(!why.contains("alone"), "{why}");
+    }
+
+    #[test]
+    fn invisible_characters_in_an_email_are_named_by_code_point() {
+        for (input, named) in [
+            ("ann\u{200b}@example.com", "U+200B, a zero-width space"),
+            ("ann\u{a0}lee@example.com", "U+00A0, a no-break space"),
+            ("ann\u{ad}lee@example.com", "U+00AD, a soft hyphen"),
+            ("\u{feff}ann@example.com", "U+FEFF, a byte-order mark"),
+        ] {
+            let why = email_problem(input).expect("invalid");
+            assert!(why.contains(named), "{input:?}: {why}");
+        }
     }
 
     /// Issue 14: the spellings real files use, each with its code.

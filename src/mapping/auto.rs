@@ -17,7 +17,16 @@ use crate::read::{Format, Input};
 const SYNONYMS: &[(F, &[&str])] = &[
     (
         F::Email,
-        &["email", "emailaddress", "mail", "emailid", "customeremail"],
+        &[
+            "email",
+            "emailaddress",
+            "mail",
+            "emailid",
+            "customeremail",
+            // Google Contacts
+            "email1value",
+            "primaryemail",
+        ],
     ),
     (
         F::FirstName,
@@ -46,6 +55,10 @@ const SYNONYMS: &[(F, &[&str])] = &[
             "phonenumber",
             "mobilephone",
             "cellphone",
+            // Google Contacts; HubSpot; Outlook
+            "phone1value",
+            "mobilephonenumber",
+            "primaryphone",
         ],
     ),
     (
@@ -56,6 +69,9 @@ const SYNONYMS: &[(F, &[&str])] = &[
             "organisation",
             "businessname",
             "companyname",
+            // Google Contacts, new and old
+            "organizationname",
+            "organization1name",
         ],
     ),
     (
@@ -67,16 +83,53 @@ const SYNONYMS: &[(F, &[&str])] = &[
             "street",
             "streetaddress",
             "street1",
+            // Google Contacts; Salesforce; Outlook's home address; Square
+            "address1street",
+            "mailingstreet",
+            "homestreet",
+            "streetaddress1",
         ],
     ),
     (
         F::Address(A::Address2),
-        &["address2", "addressline2", "street2"],
+        &[
+            "address2",
+            "addressline2",
+            "street2",
+            // Google Contacts; Outlook; Square
+            "address1extendedaddress",
+            "homestreet2",
+            "streetaddress2",
+        ],
     ),
-    (F::Address(A::City), &["city", "town"]),
+    (
+        F::Address(A::City),
+        &[
+            "city",
+            "town",
+            // Google Contacts; Salesforce; Outlook; Stripe
+            "address1city",
+            "mailingcity",
+            "homecity",
+            "addresscity",
+        ],
+    ),
     (
         F::Address(A::Province),
-        &["state", "province", "region", "county", "stateprovince"],
+        &[
+            "state",
+            "province",
+            "region",
+            "county",
+            "stateprovince",
+            // HubSpot, Klaviyo; Google Contacts; Salesforce; Outlook; Stripe
+            "stateregion",
+            "address1region",
+            "mailingstate",
+            "mailingstateprovince",
+            "homestate",
+            "addressstate",
+        ],
     ),
     (
         F::Address(A::ProvinceCode),
@@ -84,9 +137,33 @@ const SYNONYMS: &[(F, &[&str])] = &[
     ),
     (
         F::Address(A::Zip),
-        &["zip", "zipcode", "postalcode", "postcode"],
+        &[
+            "zip",
+            "zipcode",
+            "postalcode",
+            "postcode",
+            // Salesforce; Google Contacts; Outlook; Stripe
+            "zippostalcode",
+            "mailingzippostalcode",
+            "mailingpostalcode",
+            "address1postalcode",
+            "homepostalcode",
+            "addresspostalcode",
+        ],
     ),
-    (F::Address(A::Country), &["country", "countryregion"]),
+    (
+        F::Address(A::Country),
+        &[
+            "country",
+            "countryregion",
+            // Google Contacts; Salesforce; Outlook; Stripe
+            "address1country",
+            "mailingcountry",
+            "homecountryregion",
+            "homecountry",
+            "addresscountry",
+        ],
+    ),
     (
         F::Address(A::CountryCode),
         &["countrycode", "countryid", "countryiso"],
@@ -101,7 +178,7 @@ const SYNONYMS: &[(F, &[&str])] = &[
     ),
     (F::Address(A::Company), &["addresscompany"]),
     (F::Address(A::Phone), &["addressphone", "shippingphone"]),
-    (F::Notes, &["notes", "note", "comments", "comment"]),
+    (F::Notes, &["notes", "note", "comments", "comment", "memo"]),
     (F::Tags, &["tags", "tag", "labels"]),
     (
         F::AcceptsMarketing,
@@ -112,6 +189,8 @@ const SYNONYMS: &[(F, &[&str])] = &[
             "marketingoptin",
             "emailoptin",
             "subscribed",
+            // Square
+            "emailsubscriptionstatus",
         ],
     ),
     (F::CustomerGroupId, &["customergroupid"]),
@@ -133,8 +212,31 @@ const LEFT_OUT: &[(&[&str], &str)] = &[
         "passwords are never moved",
     ),
     (
-        &["id", "customerid", "userid", "clientid", "contactid"],
+        &[
+            "id",
+            "customerid",
+            "userid",
+            "clientid",
+            "contactid",
+            "recordid",
+            "squarecustomerid",
+        ],
         "an id of the system the file comes from; the platform assigns its own",
+    ),
+    (
+        &[
+            "email1label",
+            "email1type",
+            "phone1label",
+            "phone1type",
+            "address1label",
+            "address1type",
+        ],
+        "the contact's label for the value next to it (Home, Work, Mobile), not a customer field",
+    ),
+    (
+        &["address1formatted"],
+        "the whole address as one text; its parts (street, city, region, postal code, country) are read from their own columns",
     ),
     (
         &["index", "row", "rownumber"],
@@ -170,6 +272,24 @@ pub fn normalise(header: &str) -> String {
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
         .collect()
+}
+
+/// The names a numbered column stands for (a normalised name): its first
+/// run of digits left out (`phone2` → `phone`) and made 1 (`email2value`
+/// → `email1value`, Google's second email), so that a second column of a
+/// field is recognised and left out with the column it yields to. Empty
+/// when `key` holds no digit.
+fn numbered_variants(key: &str) -> Vec<String> {
+    let Some(start) = key.find(|c: char| c.is_ascii_digit()) else {
+        return Vec::new();
+    };
+    let end = key[start..]
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or(key.len(), |n| start + n);
+    vec![
+        format!("{}{}", &key[..start], &key[end..]),
+        format!("{}1{}", &key[..start], &key[end..]),
+    ]
 }
 
 /// The field whose synonyms hold `key` (a normalised name).
@@ -236,13 +356,9 @@ pub fn complete(free: &[&String], rules: &[(F, Source)], flat_address: bool) -> 
     }
     for column in left {
         let key = normalise(column);
-        let numbered = key.trim_end_matches(|c: char| c.is_ascii_digit());
+        let numbered = numbered_variants(&key);
         let field = synonym_of(&key)
-            .or_else(|| {
-                (numbered.len() < key.len())
-                    .then(|| synonym_of(numbered))
-                    .flatten()
-            })
+            .or_else(|| numbered.iter().find_map(|k| synonym_of(k)))
             .filter(|f| flat_address || !is_address(*f));
         if let Some(field) = field {
             match filled_by(field, &out) {
@@ -258,10 +374,9 @@ pub fn complete(free: &[&String], rules: &[(F, Source)], flat_address: bool) -> 
             }
             continue;
         }
-        if let Some((_, why)) = LEFT_OUT
-            .iter()
-            .find(|(names, _)| names.contains(&key.as_str()))
-        {
+        if let Some((_, why)) = LEFT_OUT.iter().find(|(names, _)| {
+            names.contains(&key.as_str()) || numbered.iter().any(|k| names.contains(&k.as_str()))
+        }) {
             out.ignored.push((column.to_string(), (*why).to_string()));
         }
     }
@@ -372,6 +487,87 @@ mod tests {
                 .iter()
                 .any(|(_, s)| *s == Source::Column("Phone 2".into()))
         );
+    }
+
+    #[test]
+    fn every_synonym_is_normalised_and_names_one_field_only() {
+        let mut seen: Vec<&str> = Vec::new();
+        let left_out = LEFT_OUT.iter().flat_map(|(names, _)| names.iter());
+        let synonyms = SYNONYMS.iter().flat_map(|(_, names)| names.iter());
+        for name in synonyms.chain(left_out) {
+            assert_eq!(normalise(name), *name, "{name} is written normalised");
+            assert!(!seen.contains(name), "{name} is listed twice");
+            seen.push(name);
+        }
+    }
+
+    #[test]
+    fn the_headers_of_contact_exports_map_to_one_address_block() {
+        // Google Contacts, Salesforce, Outlook (home), Square, Stripe.
+        for header in [
+            &[
+                "E-mail 1 - Value",
+                "Address 1 - Street",
+                "Address 1 - City",
+                "Address 1 - Postal Code",
+                "Address 1 - Country",
+                "Address 2 - City",
+            ][..],
+            &[
+                "Email",
+                "Mailing Street",
+                "Mailing City",
+                "Mailing Zip/Postal Code",
+                "Mailing Country",
+                "Other City",
+            ],
+            &[
+                "E-mail Address",
+                "Business Street",
+                "Business City",
+                "Home Street",
+                "Home City",
+                "Home Postal Code",
+            ],
+            &[
+                "Email Address",
+                "Street Address 1",
+                "Street Address 2",
+                "City",
+                "Postal Code",
+                "Country",
+            ],
+            &[
+                "Email",
+                "Shipping Address City",
+                "Address Line1",
+                "Address City",
+                "Address Postal Code",
+                "Address Country",
+            ],
+        ] {
+            let rules = infer(&cols(header));
+            let city = rules
+                .iter()
+                .find(|(f, _)| *f == F::Address(A::City))
+                .map(|(_, s)| s.clone());
+            let expected = header
+                .iter()
+                .find(|h| {
+                    let k = normalise(h);
+                    k.ends_with("city")
+                        && !k.starts_with("business")
+                        && !k.starts_with("shipping")
+                        && !k.starts_with("other")
+                        && !k.starts_with("address2")
+                })
+                .map(|h| Source::Column(h.to_string()));
+            assert_eq!(city, expected, "{header:?}");
+            assert!(
+                rules.iter().any(|(f, _)| *f == F::Email),
+                "{header:?}: {rules:?}"
+            );
+        }
     }
 
     #[test]

@@ -360,6 +360,73 @@ pub const BIGCOMMERCE: Preset = Preset {
     ],
 };
 
+/// Where Mailchimp placed a subscriber by the IP address they signed up
+/// from: not a postal address, so never an address field.
+const MAILCHIMP_GEO: &str =
+    "where Mailchimp placed the subscriber's IP address, not a postal address";
+
+/// Mailchimp's audience export (Audience → Export): its merge fields, then
+/// Mailchimp's own columns in capitals. `Address` is one text holding every
+/// part of the address, and `REGION`/`CC` come from the subscriber's IP
+/// address: the auto-mapper would take them for a street and a state.
+pub const MAILCHIMP: Preset = Preset {
+    name: "mailchimp",
+    description: "Mailchimp audience export (Email Address, First Name, Last Name, Address, Phone Number, MEMBER_RATING, OPTIN_TIME, …, LEID, EUID, NOTES, TAGS)",
+    columns: &[
+        (F::Email, &["Email Address"]),
+        (F::FirstName, &["First Name"]),
+        (F::LastName, &["Last Name"]),
+        (F::Phone, &["Phone Number"]),
+        (F::Notes, &["NOTES"]),
+        (F::Tags, &["TAGS"]),
+    ],
+    lists: &[(F::Tags, ",")],
+    ignored: &[
+        (
+            "Address",
+            "Mailchimp writes the whole address as one text (street, city, state, zip and country run together), which cannot be split safely; map its parts with a mapping file if your audience has them as separate fields",
+        ),
+        ("Birthday", "no platform here has a birth date field"),
+        ("MEMBER_RATING", "Mailchimp's engagement rating"),
+        (
+            "OPTIN_TIME",
+            "Mailchimp's record of when the subscriber opted in",
+        ),
+        (
+            "OPTIN_IP",
+            "Mailchimp's record of where the subscriber opted in",
+        ),
+        (
+            "CONFIRM_TIME",
+            "Mailchimp's record of when the subscriber confirmed",
+        ),
+        (
+            "CONFIRM_IP",
+            "Mailchimp's record of where the subscriber confirmed",
+        ),
+        ("LATITUDE", MAILCHIMP_GEO),
+        ("LONGITUDE", MAILCHIMP_GEO),
+        ("GMTOFF", MAILCHIMP_GEO),
+        ("DSTOFF", MAILCHIMP_GEO),
+        ("TIMEZONE", MAILCHIMP_GEO),
+        ("CC", MAILCHIMP_GEO),
+        ("REGION", MAILCHIMP_GEO),
+        ("LAST_CHANGED", "Mailchimp's timestamp"),
+        ("LEID", "Mailchimp's own id; the platform assigns its own"),
+        ("EUID", "Mailchimp's own id; the platform assigns its own"),
+    ],
+    signature: &[
+        &["Email Address", "MEMBER_RATING"],
+        &["Email Address", "LEID"],
+        &["Email Address", "OPTIN_TIME"],
+    ],
+    nested_addresses: false,
+    continuation: None,
+    continuation_when: None,
+    street_lines: &[],
+    blocks: &[],
+};
+
 /// Every preset, in detection order.
 pub const PRESETS: &[&Preset] = &[
     &SHOPIFY,
@@ -367,6 +434,7 @@ pub const PRESETS: &[&Preset] = &[
     &WOOCOMMERCE,
     &MAGENTO,
     &BIGCOMMERCE,
+    &MAILCHIMP,
 ];
 
 /// The preset called `name`.
@@ -553,8 +621,27 @@ pub fn detect(columns: &[String]) -> Option<&'static Preset> {
 
 /// What to do when neither a preset nor the auto-mapper can read a header.
 pub fn no_mapping(columns: &[String], label: &str) -> CliError {
+    // One column whose name holds another delimiter: the header was split
+    // on the wrong one (`--delimiter ,` over a `;` file).
+    let hint = match columns {
+        [only] => [
+            (';', "';'", "';'"),
+            ('\t', "a tab", "tab"),
+            ('|', "'|'", "'|'"),
+            (',', "','", ","),
+        ]
+        .iter()
+        .find(|(c, _, _)| only.contains(*c))
+        .map(|(_, name, arg)| {
+            format!(
+                "\n\nThe header was read as one column, and it holds {name}: is that the delimiter? Pass --delimiter {arg}."
+            )
+        })
+        .unwrap_or_default(),
+        _ => String::new(),
+    };
     CliError::usage(format!(
-        "{label}: no preset matches this header and no column is named like an email, a phone or a name\n\nColumns seen: {}\n\nWrite a mapping file that names your columns, e.g. mapping.toml:\n    email = \"<your email column>\"\n    first_name = \"<first name column>\"\n    last_name = \"<last name column>\"\n    [address]\n    city = \"<city column>\"\nand pass it with --mapping mapping.toml (see the README, \"Mapping files\"), or pick a preset with --preset (storeload presets lists them).",
+        "{label}: no preset matches this header and no column is named like an email, a phone or a name\n\nColumns seen: {}{hint}\n\nWrite a mapping file that names your columns, e.g. mapping.toml:\n    email = \"<your email column>\"\n    first_name = \"<first name column>\"\n    last_name = \"<last name column>\"\n    [address]\n    city = \"<city column>\"\nand pass it with --mapping mapping.toml (see the README, \"Mapping files\"), or pick a preset with --preset (storeload presets lists them).",
         super::quote_list(columns)
     ))
 }

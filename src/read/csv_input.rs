@@ -75,6 +75,11 @@ pub struct CsvRecords {
     parser: Box<Reader>,
     lines: Lines,
     width: usize,
+    /// How many of the header's last columns have no name (`a,b,c,,,`
+    /// gives 3): a row may leave them out, as spreadsheets do.
+    blank_tail: usize,
+    /// The header's column names, for messages about one field.
+    names: Vec<String>,
     number: u64,
     done: bool,
     max_record_bytes: usize,
@@ -110,11 +115,22 @@ impl CsvRecords {
             stream.consume(3);
             lines.pass(b"\xEF\xBB\xBF");
         }
+        // Excel's `sep=;` line names the delimiter (the caller has read it);
+        // it is not the header, but it is a line of the file.
+        let sep_line = stream
+            .fill_buf()
+            .map_err(|e| CliError::usage(format!("{label}: cannot read it: {e}")))?;
+        if let Some((_, len)) = super::excel_sep_line(sep_line) {
+            lines.pass(&sep_line[..len]);
+            stream.consume(len);
+        }
         let mut records = CsvRecords {
             input: stream,
             parser: Box::new(csv_core::ReaderBuilder::new().delimiter(delimiter).build()),
             lines,
             width: 0,
+            blank_tail: 0,
+            names: Vec::new(),
             number: 0,
             done: false,
             max_record_bytes: max_record_bytes.max(1),
@@ -169,6 +185,8 @@ impl CsvRecords {
             )));
         }
         records.width = columns.len();
+        records.blank_tail = columns.iter().rev().take_while(|c| c.is_empty()).count();
+        records.names = columns.clone();
         Ok((records, columns))
     }
 
@@ -310,6 +328,45 @@ impl CsvRecords {
             .collect()
     }
 
+    /// `record` at the header's width when only blanks differ: a row that
+    /// ends with empty fields past the last column (a trailing delimiter),
+    /// or that stops before the header's trailing unnamed columns (`a,b,c,`
+    /// over rows `1,2,3`). Nothing is lost either way; `None` otherwise.
+    fn fit_blanks(&self, record: &CsvRow) -> Option<CsvRow> {
+        let n = record.len();
+        if n > self.width && record.iter().skip(self.width).all(<[u8]>::is_empty) {
+            return Some(CsvRow::from_fields(record.iter().take(self.width)));
+        }
+        if n < self.width && self.width - n <= self.blank_tail {
+            let blanks = std::iter::repeat_n(&b""[..], self.width - n);
+            return Some(CsvRow::from_fields(record.iter().chain(blanks)));
+        }
+        None
+    }
+
+    /// A row of the header's width as a record: its fields, unless one
+    /// holds a NUL byte, which is no text any platform stores (the file
+    /// was damaged, or is not all text).
+    fn accept(&self, record: CsvRow) -> RawBody {
+        let Some(at) = memchr::memchr(0, record.as_slice()) else {
+            return RawBody::Csv(record);
+        };
+        let field = (0..record.len())
+            .find(|&i| record.range(i).is_some_and(|r| r.contains(&at)))
+            .unwrap_or(0);
+        let column = match self.names.get(field).filter(|n| !n.is_empty()) {
+            Some(name) => format!("column \"{name}\""),
+            None => format!("column {}", field + 1),
+        };
+        RawBody::Broken {
+            rule: "row.nul_byte",
+            message: format!(
+                "{column} holds a NUL byte (character 0), which is not text and which no platform stores; remove it (a NUL in a text file usually means the file was damaged or partly binary)"
+            ),
+            fields: Self::lossy(&record),
+        }
+    }
+
     /// The record a row becomes: its fields, or what is wrong with it.
     fn judge(&self, row: Row) -> (u64, u64, RawBody) {
         match row {
@@ -318,6 +375,9 @@ impl CsvRecords {
                 offset,
                 record,
             } if record.len() != self.width => {
+                if let Some(fitted) = self.fit_blanks(&record) {
+                    return (line, offset, self.accept(fitted));
+                }
                 let hint = if record.len() < self.width {
                     "a field may hold an unclosed quote, or the row lost its last columns"
                 } else {
@@ -338,7 +398,7 @@ impl CsvRecords {
                 line,
                 offset,
                 record,
-            } => (line, offset, RawBody::Csv(record)),
+            } => (line, offset, self.accept(record)),
             Row::UnclosedQuote {
                 line,
                 offset,

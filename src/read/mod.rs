@@ -264,18 +264,26 @@ pub fn open_reader(
             "{label}: this is UTF-16 text (a spreadsheet's \"Unicode text\"), not UTF-8\n\nSave it as \"CSV UTF-8\" (or convert it, e.g. `iconv -f UTF-16 -t UTF-8`) and try again."
         )));
     }
-    if looks_binary(&head) {
+    if let Some(at) = first_nul(&head) {
+        let line = 1 + head[..at].iter().filter(|&&b| b == b'\n').count();
         return Err(CliError::usage(format!(
-            "{label}: this is not a text file (it holds NUL or other binary bytes near the start)\n\nstoreload reads CSV or JSONL, plain or gzip-compressed."
+            "{label}: this is not a text file: line {line} holds a NUL byte (byte {at})\n\nstoreload reads CSV or JSONL, plain or gzip-compressed. If the file is text, remove the NUL byte from line {line}; a file saved as \"Unicode text\" or a spreadsheet (.xlsx) must be saved as \"CSV UTF-8\" first."
         )));
     }
+    let named = path.as_deref().and_then(named_format);
     let format = match options.format {
         Some(f) => f,
         None => detect_format(path.as_deref(), &head),
     };
+    if options.format.is_none() {
+        check_content_matches_name(&label, named, &head)?;
+    }
     match format {
         Format::Csv => {
-            let delimiter = options.delimiter.unwrap_or_else(|| detect_delimiter(&head));
+            let delimiter = options
+                .delimiter
+                .or_else(|| excel_sep_line(&head).map(|(d, _)| d))
+                .unwrap_or_else(|| detect_delimiter(&head));
             let (records, columns) = CsvRecords::new(stream, delimiter, max_record_bytes, &label)?;
             Ok(Input {
                 label,
@@ -376,9 +384,102 @@ fn is_empty_json_array(head: &[u8]) -> bool {
         )
 }
 
-fn looks_binary(head: &[u8]) -> bool {
+/// Where the first NUL byte lies in the first 8 KiB of `head`: a text
+/// file holds none (a binary file, or UTF-16 without its BOM, holds many).
+fn first_nul(head: &[u8]) -> Option<usize> {
     let probe = &head[..head.len().min(8192)];
-    probe.contains(&0)
+    memchr::memchr(0, probe)
+}
+
+/// Excel's `sep=;` first line, which names the delimiter of the rows after
+/// it and is not a header: (the delimiter, the line's length with its line
+/// break). `None` when the input (after a BOM) does not start with one.
+pub(crate) fn excel_sep_line(head: &[u8]) -> Option<(u8, usize)> {
+    let bom = if head.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    let rest = &head[bom..];
+    let prefix = rest.get(..4)?;
+    if !prefix.eq_ignore_ascii_case(b"sep=") {
+        return None;
+    }
+    let delimiter = *rest.get(4)?;
+    if matches!(delimiter, b'\n' | b'\r' | b'"') {
+        return None;
+    }
+    let brk = match rest.get(5..7) {
+        Some(b"\r\n") => 2,
+        _ => match rest.get(5) {
+            Some(b'\n' | b'\r') => 1,
+            _ => return None,
+        },
+    };
+    Some((delimiter, 5 + brk))
+}
+
+/// The format a file's name claims (`.csv`, `.tsv`, `.txt` / `.jsonl`,
+/// `.ndjson` / `.json`, a `.gz` suffix ignored); `None` for another name.
+fn named_format(path: &Path) -> Option<Format> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    if [".csv", ".tsv", ".txt"].iter().any(|s| name.ends_with(s)) {
+        Some(Format::Csv)
+    } else if [".jsonl", ".ndjson"].iter().any(|s| name.ends_with(s)) {
+        Some(Format::Jsonl)
+    } else if name.ends_with(".json") {
+        Some(Format::Json)
+    } else {
+        None
+    }
+}
+
+/// One clear error when the content is plainly not what the file's name
+/// says: JSON in a `.csv`, or a `.jsonl` whose first line is not JSON. Read
+/// as its name says, such a file gives a header of JSON fragments or every
+/// line as a broken record.
+fn check_content_matches_name(
+    label: &str,
+    named: Option<Format>,
+    head: &[u8],
+) -> Result<(), CliError> {
+    let first = first_non_blank(head);
+    match named {
+        Some(Format::Csv) if looks_like_json(head) => Err(CliError::usage(format!(
+            "{label}: the name says CSV, but the content is JSON (it starts with '{}')\n\nRename the file to .json (a JSON array or object) or .jsonl (one object per line), or pass --format json or --format jsonl.",
+            first.map(char::from).unwrap_or(' ')
+        ))),
+        Some(Format::Jsonl) if !matches!(first, Some(b'{' | b'[')) => {
+            Err(CliError::usage(format!(
+                "{label}: the name says JSONL, but line 1 is not a JSON object (JSONL has one {{...}} object per line)\n\nIf this is a CSV file, rename it to .csv or pass --format csv."
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// True when `head` starts like JSON and not like a CSV header: a first
+/// line that is a whole JSON object, or an array whose first item is an
+/// object (or that is empty).
+fn looks_like_json(head: &[u8]) -> bool {
+    let start = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let trimmed = start.trim_ascii_start();
+    match trimmed.first() {
+        Some(b'[') => matches!(trimmed[1..].trim_ascii_start().first(), Some(b'{' | b']')),
+        Some(b'{') => {
+            let line = trimmed.split(|&b| b == b'\n').next().unwrap_or_default();
+            matches!(
+                serde_json::from_slice::<serde_json::Value>(line),
+                Ok(serde_json::Value::Object(_))
+            ) || serde_json::from_slice::<serde_json::Value>(trimmed).is_ok()
+                || (head.len() >= SNIFF_BYTES && line.ends_with(b"{"))
+        }
+        _ => false,
+    }
 }
 
 fn first_non_blank(head: &[u8]) -> Option<u8> {
@@ -430,16 +531,37 @@ fn first_line_is_one_object_with_more_after(head: &[u8]) -> bool {
 }
 
 /// Picks the delimiter that occurs most often, outside quotes, on the header
-/// line: `,` `;` tab or `|`; `,` when none occurs.
+/// line: `,` `;` tab or `|`. A header of one column holds none: then the
+/// first row's decides (so that rows of several fields under it are told
+/// apart, not read as one value); `,` when neither holds any.
 pub fn detect_delimiter(head: &[u8]) -> u8 {
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-    let mut counts = [0usize; 4];
     let candidates = [b',', b';', b'\t', b'|'];
+    let (counts, rest) = count_delimiters(head, &candidates);
+    let counts = if counts.iter().all(|&n| n == 0) {
+        let next = rest.trim_ascii_start();
+        count_delimiters(next, &candidates).0
+    } else {
+        counts
+    };
+    let mut best = 0;
+    for i in 1..4 {
+        if counts[i] > counts[best] {
+            best = i;
+        }
+    }
+    candidates[best]
+}
+
+/// How often each of `candidates` occurs, outside quotes, on the first line
+/// of `text`, and the text after that line.
+fn count_delimiters<'a>(text: &'a [u8], candidates: &[u8; 4]) -> ([usize; 4], &'a [u8]) {
+    let mut counts = [0usize; 4];
     let mut quoted = false;
-    for &b in head {
+    for (at, &b) in text.iter().enumerate() {
         match b {
             b'"' => quoted = !quoted,
-            b'\n' | b'\r' if !quoted => break,
+            b'\n' | b'\r' if !quoted => return (counts, &text[at..]),
             _ if !quoted => {
                 if let Some(i) = candidates.iter().position(|&c| c == b) {
                     counts[i] += 1;
@@ -448,11 +570,51 @@ pub fn detect_delimiter(head: &[u8]) -> u8 {
             _ => {}
         }
     }
-    let mut best = 0;
-    for i in 1..4 {
-        if counts[i] > counts[best] {
-            best = i;
-        }
+    (counts, &[])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excel_sep_line_gives_the_delimiter_and_the_length_to_skip() {
+        assert_eq!(excel_sep_line(b"sep=;\r\nEmail;Name\r\n"), Some((b';', 7)));
+        assert_eq!(
+            excel_sep_line(b"\xEF\xBB\xBFSEP=|\nEmail|Name\n"),
+            Some((b'|', 6))
+        );
+        assert_eq!(excel_sep_line(b"sep=\t\rEmail\tName\r"), Some((b'\t', 6)));
+        // Not the line alone: a header that starts with "sep=", or no line.
+        assert_eq!(excel_sep_line(b"sep=;x,Email\n"), None);
+        assert_eq!(excel_sep_line(b"sep=\nEmail\n"), None);
+        assert_eq!(excel_sep_line(b"sep=;"), None);
+        assert_eq!(excel_sep_line(b"Email,sep=;\n"), None);
     }
-    candidates[best]
+
+    #[test]
+    fn a_one_column_header_takes_the_delimiter_of_the_first_row() {
+        assert_eq!(detect_delimiter(b"Email;Name\na@x.com;Ann\n"), b';');
+        assert_eq!(detect_delimiter(b"Email\r\n\r\na@x.com;Ann;Lee\r\n"), b';');
+        assert_eq!(detect_delimiter(b"Email\na@x.com\n"), b',');
+        assert_eq!(detect_delimiter(b"Email"), b',');
+        // The header decides when it has one.
+        assert_eq!(detect_delimiter(b"Email,Name\na@x.com;Ann;Lee\n"), b',');
+    }
+
+    #[test]
+    fn json_is_told_from_a_csv_header_by_its_first_line() {
+        assert!(looks_like_json(b"[{\"email\":\"a@x.com\"}]"));
+        assert!(looks_like_json(
+            b"\xEF\xBB\xBF  [\n  {\"email\":\"a@x.com\"}\n]"
+        ));
+        assert!(looks_like_json(b"[]"));
+        assert!(looks_like_json(
+            b"{\"email\":\"a@x.com\"}\n{\"email\":\"b@x.com\"}\n"
+        ));
+        assert!(looks_like_json(b"{\n \"customers\": []\n}\n"));
+        assert!(!looks_like_json(b"Email,Name\na@x.com,Ann\n"));
+        assert!(!looks_like_json(b"[Email],[Name]\na@x.com,Ann\n"));
+        assert!(!looks_like_json(b"{email},{name}\na@x.com,Ann\n"));
+    }
 }

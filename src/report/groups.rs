@@ -328,6 +328,7 @@ pub fn title(rule: &str) -> String {
         "order.field_unknown" => Some("Unknown order field"),
         "row.field_count" => Some("Row has the wrong number of fields"),
         "row.unclosed_quote" => Some("Row has an unclosed quote"),
+        "row.nul_byte" => Some("Row holds a NUL byte"),
         "row.invalid_utf8" => Some("Row is not UTF-8 text"),
         "row.invalid_json" | "input.invalid_json" => Some("Line is not valid JSON"),
         "row.not_an_object" => Some("Line is not a JSON object"),
