@@ -554,11 +554,12 @@ mod tests {
         waiter.durable(pending).await.unwrap();
         drop(waiter);
         // The thread exits after answering; the file lock goes with it.
+        // Waits for the lock's release, up to 30 s (6,000 tries).
         let mut tries = 0;
         let r = loop {
             match crate::journal::Journal::open_append(&path) {
                 Ok((_, r)) => break r,
-                Err(JournalError::Locked { .. }) if tries < 200 => {
+                Err(JournalError::Locked { .. }) if tries < 6000 => {
                     tries += 1;
                     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
                 }

@@ -182,7 +182,11 @@ mod tests {
         let (mut tx, mut feed) = channel();
         let tx = tokio::task::spawn_blocking(move || {
             assert!(tx.push(work(1)));
-            // Fresh: a reader passing rows it does not send keeps it.
+            // Fresh: a reader passing rows it does not send keeps it. Its
+            // wait is set to begin in an hour, so no slow moment of a loaded
+            // machine can make it old before the ticks.
+            tx.since = std::time::Instant::now().checked_add(std::time::Duration::from_secs(3600));
+            assert!(tx.since.is_some());
             assert!((0..TICKS_PER_CLOCK * 2).all(|_| tx.tick()));
             tx
         })
