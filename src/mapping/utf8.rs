@@ -22,13 +22,12 @@ pub(crate) struct Utf8Row<'a> {
 
 impl<'a> Utf8Row<'a> {
     /// The row as text; `None` when some field is not UTF-8. One pass over
-    /// the whole row (SIMD: `simdutf8`, the std check's verdict several
-    /// times faster on accented text), then each field's two ends: a field
-    /// is valid UTF-8 when the row is and both its ends fall on character
-    /// boundaries (two fields' halves of one character join into valid
-    /// text, yet neither is text alone).
+    /// the whole row, then each field's two ends: a field is valid UTF-8
+    /// when the row is and both its ends fall on character boundaries (two
+    /// fields' halves of one character join into valid text, yet neither is
+    /// text alone).
     pub(crate) fn new(rec: &'a CsvRow) -> Option<Utf8Row<'a>> {
-        let text = simdutf8::basic::from_utf8(rec.as_slice()).ok()?;
+        let text = std::str::from_utf8(rec.as_slice()).ok()?;
         for i in 0..rec.len() {
             let r = rec.range(i)?;
             if !text.is_char_boundary(r.start) || !text.is_char_boundary(r.end) {
