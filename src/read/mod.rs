@@ -490,21 +490,11 @@ fn first_non_blank(head: &[u8]) -> Option<u8> {
 /// Format from the file name (`.csv`, `.tsv`, `.txt` / `.jsonl`, `.ndjson`,
 /// `.json`, ignoring a `.gz` suffix); otherwise from the first character.
 fn detect_format(path: Option<&Path>, head: &[u8]) -> Format {
-    if let Some(path) = path {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().to_lowercase())
-            .unwrap_or_default();
-        let name = name.strip_suffix(".gz").unwrap_or(&name);
-        if [".csv", ".tsv", ".txt"].iter().any(|s| name.ends_with(s)) {
-            return Format::Csv;
-        }
+    match path.and_then(named_format) {
+        Some(Format::Csv) => return Format::Csv,
         // The content decides for an array, whatever the name says.
-        if [".jsonl", ".ndjson"].iter().any(|s| name.ends_with(s))
-            && first_non_blank(head) != Some(b'[')
-        {
-            return Format::Jsonl;
-        }
+        Some(Format::Jsonl) if first_non_blank(head) != Some(b'[') => return Format::Jsonl,
+        _ => {}
     }
     match first_non_blank(head) {
         Some(b'[') => Format::Json,
