@@ -58,33 +58,10 @@ RUNS=${RUNS:-1}
 STORE=sandbox
 TOKEN=sandbox-bc-token
 
-SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/storeload-nightly.XXXXXX")
-PIDS=()
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -INT "$pid" 2>/dev/null || true
-            for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-    done
-    if [ "${KEEP:-0}" = 1 ]; then
-        echo "scratch kept: $SCRATCH"
-    else
-        rm -rf "$SCRATCH"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-say() { printf '%s\n' "$*"; }
-rule() { printf '\n== %s\n' "$*"; }
-cmdline() { printf '   $ %s\n' "$*"; }
+. benches/lib.sh
+bench_init storeload-nightly
 die() { say "benches/nightly.sh: $*"; exit 1; }
-for tool in python3 curl /usr/bin/time; do
-    command -v "$tool" >/dev/null 2>&1 || { say "benches/nightly.sh: $tool is needed and not installed"; exit 2; }
-done
+need_tools benches/nightly.sh python3 curl /usr/bin/time
 
 if [ "${SKIP_BUILD:-0}" = 1 ]; then
     rule "build skipped (SKIP_BUILD=1): measuring $BIN"
@@ -142,23 +119,8 @@ with open(night2 + '.changed', 'w') as f:
 EOF
 CHANGED=$(cat "$NIGHT2.changed")
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
 rule "sandbox"
-PORT=$(free_port)
-cmdline "$BIN sandbox --listen 127.0.0.1:$PORT &"
-"$BIN" sandbox --listen "127.0.0.1:$PORT" >"$SCRATCH/sandbox.log" 2>&1 &
-SANDBOX_PID=$!
-PIDS+=("$SANDBOX_PID")
-up=0
-for _ in $(seq 1 100); do
-    if curl -sf --max-time 1 "http://127.0.0.1:$PORT/_sandbox/stats" >/dev/null 2>&1; then up=1; break; fi
-    kill -0 "$SANDBOX_PID" 2>/dev/null || break
-    sleep 0.1
-done
-[ "$up" = 1 ] || { head -20 "$SCRATCH/sandbox.log"; die "the sandbox did not answer on 127.0.0.1:$PORT within 10 s"; }
+start_sandbox || die "the sandbox did not start"
 BASE="http://127.0.0.1:$PORT/stores/$STORE/v3"
 export BIGCOMMERCE_STORE_HASH=$STORE BIGCOMMERCE_ACCESS_TOKEN=$TOKEN
 STATE=$SCRATCH/store.state
