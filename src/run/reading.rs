@@ -3,6 +3,7 @@
 //! the records a resume skips by number.
 
 use super::source::Source;
+use super::sync::{Decision, SyncChecked};
 use crate::error::CliError;
 use crate::findings::{Severity, Violation};
 use crate::journal::{self, RecordState, Stage};
@@ -138,7 +139,7 @@ pub(super) trait Record: Send {
     fn into_item(self) -> ReadItem;
     /// What a sync run decided for it, when it is valid (only a sync
     /// run's stage decides).
-    fn decision(&self) -> Option<&super::sync::Decision> {
+    fn decision(&self) -> Option<&Decision> {
         None
     }
 }
@@ -157,6 +158,24 @@ impl Record for Checked {
 
     fn into_item(self) -> ReadItem {
         ReadItem::customer(self)
+    }
+}
+
+impl Record for SyncChecked {
+    fn key(&self) -> Option<String> {
+        self.journal_key()
+    }
+
+    fn rows(&self) -> &[RawRecord] {
+        self.checked.rows()
+    }
+
+    fn into_item(self) -> ReadItem {
+        ReadItem::customer(self.checked)
+    }
+
+    fn decision(&self) -> Option<&Decision> {
+        self.decided()
     }
 }
 

@@ -12,7 +12,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-use super::reading::{ReadItem, Record};
 use crate::error::CliError;
 use crate::journal::{Destination, Entry};
 use crate::mapping::Mapping;
@@ -237,6 +236,19 @@ impl SyncChecked {
     pub(super) fn into_parts(self) -> (Checked, Option<Decision>) {
         (self.checked, self.decision)
     }
+
+    /// Its journal key, when it is valid.
+    pub(super) fn journal_key(&self) -> Option<String> {
+        self.hashed
+            .as_ref()
+            .filter(|_| self.checked.is_valid())
+            .map(|(key, _, _)| key.clone())
+    }
+
+    /// What the state says to do with it, once the in-order stage decided.
+    pub(super) fn decided(&self) -> Option<&Decision> {
+        self.decision.as_ref()
+    }
 }
 
 impl pipeline::Stage for SyncStage<'_> {
@@ -280,27 +292,6 @@ impl pipeline::Stage for SyncStage<'_> {
         {
             c.decision = Some(self.sync.decide_hashed(*key, *hash));
         }
-    }
-}
-
-impl Record for SyncChecked {
-    fn key(&self) -> Option<String> {
-        self.hashed
-            .as_ref()
-            .filter(|_| self.checked.is_valid())
-            .map(|(key, _, _)| key.clone())
-    }
-
-    fn rows(&self) -> &[RawRecord] {
-        self.checked.rows()
-    }
-
-    fn into_item(self) -> ReadItem {
-        ReadItem::customer(self.checked)
-    }
-
-    fn decision(&self) -> Option<&Decision> {
-        self.decision.as_ref()
     }
 }
 
@@ -396,7 +387,7 @@ mod tests {
             sync: &empty,
         };
         run_stage(records, &stage, |c| {
-            night1.push((c.key().unwrap_or_default(), c.into_parts().1));
+            night1.push((c.journal_key().unwrap_or_default(), c.into_parts().1));
             true
         });
         let mut state = State::open(&state_path, &destination).unwrap();
@@ -427,7 +418,7 @@ mod tests {
             std::mem::replace(&mut again.records, crate::read::Records::empty()),
             &stage,
             |c| {
-                let key = c.key();
+                let key = c.journal_key();
                 let want = key.as_ref().map(|k| {
                     let customer = c.checked.customer.as_ref().unwrap();
                     format!("{:?}", sync.decide(k, customer))
