@@ -293,6 +293,36 @@ fn real_export_headers_are_still_detected_by_their_distinctive_columns() {
 }
 
 #[test]
+fn shopify_headers_old_and_new_are_detected_and_accepts_marketing_alone_is_not() {
+    let w = Work::new();
+    let shopify = [
+        // Current.
+        "Customer ID,First Name,Last Name,Email,Accepts Email Marketing,Default Address Company,Default Address Address1,Default Address Address2,Default Address City,Default Address Province Code,Default Address Country Code,Default Address Zip,Default Address Phone,Phone,Accepts SMS Marketing,Total Spent,Total Orders,Note,Tax Exempt,Tags",
+        // Older, as FACTS.md lists it.
+        "First Name,Last Name,Email,Company,Address1,Address2,City,Province,Province Code,Country,Country Code,Zip,Phone,Accepts Marketing,Total Spent,Total Orders,Tags,Note,Tax Exempt",
+        // Older, without its order history.
+        "First Name,Last Name,Email,Company,Address1,Address2,City,Province,Province Code,Country,Country Code,Zip,Phone,Accepts Marketing,Note,Tags",
+    ];
+    for header in shopify {
+        let input = w.write("s.csv", format!("{header}\n"));
+        w.run(&["validate", &arg(&input), "--to", "bigcommerce"])
+            .exits(0)
+            .stdout_has("preset shopify (detected from the header)");
+    }
+    for header in [
+        "Email,Accepts Marketing",
+        "Email,First Name,Last Name,Accepts Marketing",
+        "First Name,Last Name,Email,Phone,City,Country,Accepts Marketing,Tags",
+    ] {
+        let input = w.write("g.csv", format!("{header}\n"));
+        let run = w.run(&["validate", &arg(&input), "--to", "bigcommerce"]);
+        run.exits(0)
+            .stdout_has("mapping: auto-mapped from the header's column names");
+        assert!(!run.stdout.contains("shopify"), "{header}: {}", run.stdout);
+    }
+}
+
+#[test]
 fn first_last_name_and_email_alone_are_no_longer_taken_for_shopify() {
     let w = Work::new();
     let input = w.write(

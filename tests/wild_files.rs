@@ -576,8 +576,180 @@ fn an_unnamed_column_in_the_middle_is_not_mapped() {
         violations(&report),
         vec![(2, "first_name.required".to_string())]
     );
+    // Nor is its value lost without a word.
+    assert_eq!(
+        warnings(&report),
+        vec![(2, "row.value_in_unnamed_column".to_string())]
+    );
+    let text = message(&report, "row.value_in_unnamed_column");
+    assert!(
+        text.contains("column 2") && text.contains("\"Ann\""),
+        "{text}"
+    );
     let records = seen(&file, PlatformId::Bigcommerce);
     assert_eq!(customer(&records, 0).first_name, None, "nothing invented");
+}
+
+/// `(line, rule)` of every warning in a JSON report.
+fn warnings(report: &Value) -> Vec<(u64, String)> {
+    report["violations"]
+        .as_array()
+        .expect("report.violations is an array")
+        .iter()
+        .filter(|v| v["severity"] == "warning")
+        .map(|v| {
+            (
+                v["line"].as_u64().expect("warning.line"),
+                v["rule"].as_str().expect("warning.rule").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// `(position, column, fate)` of every column the JSON report gives no name.
+fn unnamed_fates(report: &Value) -> Vec<(u64, String, String)> {
+    report["context"]["columns"]
+        .as_array()
+        .expect("context.columns is a list")
+        .iter()
+        .filter(|c| c["column"] == "")
+        .map(|c| {
+            (
+                c["position"].as_u64().expect("position"),
+                c["column"].as_str().expect("column").to_string(),
+                c["fate"].as_str().expect("fate").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_value_in_a_column_with_no_name_is_a_counted_warning_naming_column_and_value() {
+    let w = Work::new();
+    let file = w.write(
+        "stray.csv",
+        "Email,First Name,Last Name,,,\n\
+         ann@example.com,Ann,Lee,,stray,\n\
+         bob@example.com,Bob,Ray,,,\n\
+         cy@example.com,Cy,Doe\n",
+    );
+    let report = validate(&w, &file, "bigcommerce", 0);
+    assert_eq!(summary(&report, "valid"), 3, "a warning, not a violation");
+    assert_eq!(
+        warnings(&report),
+        vec![(2, "row.value_in_unnamed_column".to_string())]
+    );
+    let text = message(&report, "row.value_in_unnamed_column");
+    assert!(
+        text.contains("column 5") && text.contains("\"stray\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("give the column a name in the header and map it, or remove the value"),
+        "{text}"
+    );
+    assert_eq!(
+        report["summary"]["by_rule"]["row.value_in_unnamed_column"]["count"],
+        1
+    );
+    assert_eq!(
+        report["summary"]["by_rule"]["row.value_in_unnamed_column"]["title"],
+        "Value in a column with no name, not sent"
+    );
+    // Every column has one fate, the unnamed ones by their position; the
+    // named ones keep their shape.
+    assert_every_column_once(&report, "Email,First Name,Last Name,,,", ',');
+    assert_eq!(
+        unnamed_fates(&report),
+        vec![
+            (4, String::new(), "unknown".to_string()),
+            (5, String::new(), "unknown".to_string()),
+            (6, String::new(), "unknown".to_string()),
+        ]
+    );
+    assert_eq!(report["context"]["columns"][0]["position"], 1);
+    assert_fate(&report, "Email", "sent", Some("email"));
+    assert_eq!(
+        report["summary"]["unnamed_values"],
+        serde_json::json!({"5": 1})
+    );
+    // A long value is cut in the message.
+    let long = "x".repeat(100);
+    let file = w.write(
+        "long.csv",
+        format!("Email,First Name,Last Name,\nann@example.com,Ann,Lee,{long}\n"),
+    );
+    let report = validate(&w, &file, "bigcommerce", 0);
+    let text = message(&report, "row.value_in_unnamed_column");
+    assert!(text.contains(&format!("\"{}…\"", "x".repeat(40))), "{text}");
+}
+
+#[test]
+fn columns_with_no_name_are_stated_in_the_terminal_plan_mapping_and_html() {
+    let w = Work::new();
+    let file = w.write(
+        "stray.csv",
+        "Email,First Name,Last Name,,,,\n\
+         ann@example.com,Ann,Lee,,,stray,\n\
+         bob@example.com,Bob,Ray,,,,\n",
+    );
+    let html = w.path("r.html");
+    w.run(&[
+        "validate",
+        &arg(&file),
+        "--to",
+        "bigcommerce",
+        "--html",
+        &arg(&html),
+    ])
+    .exits(0)
+    .stdout_has("columns: 7 · 3 sent to BigCommerce · 4 unmapped")
+    .stdout_has("not read: columns 4–5 (no name, empty)")
+    .stdout_has("NOT READ: column 6 (no name): 1 row holds a value in it")
+    .stdout_has("not read: column 7 (no name, empty)")
+    .stdout_has("row.value_in_unnamed_column");
+    let page = w.read("r.html");
+    assert!(
+        page.contains("<tr class=\"fate-unknown\"><td><code>column 6 (no name)</code></td><td>unknown (not read, not sent)</td><td></td><td>1 row holds a value in it, not sent;"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<td><code>column 4 (no name)</code></td><td>unknown (not read, not sent)</td><td></td><td>every row leaves it empty;"),
+        "{page}"
+    );
+    let journal = w.path("run.journal");
+    w.run(&[
+        "import",
+        &arg(&file),
+        "--to",
+        "bigcommerce",
+        "--journal",
+        &arg(&journal),
+        "--sandbox",
+        "--plan",
+    ])
+    .exits(0)
+    .stderr_has("columns: 7 · 3 sent to BigCommerce · 4 unmapped")
+    .stderr_has("not read: columns 4–7 (no name; a value in them is warned about on its row)");
+    w.run(&["mapping", &arg(&file), "--to", "bigcommerce"])
+        .exits(0)
+        .stdout_has("# not read: columns 4–7 (no name in the header;");
+}
+
+#[test]
+fn empty_columns_with_no_name_say_nothing_per_row_and_one_fate_line() {
+    let w = Work::new();
+    let file = w.write(
+        "trail.csv",
+        "Email,First Name,Last Name,,,\nann@example.com,Ann,Lee,,,\nbob@example.com,Bob,Ray,, ,\n",
+    );
+    let report = validate(&w, &file, "bigcommerce", 0);
+    assert!(warnings(&report).is_empty(), "{}", report["violations"]);
+    assert_eq!(report["summary"]["verdict"], "ready");
+    let run = w.run(&["validate", &arg(&file), "--to", "bigcommerce"]);
+    run.exits(0)
+        .stdout_has("not read: columns 4–6 (no name, empty)\n");
+    assert!(!run.stdout.contains("NOT READ"), "{}", run.stdout);
 }
 
 /// One export of another system: its file name, header, one row, the
@@ -866,6 +1038,76 @@ fn google_contacts_values_arrive_unchanged_from_the_first_of_each_numbered_colum
     assert_eq!(a.city, some("Austin"));
     assert_eq!(a.zip, some("78701"));
     assert_eq!(a.country_code, some("US"));
+}
+
+#[test]
+fn google_contacts_labels_are_split_on_its_separator_without_its_own_groups() {
+    let w = Work::new();
+    let google = EXPORTS
+        .iter()
+        .find(|e| e.name == "google-contacts.csv")
+        .expect("the Google Contacts export is in the table");
+    let row = google.row.replace(
+        ",* myContacts,",
+        ",* myContacts ::: Friends ::: VIP ::: * starred,",
+    );
+    let file = w.write(google.name, format!("{}\n{row}\n", google.header));
+    let records = seen(&file, PlatformId::Salesive);
+    assert_eq!(customer(&records, 0).tags, vec!["Friends", "VIP"]);
+    let report = validate(&w, &file, "salesive", 0);
+    assert_fate(&report, "Labels", "not_sent", Some("tags"));
+    // Only Google's own groups: no tag at all.
+    let file = w.write(google.name, format!("{}\n{}\n", google.header, google.row));
+    assert!(
+        customer(&seen(&file, PlatformId::Bitbybit), 0)
+            .tags
+            .is_empty()
+    );
+    // The older export's Group Membership, the same way.
+    let old = EXPORTS
+        .iter()
+        .find(|e| e.name == "google-contacts-old.csv")
+        .expect("the older Google Contacts export is in the table");
+    let row = old
+        .row
+        .replace(",* myContacts,", ",* myContacts ::: Family ::: Golf Club,");
+    let file = w.write(old.name, format!("{}\n{row}\n", old.header));
+    assert_eq!(
+        customer(&seen(&file, PlatformId::Bitbybit), 0).tags,
+        vec!["Family", "Golf Club"]
+    );
+    // A Labels column of another export is split on commas as before.
+    let file = w.write(
+        "labels.csv",
+        "Email,First Name,Last Name,Labels\nann@example.com,Ann,Lee,\"vip, b2b\"\n",
+    );
+    assert_eq!(
+        customer(&seen(&file, PlatformId::Bitbybit), 0).tags,
+        vec!["vip", "b2b"]
+    );
+}
+
+#[test]
+fn email_with_accepts_marketing_alone_is_auto_mapped_not_shopify() {
+    let w = Work::new();
+    let file = w.write(
+        "newsletter.csv",
+        "Email,First Name,Last Name,Accepts Marketing,Company\nann@example.com,Ann,Lee,yes,Acme\n",
+    );
+    let (run, report) = w.validate_json(&[&arg(&file), "--to", "bigcommerce"]);
+    run.exits(0)
+        .stdout_has("mapping: auto-mapped from the header's column names");
+    assert!(!run.stdout.contains("shopify"), "{}", run.stdout);
+    assert_fate(
+        &report,
+        "Accepts Marketing",
+        "not_sent",
+        Some("accepts_marketing"),
+    );
+    assert_fate(&report, "Company", "sent", Some("company"));
+    let records = seen(&file, PlatformId::Bigcommerce);
+    assert_eq!(customer(&records, 0).accepts_marketing, Some(true));
+    assert_eq!(customer(&records, 0).company, some("Acme"));
 }
 
 #[test]

@@ -68,7 +68,7 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
         }
         None => String::new(),
     };
-    let text = render(&mapping);
+    let text = render(&mapping) + &mapping.unnamed_notes();
     super::print(&with_notes(
         text,
         &mapping.unmapped,

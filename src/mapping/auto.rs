@@ -179,7 +179,8 @@ const SYNONYMS: &[(F, &[&str])] = &[
     (F::Address(A::Company), &["addresscompany"]),
     (F::Address(A::Phone), &["addressphone", "shippingphone"]),
     (F::Notes, &["notes", "note", "comments", "comment", "memo"]),
-    (F::Tags, &["tags", "tag", "labels"]),
+    // Google Contacts: `Labels`, and `Group Membership` in its older export.
+    (F::Tags, &["tags", "tag", "labels", "groupmembership"]),
     (
         F::AcceptsMarketing,
         &[
@@ -203,6 +204,23 @@ const SYNONYMS: &[(F, &[&str])] = &[
 
 /// Fields whose value is a list split on a comma.
 const LISTS: &[F] = &[F::Tags, F::ChannelIds];
+
+/// Google Contacts' label columns (normalised names): in its export they
+/// hold `* myContacts ::: Friends ::: VIP`, a list split on
+/// [`GOOGLE_LABELS`](super::GOOGLE_LABELS), not on a comma.
+const GOOGLE_LABEL_COLUMNS: &[&str] = &["labels", "groupmembership"];
+
+/// Columns only Google Contacts' export has (normalised names): a header
+/// holding one is Google's, and its label column is split Google's way.
+const GOOGLE_COLUMNS: &[&str] = &[
+    "email1value",
+    "email1label",
+    "email1type",
+    "phone1value",
+    "phone1label",
+    "phone1type",
+    "address1formatted",
+];
 
 /// Columns recognised by name and left out on purpose, with the reason
 /// (normalised names, as in `SYNONYMS`).
@@ -305,12 +323,19 @@ fn is_address(field: F) -> bool {
     matches!(field, F::Address(_) | F::AddressBlock(..))
 }
 
-/// The source reading `column` for `field`: split on a comma for a list.
-fn source_for(field: F, column: &str) -> Source {
+/// The source reading `column` for `field`: split on a comma for a list,
+/// or on Google's ` ::: ` for the label column of a Google Contacts
+/// export (`google`).
+fn source_for(field: F, column: &str, google: bool) -> Source {
     if LISTS.contains(&field) {
+        let separator = if google && GOOGLE_LABEL_COLUMNS.contains(&normalise(column).as_str()) {
+            super::GOOGLE_LABELS
+        } else {
+            ","
+        };
         Source::Split {
             column: column.to_string(),
-            separator: ",".into(),
+            separator: separator.into(),
         }
     } else {
         Source::Column(column.to_string())
@@ -342,6 +367,9 @@ pub fn complete(free: &[&String], rules: &[(F, Source)], flat_address: bool) -> 
             .find(|(f, _)| *f == field)
             .and_then(|(_, s)| s.columns().first().map(|c| c.to_string()))
     };
+    let google = free
+        .iter()
+        .any(|c| GOOGLE_COLUMNS.contains(&normalise(c).as_str()));
     // Exact synonyms first, then numbered variants (`Phone 2`, `Email 1`),
     // so that `Phone 1` is the phone wherever it stands.
     let mut left: Vec<&String> = Vec::new();
@@ -349,7 +377,7 @@ pub fn complete(free: &[&String], rules: &[(F, Source)], flat_address: bool) -> 
         let key = normalise(column);
         match synonym_of(&key).filter(|f| flat_address || !is_address(*f)) {
             Some(field) if filled_by(field, &out).is_none() => {
-                out.rules.push((field, source_for(field, column)));
+                out.rules.push((field, source_for(field, column, google)));
             }
             _ => left.push(column),
         }
@@ -370,7 +398,7 @@ pub fn complete(free: &[&String], rules: &[(F, Source)], flat_address: bool) -> 
                         field.name()
                     ),
                 )),
-                None => out.rules.push((field, source_for(field, column))),
+                None => out.rules.push((field, source_for(field, column, google))),
             }
             continue;
         }
@@ -431,7 +459,7 @@ pub fn bind_input(input: &Input) -> Result<Option<Mapping>, CliError> {
                 continue;
             }
             columns.push((*key).to_string());
-            rules.push((*field, source_for(*field, key)));
+            rules.push((*field, source_for(*field, key, false)));
         }
     }
     Mapping::bind(
@@ -568,6 +596,38 @@ mod tests {
                 "{header:?}: {rules:?}"
             );
         }
+    }
+
+    #[test]
+    fn google_labels_are_split_on_its_separator_only_in_a_google_header() {
+        let tags = |header: &[&str]| {
+            infer(&cols(header))
+                .into_iter()
+                .find(|(f, _)| *f == F::Tags)
+                .map(|(_, s)| s)
+        };
+        assert_eq!(
+            tags(&["E-mail 1 - Value", "Labels"]),
+            Some(Source::Split {
+                column: "Labels".into(),
+                separator: super::super::GOOGLE_LABELS.into()
+            })
+        );
+        assert_eq!(
+            tags(&["E-mail 1 - Value", "Group Membership"]),
+            Some(Source::Split {
+                column: "Group Membership".into(),
+                separator: super::super::GOOGLE_LABELS.into()
+            })
+        );
+        // Another export's Labels column is a comma list, as tags are.
+        assert_eq!(
+            tags(&["Email", "Labels"]),
+            Some(Source::Split {
+                column: "Labels".into(),
+                separator: ",".into()
+            })
+        );
     }
 
     #[test]

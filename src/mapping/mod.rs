@@ -22,7 +22,7 @@ pub(crate) use utf8::{Utf8Row, utf8_fields};
 use crate::error::CliError;
 use crate::findings::Findings;
 use crate::model::{Address, Attribute, Customer};
-use crate::read::{Input, RawBody, RawRecord};
+use crate::read::{CsvRow, Input, RawBody, RawRecord};
 use crate::values::{
     PhoneFormat, country_alpha2, normalise_email, parse_bool, phone_e164, split_full_name,
     strip_spreadsheet_quote, trim,
@@ -78,6 +78,9 @@ impl Source {
     pub fn describe(&self) -> String {
         match self {
             Source::Column(c) => format!("\"{c}\""),
+            Source::Split { column, separator } if separator == GOOGLE_LABELS => format!(
+                "split(\"{column}\", \"{separator}\"), without Google's own groups (* myContacts, * starred)"
+            ),
             Source::Split { column, separator } => format!("split(\"{column}\", \"{separator}\")"),
             Source::Join { columns, separator } => format!(
                 "join({}, \"{separator}\")",
@@ -92,6 +95,13 @@ impl Source {
         }
     }
 }
+
+/// What separates Google Contacts' labels (`* myContacts ::: Friends ::: VIP`).
+/// A list split on it leaves out the items starting with `* `: Google's own
+/// system groups (`* myContacts`, `* starred`), which every contact of an
+/// account is in or which mark a contact in Google's app only, never a
+/// label the user gave.
+pub const GOOGLE_LABELS: &str = " ::: ";
 
 /// Keys a JSON record is read by whatever the rules say: its nested
 /// `addresses` (with nested addresses on) and BigCommerce `attributes`.
@@ -152,6 +162,10 @@ pub struct Mapping {
     /// A row whose value in this column is blank continues the record
     /// above (Magento: another address of the same customer).
     pub continuation: Option<String>,
+    /// Positions (from 0) of the CSV header's columns with no name: never
+    /// read, and a value in one is a warning on its row
+    /// ([`VALUE_IN_UNNAMED_COLUMN`]), never dropped without a word.
+    pub unnamed: Vec<usize>,
     /// How phones are sent (`--phone`).
     pub phone: PhoneFormat,
     /// Column name → index, for CSV input.
@@ -192,7 +206,7 @@ impl Mapping {
         let unmapped = columns
             .iter()
             .filter(|c| {
-                let read_or_explained = c.is_empty()
+                let read_or_explained = is_unnamed(c)
                     || used.contains(&c.as_str())
                     || ignored.iter().any(|(i, _)| i == *c)
                     || (nested_addresses && JSON_READ.contains(&c.as_str()));
@@ -209,6 +223,7 @@ impl Mapping {
             unmapped,
             auto_added: Vec::new(),
             continuation: None,
+            unnamed: unnamed_positions(columns),
             phone: PhoneFormat::Keep,
             positions,
             index,
@@ -226,6 +241,29 @@ impl Mapping {
         }
         self.continuation = Some(column.to_string());
         Ok(self)
+    }
+
+    /// Comment lines for a mapping file naming the header's columns with no
+    /// name (adjacent ones as one run, `columns 4–6`), which it cannot map;
+    /// empty when every column is named.
+    pub fn unnamed_notes(&self) -> String {
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        for &p in &self.unnamed {
+            match runs.last_mut() {
+                Some((_, to)) if *to + 1 == p => *to = p,
+                _ => runs.push((p, p)),
+            }
+        }
+        runs.iter()
+            .map(|&(from, to)| {
+                let which = if from == to {
+                    format!("column {}", from + 1)
+                } else {
+                    format!("columns {}–{}", from + 1, to + 1)
+                };
+                format!("# not read: {which} (no name in the header; a value there is warned about on its row: name the column to map it)\n")
+            })
+            .collect()
     }
 
     /// The position of the continuation column, when rows continue.
@@ -267,22 +305,23 @@ impl Mapping {
                         return None;
                     }
                     let mut c = self.build(&row, f);
+                    self.warn_unnamed(rec, raw.line, f);
                     self.add_continued(&mut c, &raw.continued, f);
                     return Some(c);
                 }
                 for (i, field) in rec.iter().enumerate() {
                     if std::str::from_utf8(field).is_err() {
-                        let column = self
-                            .index
-                            .iter()
-                            .find(|(_, v)| **v == i)
-                            .map(|(k, _)| k.as_str())
-                            .unwrap_or("?");
+                        let column = match self.index.iter().find(|(_, v)| **v == i) {
+                            Some((k, _)) if !is_unnamed(k) && !self.unnamed.contains(&i) => {
+                                format!("column \"{k}\"")
+                            }
+                            _ => format!("column {} (no name)", i + 1),
+                        };
                         f.violation(
                             "row",
                             "row.invalid_utf8",
                             format!(
-                                "column \"{column}\" is not UTF-8 text ({}); save the file as UTF-8",
+                                "{column} is not UTF-8 text ({}); save the file as UTF-8",
                                 String::from_utf8_lossy(field)
                             ),
                         );
@@ -318,6 +357,27 @@ impl Mapping {
         }
     }
 
+    /// Warns, on `line`, of each value in a column the header gives no name
+    /// (such a value is neither read nor sent). Blank cells say nothing: a
+    /// spreadsheet's trailing `,,,` is common and holds nothing.
+    fn warn_unnamed(&self, rec: &CsvRow, line: u64, f: &mut Findings) {
+        if self.unnamed.is_empty() {
+            return;
+        }
+        for (at, value) in unnamed_values(rec, &self.unnamed) {
+            f.warning_on(
+                line,
+                "row",
+                VALUE_IN_UNNAMED_COLUMN,
+                format!(
+                    "column {} has no name in the header, so its value \"{}\" is neither read nor sent; give the column a name in the header and map it, or remove the value",
+                    at + 1,
+                    cut_value(&value)
+                ),
+            );
+        }
+    }
+
     /// Adds the address of each continuation row (Magento) to `c`, named
     /// by that row's line.
     fn add_continued(&self, c: &mut Customer, rows: &[RawRecord], f: &mut Findings) {
@@ -335,6 +395,9 @@ impl Mapping {
                 );
                 continue;
             };
+            if let RawBody::Csv(rec) = &r.body {
+                self.warn_unnamed(rec, r.line, f);
+            }
             let row = Row::Csv {
                 fields,
                 index: &self.index,
@@ -459,6 +522,50 @@ impl Mapping {
         c.addresses = addresses;
         drop_lost_digits(&mut c, f);
         c
+    }
+}
+
+/// The rule of a value in a column the header gives no name: a warning
+/// (the rest of the record is sent), counted like any other.
+pub const VALUE_IN_UNNAMED_COLUMN: &str = "row.value_in_unnamed_column";
+
+/// Characters of an unnamed column's value quoted in its warning.
+const VALUE_CHARS: usize = 40;
+
+/// Whether a header's column has no name (blank, or spaces only).
+pub fn is_unnamed(column: &str) -> bool {
+    column.trim().is_empty()
+}
+
+/// The positions (from 0) of the columns in `columns` with no name.
+pub fn unnamed_positions(columns: &[String]) -> Vec<usize> {
+    columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| is_unnamed(c))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// The non-blank values of `rec` at `positions` (columns with no name):
+/// (position from 0, value trimmed). A row shorter than the header holds
+/// nothing past its end.
+pub fn unnamed_values(rec: &CsvRow, positions: &[usize]) -> Vec<(usize, String)> {
+    positions
+        .iter()
+        .filter_map(|&i| {
+            let v = String::from_utf8_lossy(rec.get(i)?);
+            let v = trim(&v);
+            (!v.is_empty()).then(|| (i, v.to_string()))
+        })
+        .collect()
+}
+
+/// `v` cut to [`VALUE_CHARS`] characters, a longer one ending in `…`.
+fn cut_value(v: &str) -> String {
+    match v.char_indices().nth(VALUE_CHARS) {
+        Some((at, _)) => format!("{}…", &v[..at]),
+        None => v.to_string(),
     }
 }
 
@@ -617,12 +724,14 @@ impl Row<'_> {
                 .filter(|s| !s.is_empty())
                 .collect();
         }
+        let google = sep == GOOGLE_LABELS;
         match self.text(source, at) {
             None => Vec::new(),
             Some(v) => v
-                .split(sep)
+                .split(if google { GOOGLE_LABELS.trim() } else { sep })
                 .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
+                // Google's own groups (`* myContacts`) are no labels.
+                .filter(|s| !(s.is_empty() || (google && s.starts_with("* "))))
                 .collect(),
         }
     }
@@ -961,5 +1070,122 @@ fn normalise_address(a: &mut Address, c: &Customer) {
     a.country_code = resolved.map(str::to_string);
     if a.country.is_none() {
         a.country = written_code;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::Severity;
+
+    fn raw(fields: &[&str]) -> RawRecord {
+        RawRecord {
+            number: 1,
+            line: 2,
+            offset: 0,
+            body: RawBody::Csv(CsvRow::from_fields(fields)),
+            continued: Vec::new(),
+        }
+    }
+
+    fn mapping(header: &[&str], rules: Vec<(Field, Source)>) -> Mapping {
+        let columns: Vec<String> = header.iter().map(|c| c.to_string()).collect();
+        Mapping::bind(Origin::Auto, rules, false, Vec::new(), &columns, "t.csv")
+            .expect("every rule's column is in the header")
+    }
+
+    #[test]
+    fn a_value_in_a_column_with_no_name_is_a_warning_and_a_blank_one_is_not() {
+        let m = mapping(
+            &["Email", "", " ", ""],
+            vec![(Field::Email, Source::Column("Email".into()))],
+        );
+        assert_eq!(m.unnamed, vec![1, 2, 3]);
+        let mut f = Findings::new(1, 2);
+        let c = m.map(&raw(&["ann@example.com", "", "  ", "stray"]), &mut f);
+        assert_eq!(c.and_then(|c| c.email).as_deref(), Some("ann@example.com"));
+        assert_eq!(f.items.len(), 1, "{:?}", f.items);
+        let w = &f.items[0];
+        assert_eq!(
+            (w.rule, w.severity, w.line),
+            (VALUE_IN_UNNAMED_COLUMN, Severity::Warning, 2)
+        );
+        assert!(
+            w.text.contains("column 4") && w.text.contains("\"stray\""),
+            "{}",
+            w.text
+        );
+        // A row shorter than the header, and an empty trailing run: quiet.
+        let mut f = Findings::new(1, 2);
+        m.map(&raw(&["ann@example.com"]), &mut f);
+        assert!(f.items.is_empty(), "{:?}", f.items);
+        assert!(
+            m.unnamed_notes().contains("columns 2–4"),
+            "{}",
+            m.unnamed_notes()
+        );
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_in_a_column_with_no_name_names_its_position() {
+        let m = mapping(&["Email", "", "Notes"], vec![]);
+        let rec = RawRecord {
+            body: RawBody::Csv(CsvRow::from_fields([&b"a@x.com"[..], b"Ren\xe9e", b"ok"])),
+            ..raw(&[])
+        };
+        let mut f = Findings::new(1, 2);
+        assert!(m.map(&rec, &mut f).is_none());
+        assert!(
+            f.items[0]
+                .text
+                .starts_with("column 2 (no name) is not UTF-8"),
+            "{}",
+            f.items[0].text
+        );
+    }
+
+    #[test]
+    fn a_long_value_in_a_column_with_no_name_is_cut() {
+        let m = mapping(&["Email", ""], vec![]);
+        let long = "é".repeat(60);
+        let mut f = Findings::new(1, 2);
+        m.map(&raw(&["ann@example.com", &long]), &mut f);
+        let want = format!("\"{}…\"", "é".repeat(40));
+        assert!(f.items[0].text.contains(&want), "{}", f.items[0].text);
+    }
+
+    #[test]
+    fn google_labels_leave_out_googles_own_groups() {
+        let m = mapping(
+            &["Labels"],
+            vec![(
+                Field::Tags,
+                Source::Split {
+                    column: "Labels".into(),
+                    separator: GOOGLE_LABELS.into(),
+                },
+            )],
+        );
+        let mut f = Findings::new(1, 2);
+        let c = m
+            .map(
+                &raw(&["* myContacts ::: Friends ::: VIP, gold ::: * starred"]),
+                &mut f,
+            )
+            .expect("maps");
+        assert_eq!(c.tags, vec!["Friends", "VIP, gold"]);
+        // With a comma separator, nothing of Google's rule applies.
+        let m = mapping(
+            &["Labels"],
+            vec![(
+                Field::Tags,
+                Source::Split {
+                    column: "Labels".into(),
+                    separator: ",".into(),
+                },
+            )],
+        );
+        let c = m.map(&raw(&["* a, b"]), &mut f).expect("maps");
+        assert_eq!(c.tags, vec!["* a", "b"]);
     }
 }

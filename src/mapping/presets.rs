@@ -102,11 +102,13 @@ pub const SHOPIFY: Preset = Preset {
             "a yes/no flag, not a tax-exempt category code",
         ),
     ],
+    // `Accepts Marketing` alone is no sign of Shopify (any newsletter list
+    // has it): the older layout is known by its unprefixed address columns.
     signature: &[
         &["Email", "Default Address Address1"],
         &["Email", "Accepts Email Marketing"],
         &["Email", "Total Spent"],
-        &["Email", "Accepts Marketing"],
+        &["Email", "Address1", "Province Code"],
     ],
     nested_addresses: false,
     continuation: None,
@@ -545,7 +547,7 @@ impl Preset {
                 let read = rules.iter().any(|(_, s)| s.columns().contains(&c.as_str()));
                 let explained = ignored.iter().any(|(i, _)| i == *c);
                 let nested = self.nested_addresses && super::JSON_READ.contains(&c.as_str());
-                !(c.is_empty() || read || explained || nested)
+                !(super::is_unnamed(c) || read || explained || nested)
             })
             .collect();
         let completion = auto::complete(&free, &rules, !self.nested_addresses);
@@ -644,4 +646,30 @@ pub fn no_mapping(columns: &[String], label: &str) -> CliError {
         "{label}: no preset matches this header and no column is named like an email, a phone or a name\n\nColumns seen: {}{hint}\n\nWrite a mapping file that names your columns, e.g. mapping.toml:\n    email = \"<your email column>\"\n    first_name = \"<first name column>\"\n    last_name = \"<last name column>\"\n    [address]\n    city = \"<city column>\"\nand pass it with --mapping mapping.toml (see the README, \"Mapping files\"), or pick a preset with --preset (storeload presets lists them).",
         super::quote_list(columns)
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cols(header: &str) -> Vec<String> {
+        header.split(',').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn email_and_accepts_marketing_alone_are_no_shopify_signature() {
+        for header in [
+            "Email,Accepts Marketing",
+            "Email,First Name,Last Name,Accepts Marketing,Phone,Tags",
+        ] {
+            assert!(!SHOPIFY.fits(&cols(header)), "{header}");
+            assert!(detect(&cols(header)).is_none(), "{header}");
+        }
+    }
+
+    #[test]
+    fn shopify_older_layout_is_known_by_its_unprefixed_address_columns() {
+        let old = "First Name,Last Name,Email,Company,Address1,Address2,City,Province,Province Code,Country,Country Code,Zip,Phone,Accepts Marketing,Note,Tags";
+        assert_eq!(detect(&cols(old)).map(|p| p.name), Some("shopify"));
+    }
 }

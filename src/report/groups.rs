@@ -329,6 +329,7 @@ pub fn title(rule: &str) -> String {
         "row.field_count" => Some("Row has the wrong number of fields"),
         "row.unclosed_quote" => Some("Row has an unclosed quote"),
         "row.nul_byte" => Some("Row holds a NUL byte"),
+        "row.value_in_unnamed_column" => Some("Value in a column with no name, not sent"),
         "row.invalid_utf8" => Some("Row is not UTF-8 text"),
         "row.invalid_json" | "input.invalid_json" => Some("Line is not valid JSON"),
         "row.not_an_object" => Some("Line is not a JSON object"),
@@ -464,6 +465,7 @@ mod tests {
     fn fate(column: &str, fields: &[&str]) -> ColumnFate {
         ColumnFate {
             column: column.into(),
+            position: 1,
             fate: "sent",
             fields: fields.iter().map(|f| (*f).to_string()).collect(),
             not_sent: Vec::new(),

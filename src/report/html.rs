@@ -198,7 +198,7 @@ fn render(ctx: &Context, platform: &str, s: &Summary) -> String {
     h.push_str(&verdict(ctx, platform, s));
     h.push_str(&file_problems(s));
     h.push_str(&links(ctx, s));
-    h.push_str(&columns_table(ctx, platform));
+    h.push_str(&columns_table(ctx, platform, s));
     h.push_str("<section id=\"chart\"><h2>Findings at a glance</h2>\n");
     h.push_str(&chart(s));
     h.push_str("</section>\n");
@@ -376,8 +376,9 @@ fn links(ctx: &Context, s: &Summary) -> String {
 }
 
 /// Every input column's fate, once: the fields it fills, whether the
-/// platform is sent them, and why not.
-fn columns_table(ctx: &Context, platform: &str) -> String {
+/// platform is sent them, and why not. A column with no name is named by
+/// its position, with how many rows hold a value in it.
+fn columns_table(ctx: &Context, platform: &str, s: &Summary) -> String {
     if ctx.columns.is_empty() {
         return String::new();
     }
@@ -410,14 +411,27 @@ fn columns_table(ctx: &Context, platform: &str) -> String {
         } else {
             c.fields.join(", ")
         };
+        let (name, why) = if c.is_unnamed() {
+            let filled = match s.unnamed_values.get(&c.position) {
+                None => "every row leaves it empty".to_string(),
+                Some(1) => "1 row holds a value in it, not sent".to_string(),
+                Some(n) => format!("{n} rows hold a value in it, not sent"),
+            };
+            (
+                c.label(),
+                format!("{filled}; {}", c.reason.as_deref().unwrap_or("")),
+            )
+        } else {
+            (c.column.clone(), c.reason.clone().unwrap_or_default())
+        };
         let _ = writeln!(
             h,
             "<tr class=\"fate-{}\"><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
             c.fate,
-            escape(&c.column),
+            escape(&name),
             escape(&fate),
             escape(&fields),
-            escape(c.reason.as_deref().unwrap_or(""))
+            escape(&why)
         );
     }
     h.push_str("</table></div>\n</section>\n");
@@ -569,13 +583,18 @@ fn group(ctx: &Context, noun: &str, rule: &str, r: &RuleCount) -> String {
     }
     h.push_str("<div class=\"scroll\"><table class=\"examples\"><thead><tr><th>line</th>");
     let marked: Vec<&str> = r.columns.iter().map(String::as_str).collect();
-    for c in &ctx.header {
+    for (i, c) in ctx.header.iter().enumerate() {
         let class = if marked.contains(&c.as_str()) {
             " class=\"marked\""
         } else {
             ""
         };
-        let _ = write!(h, "<th{class}>{}</th>", escape(c));
+        let shown = if crate::mapping::is_unnamed(c) {
+            format!("column {} (no name)", i + 1)
+        } else {
+            c.clone()
+        };
+        let _ = write!(h, "<th{class}>{}</th>", escape(&shown));
     }
     h.push_str("</tr></thead>\n");
     for e in &r.examples {

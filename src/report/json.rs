@@ -8,7 +8,13 @@
 //!
 //! `context.columns` states every input column's fate, once, in the
 //! input's order; each entry always has the same keys:
-//! `{"column":"Tags","fate":"not_sent","fields":["tags"],"not_sent":["tags"],"reason":"BigCommerce's create-customer request has no tags field","auto_mapped":false}`.
+//! `{"column":"Tags","position":4,"fate":"not_sent","fields":["tags"],"not_sent":["tags"],"reason":"BigCommerce's create-customer request has no tags field","auto_mapped":false}`.
+//! `position` is the column's place in the header, from 1. A column the
+//! header gives no name has an entry too: `column` empty, fate `unknown`,
+//! `reason` saying so; a value in it is a warning on its row
+//! (`row.value_in_unnamed_column`), and `summary.unnamed_values` maps each
+//! such column's position to the rows holding a value in it (a column no
+//! row fills is absent).
 //! `fate` is `sent` (mapped; the platform is sent at least one of
 //! `fields`), `not_sent` (mapped; the platform is sent none of them),
 //! `left_out` (recognised and left out on purpose, `reason` says why) or

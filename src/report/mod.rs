@@ -96,6 +96,10 @@ pub struct Summary {
     pub verdict: &'static str,
     /// Problems of the whole file, worst first.
     pub file_problems: Vec<groups::FileProblem>,
+    /// Columns the header gives no name, by position (from 1): the rows
+    /// holding a value in each (`row.value_in_unnamed_column`); a column
+    /// no row fills is absent. Empty for a header with every column named.
+    pub unnamed_values: BTreeMap<usize, u64>,
 }
 
 /// Where the optional report files go.
@@ -123,6 +127,9 @@ pub struct Report {
     keep_examples: bool,
     /// The platform's default quota, for the time an import would take.
     rate: crate::platform::Rate,
+    /// Positions (from 0) of the CSV header's columns with no name, whose
+    /// filled cells are counted into `Summary::unnamed_values`.
+    unnamed: Vec<usize>,
 }
 
 /// Describes the input, platform and mapping for every report format.
@@ -168,8 +175,11 @@ pub struct FieldSource {
 /// `context.columns[]`; every key is always present).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ColumnFate {
-    /// The column's name as the header (or the first JSON objects) wrote it.
+    /// The column's name as the header (or the first JSON objects) wrote it;
+    /// empty for a column the header gives no name.
     pub column: String,
+    /// Its position in the header, from 1.
+    pub position: usize,
     /// `sent` (mapped, and the platform is sent at least one of its
     /// fields), `not_sent` (mapped, but the platform's request has none of
     /// its fields), `left_out` (recognised and left out on purpose) or
@@ -189,15 +199,47 @@ pub struct ColumnFate {
 /// Fates in the order reports group them.
 const FATES: &[&str] = &["sent", "not_sent", "left_out", "unknown"];
 
+/// Why a column with no name is not read (its `reason`).
+const UNNAMED_REASON: &str = "the header gives this column no name, so no field can be mapped to it: name the column and map it, or remove its values";
+
+/// What a customers input adds to [`UNNAMED_REASON`]: each value is warned
+/// about on its row.
+const UNNAMED_WARNED: &str =
+    "; a value in it is warned about on its row (row.value_in_unnamed_column)";
+
 impl ColumnFate {
-    fn new(column: &str, fate: &'static str) -> Self {
+    fn new(column: &str, position: usize, fate: &'static str) -> Self {
         ColumnFate {
             column: column.to_string(),
+            position,
             fate,
             fields: Vec::new(),
             not_sent: Vec::new(),
             reason: None,
             auto_mapped: false,
+        }
+    }
+
+    /// A column with no name: never read, its fate `unknown`, said why
+    /// (`warned`: a value in it is a warning on its row, as for customers).
+    fn unnamed(column: &str, position: usize, warned: bool) -> Self {
+        let mut fate = ColumnFate::new(column, position, "unknown");
+        let also = if warned { UNNAMED_WARNED } else { "" };
+        fate.reason = Some(format!("{UNNAMED_REASON}{also}"));
+        fate
+    }
+
+    /// Whether the header gives this column no name.
+    pub fn is_unnamed(&self) -> bool {
+        crate::mapping::is_unnamed(&self.column)
+    }
+
+    /// The column as reports name it: `"Email"`, or `column 4 (no name)`.
+    pub fn label(&self) -> String {
+        if self.is_unnamed() {
+            format!("column {} (no name)", self.position)
+        } else {
+            format!("\"{}\"", self.column)
         }
     }
 }
@@ -225,9 +267,13 @@ fn column_fates(input: &Input, mapping: &Mapping, platform: &dyn Platform) -> Ve
     input
         .columns
         .iter()
-        .filter(|c| !c.is_empty())
-        .map(|column| {
-            let mut fate = ColumnFate::new(column, "sent");
+        .enumerate()
+        .map(|(i, column)| {
+            if crate::mapping::is_unnamed(column) {
+                // A value in it is warned about on CSV rows only.
+                return ColumnFate::unnamed(column, i + 1, !json);
+            }
+            let mut fate = ColumnFate::new(column, i + 1, "sent");
             let mut reasons: Vec<String> = Vec::new();
             for (field, source) in &mapping.rules {
                 if !source.columns().contains(&column.as_str()) {
@@ -382,18 +428,21 @@ fn order_column_fates(input: &Input, mapping: &OrderMapping) -> Vec<ColumnFate> 
     input
         .columns
         .iter()
-        .filter(|c| !c.is_empty())
-        .map(|column| {
+        .enumerate()
+        .map(|(i, column)| {
+            if crate::mapping::is_unnamed(column) {
+                return ColumnFate::unnamed(column, i + 1, false);
+            }
             if let Some((_, why)) = mapping.ignored.iter().find(|(c, _)| c == column) {
-                let mut fate = ColumnFate::new(column, "left_out");
+                let mut fate = ColumnFate::new(column, i + 1, "left_out");
                 fate.reason = Some(why.to_string());
                 return fate;
             }
             if mapping.unmapped.contains(column) {
-                return ColumnFate::new(column, "unknown");
+                return ColumnFate::new(column, i + 1, "unknown");
             }
             let quoted = format!("\"{column}\"");
-            let mut fate = ColumnFate::new(column, "sent");
+            let mut fate = ColumnFate::new(column, i + 1, "sent");
             fate.fields = described
                 .iter()
                 .filter(|(_, source)| source.contains(&quoted))
@@ -452,6 +501,7 @@ impl Report {
                 customer_links: BTreeMap::new(),
                 verdict: "ready",
                 file_problems: Vec::new(),
+                unnamed_values: BTreeMap::new(),
             },
             batch_size,
             keep_examples: json.is_some() || html.is_some(),
@@ -459,6 +509,10 @@ impl Report {
             rejects,
             html,
             error: None,
+            unnamed: match context.format {
+                crate::read::Format::Csv => crate::mapping::unnamed_positions(&context.header),
+                _ => Vec::new(),
+            },
             context: context.clone(),
             rate: platform.default_rate(),
         })
@@ -525,6 +579,18 @@ impl Report {
         }
         if valid && !findings.is_empty() {
             s.with_warnings += 1;
+        }
+        if !self.unnamed.is_empty() {
+            for r in rows
+                .iter()
+                .flat_map(|r| std::iter::once(r).chain(&r.continued))
+            {
+                if let crate::read::RawBody::Csv(rec) = &r.body {
+                    for (at, _) in crate::mapping::unnamed_values(rec, &self.unnamed) {
+                        *s.unnamed_values.entry(at + 1).or_insert(0) += 1;
+                    }
+                }
+            }
         }
         for (i, v) in findings.iter().enumerate() {
             // Counted once per record: two addresses without a city are one
@@ -611,6 +677,17 @@ impl Report {
 /// every input column's fate, once: the sent ones counted (their rules are
 /// above), each other one named with why.
 pub fn mapping_block(context: &Context, platform: &dyn Platform) -> String {
+    mapping_block_with(context, platform, None)
+}
+
+/// [`mapping_block`], saying of each column with no name whether any row
+/// holds a value in it when the rows have been read (`values`: rows with a
+/// value per position, from 1).
+fn mapping_block_with(
+    context: &Context,
+    platform: &dyn Platform,
+    values: Option<&BTreeMap<usize, u64>>,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "mapping: {}", context.mapping);
     for f in &context.fields {
@@ -678,8 +755,8 @@ pub fn mapping_block(context: &Context, platform: &dyn Platform) -> String {
     let unknown: Vec<String> = context
         .columns
         .iter()
-        .filter(|c| c.fate == "unknown")
-        .map(|c| format!("\"{}\"", c.column))
+        .filter(|c| c.fate == "unknown" && !c.is_unnamed())
+        .map(ColumnFate::label)
         .collect();
     if !unknown.is_empty() {
         let _ = writeln!(
@@ -688,6 +765,63 @@ pub fn mapping_block(context: &Context, platform: &dyn Platform) -> String {
             unknown.join(", ")
         );
     }
+    let warned = context.entity == "customers";
+    for line in unnamed_lines(&context.columns, values, warned) {
+        let _ = writeln!(out, "{line}");
+    }
+    out
+}
+
+/// One line per run of columns with no name (the common trailing `,,,`
+/// of a spreadsheet is one line); a column some row fills is never hidden
+/// in a run: it has its own line, with how many rows hold a value.
+/// `values`: rows with a value per position (from 1), once the rows have
+/// been read; `None` before (an import's plan). `warned`: a value in one is
+/// a warning on its row (customers).
+fn unnamed_lines(
+    columns: &[ColumnFate],
+    values: Option<&BTreeMap<usize, u64>>,
+    warned: bool,
+) -> Vec<String> {
+    let filled = |p: usize| values.and_then(|v| v.get(&p)).copied().unwrap_or(0);
+    // Runs of adjacent unnamed columns none of whose cells is filled.
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut out = Vec::new();
+    let flush = |runs: &mut Vec<(usize, usize)>, out: &mut Vec<String>| {
+        for (from, to) in runs.drain(..) {
+            let which = if from == to {
+                format!("column {from}")
+            } else {
+                format!("columns {from}–{to}")
+            };
+            out.push(match values {
+                Some(_) => format!("not read: {which} (no name, empty)"),
+                None if warned => format!(
+                    "not read: {which} (no name; a value in {} is warned about on its row)",
+                    if from == to { "it" } else { "them" }
+                ),
+                None => format!("not read: {which} (no name)"),
+            });
+        }
+    };
+    for c in columns.iter().filter(|c| c.is_unnamed()) {
+        let n = filled(c.position);
+        if n > 0 {
+            flush(&mut runs, &mut out);
+            out.push(format!(
+                "NOT READ: column {} (no name): {n} row{} hold{} a value in it, which is not sent; name the column and map it, or remove the values",
+                c.position,
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "s" } else { "" },
+            ));
+            continue;
+        }
+        match runs.last_mut() {
+            Some((_, to)) if *to + 1 == c.position => *to = c.position,
+            _ => runs.push((c.position, c.position)),
+        }
+    }
+    flush(&mut runs, &mut out);
     out
 }
 
@@ -701,7 +835,11 @@ pub fn terminal(context: &Context, platform: &dyn Platform, s: &Summary) -> Stri
         context.input,
         platform.display_name()
     );
-    out.push_str(&mapping_block(context, platform));
+    out.push_str(&mapping_block_with(
+        context,
+        platform,
+        Some(&s.unnamed_values),
+    ));
     let _ = writeln!(out);
     let noun = if context.entity == "orders" {
         "order"
@@ -784,4 +922,54 @@ pub fn terminal(context: &Context, platform: &dyn Platform, s: &Summary) -> Stri
         w.batch_size
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn columns(header: &[&str]) -> Vec<ColumnFate> {
+        header
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if crate::mapping::is_unnamed(c) {
+                    ColumnFate::unnamed(c, i + 1, true)
+                } else {
+                    ColumnFate::new(c, i + 1, "sent")
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn empty_unnamed_columns_are_one_line_and_a_filled_one_its_own() {
+        let cols = columns(&["Email", "", "", "", "Name", ""]);
+        let values: BTreeMap<usize, u64> = [(3, 2)].into_iter().collect();
+        assert_eq!(
+            unnamed_lines(&cols, Some(&values), true),
+            vec![
+                "not read: column 2 (no name, empty)".to_string(),
+                "NOT READ: column 3 (no name): 2 rows hold a value in it, which is not sent; name the column and map it, or remove the values".to_string(),
+                "not read: column 4 (no name, empty)".to_string(),
+                "not read: column 6 (no name, empty)".to_string(),
+            ]
+        );
+        assert_eq!(
+            unnamed_lines(&cols, None, true),
+            vec![
+                "not read: columns 2–4 (no name; a value in them is warned about on its row)"
+                    .to_string(),
+                "not read: column 6 (no name; a value in it is warned about on its row)"
+                    .to_string(),
+            ]
+        );
+        assert!(unnamed_lines(&columns(&["Email"]), None, true).is_empty());
+        assert_eq!(
+            unnamed_lines(&cols[..2], None, false),
+            vec!["not read: column 2 (no name)".to_string()]
+        );
+        assert_eq!(cols[1].label(), "column 2 (no name)");
+        assert_eq!(cols[0].label(), "\"Email\"");
+    }
 }
