@@ -332,3 +332,56 @@ fn colour_only_when_asked_or_on_a_terminal_and_never_with_no_color() {
         assert!(text.contains("FAIL"), "{text}");
     }
 }
+
+#[test]
+fn a_record_in_doubt_that_a_resume_leaves_unsent_is_counted_once_by_status() {
+    // Run 1: the platform answers the first create, then fails every
+    // request (500, no retry): the rest are journaled in doubt.
+    let rig = Rig::with(SandboxConfig::default(), "salesive", (6, 0), "requeue");
+    let mut args = loud_args(&rig, "4/1s");
+    args.extend(["--max-retries".to_string(), "0".to_string()]);
+    let mut child = command(&strs(&args), &env_for("salesive"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    assert!(
+        wait_for(&rig.journal, "created", 1, &mut child),
+        "the import created nothing"
+    );
+    rig.sb
+        .handle()
+        .set_faults("500=1".parse().expect("fault spec parses"));
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let created = journal_count(&rig.journal, "created");
+    // A 500 after the request went out may have been applied: in doubt.
+    let failed = journal_count(&rig.journal, "in_doubt");
+    assert_eq!(created + failed, 6, "every record created or in doubt");
+    assert!(failed >= 2, "at least two in doubt: {failed}");
+    // Run 2: the platform answers again; a resume capped at one record
+    // resends one record in doubt and leaves the others unsent.
+    rig.sb.handle().set_faults(FaultSpec::none());
+    let out = run(
+        &["resume", rig.journal(), "--limit", "1", "--quiet"],
+        &env_for("salesive"),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let end = journal_lines(&rig.journal)
+        .into_iter()
+        .rfind(|l| l["type"] == "end")
+        .expect("the resume wrote its end line");
+    let unsent = (failed - 1) as u64;
+    assert_eq!(end["summary"]["not_sent"], unsent, "{end}");
+    assert_eq!(end["summary"]["not_sent_journaled"], unsent, "{end}");
+    let out = run(&["status", rig.journal(), "--json", "-"], &[]);
+    let v: Value = serde_json::from_slice(&out.stdout).expect("status --json - is JSON");
+    let c = &v["counts"];
+    assert_eq!(c["created"], (created + 1) as u64, "{v}");
+    assert_eq!(c["in_doubt"], unsent, "{v}");
+    assert_eq!(
+        c["not_sent"], 0,
+        "each unsent record is counted once, as in doubt: {v}"
+    );
+    assert_eq!(c["total"], 6, "{v}");
+}

@@ -5,7 +5,9 @@
 //! What is knowable, and so what the total is: every record key the journal
 //! holds a line about (its last line gives its state), plus the records the
 //! last run read but did not send, which have no line of their own and are
-//! counted only by the run's `end` line (`not_sent`). When the last run
+//! counted only by the run's `end` line (`not_sent`, less those of them an
+//! earlier run had journaled — a failed record a resume left unsent is
+//! counted once, as failed). When the last run
 //! wrote its `end` line (it finished, or stopped on Ctrl-C, SIGTERM or a
 //! whole-run error), the total equals the rows it read as long as every
 //! run read the same input. A run killed outright (`kill -9`, a crash)
@@ -68,7 +70,9 @@ pub struct StatusCounts {
 impl StatusCounts {
     /// The counts of the record states plus the last run's `not_sent`.
     pub fn new(counts: journal::Counts, end: Option<journal::ends::RunEnd>) -> Self {
-        let not_sent = end.map_or(0, |e| e.not_sent);
+        // A record an earlier run journaled (failed, in doubt) and this
+        // one handed over again but left unsent is counted by that line.
+        let not_sent = end.map_or(0, |e| e.not_sent.saturating_sub(e.not_sent_journaled));
         StatusCounts {
             created: counts.created,
             updated: counts.updated,

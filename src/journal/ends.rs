@@ -23,6 +23,9 @@ pub struct RunEnd {
     /// Records the run read but did not send: handed to the writer and not
     /// sent when it stopped, or held back by `--limit`.
     pub not_sent: u64,
+    /// Of `not_sent`, records an earlier run had journaled (failed, in
+    /// doubt): their state is their earlier line.
+    pub not_sent_journaled: u64,
 }
 
 /// One `end` line, as written.
@@ -130,7 +133,8 @@ mod tests {
             last_run_end(&path).unwrap(),
             Some(RunEnd {
                 read: 7,
-                not_sent: 3
+                not_sent: 3,
+                not_sent_journaled: 0
             })
         );
     }

@@ -186,10 +186,19 @@ impl Reader {
                 }
                 _ => None,
             };
+            // An earlier run's line for it (failed, in doubt, sent): if this
+            // run leaves it unsent, `status` counts it by that line.
+            let journaled = states.get(&key).is_some();
             if limit.is_some_and(|l| tally.queued.load(Ordering::Relaxed) >= l) {
                 // --limit: read on (for the counts), send no more.
                 rt.limited.fetch_add(1, Ordering::Relaxed);
+                if journaled {
+                    rt.limited_journaled.fetch_add(1, Ordering::Relaxed);
+                }
                 return !stop.is_stopping();
+            }
+            if journaled {
+                tally.requeue(&key);
             }
             tally.queued.fetch_add(1, Ordering::Relaxed);
             let work = Work {

@@ -27,6 +27,8 @@ pub(super) struct ReadTally {
     pub(super) known: AtomicU64,
     pub(super) in_doubt_before: AtomicU64,
     pub(super) limited: AtomicU64,
+    /// Of `limited`, records an earlier run had journaled.
+    pub(super) limited_journaled: AtomicU64,
 }
 
 /// The final figures of an import.
@@ -58,6 +60,9 @@ pub struct Summary {
     pub in_doubt: u64,
     /// Handed to the writer but not sent (the run stopped).
     pub not_sent: u64,
+    /// Of `not_sent`, records an earlier run had journaled (failed, in
+    /// doubt): `status` counts them by that line, not again as not sent.
+    pub not_sent_journaled: u64,
     /// Requests made.
     pub requests: u64,
     /// Retries.
@@ -86,6 +91,7 @@ impl Summary {
             failed: l(&t.failed),
             in_doubt: l(&t.in_doubt),
             not_sent: queued.saturating_sub(t.done()) + l(&r.limited),
+            not_sent_journaled: t.requeued_unsent() + l(&r.limited_journaled),
             requests: l(&t.requests),
             retries: l(&t.retries),
             throttled: l(&t.throttled),

@@ -40,6 +40,13 @@ pub struct Tally {
     /// Until when every request waits because the platform asked, and the
     /// platform's name, for the progress line.
     pub waiting: Mutex<Option<(std::time::Instant, &'static str)>>,
+    /// Keys handed over that an earlier run had journaled (failed, in
+    /// doubt, sent) and that have no outcome in this run yet: a stop leaves
+    /// them unsent, and `status` counts them by their earlier line, not
+    /// again as not sent.
+    requeued: Mutex<std::collections::HashSet<String>>,
+    /// `requeued`'s size, read without the lock.
+    requeued_len: AtomicU64,
 }
 
 impl Tally {
@@ -62,17 +69,40 @@ impl Tally {
     /// Counts the outcome `entry` journals (a `sent` line, a header or an
     /// end counts nothing).
     pub fn count(&self, entry: &Entry) {
-        let counter = match entry {
-            Entry::Created(_) => &self.created,
-            Entry::Exists(_) => &self.exists,
-            Entry::Updated(_) => &self.updated,
-            Entry::Unchanged(_) => &self.unchanged,
-            Entry::Rejected(_) => &self.rejected,
-            Entry::Failed(_) => &self.failed,
-            Entry::InDoubt(_) => &self.in_doubt,
+        let (counter, key) = match entry {
+            Entry::Created(e) => (&self.created, &e.key),
+            Entry::Exists(e) => (&self.exists, &e.key),
+            Entry::Updated(e) => (&self.updated, &e.key),
+            Entry::Unchanged(e) => (&self.unchanged, &e.key),
+            Entry::Rejected(e) => (&self.rejected, &e.key),
+            Entry::Failed(e) => (&self.failed, &e.key),
+            Entry::InDoubt(e) => (&self.in_doubt, &e.key),
             Entry::Header(_) | Entry::Sent(_) | Entry::End(_) => return,
         };
         counter.fetch_add(1, Ordering::Relaxed);
+        if self.requeued_len.load(Ordering::Relaxed) > 0 {
+            let mut requeued = self.requeued.lock().unwrap_or_else(|p| p.into_inner());
+            if requeued.remove(key.as_str()) {
+                self.requeued_len
+                    .store(requeued.len() as u64, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Notes that `key`, which an earlier run journaled, is handed over
+    /// again (a failed or in-doubt record a resume sends).
+    pub fn requeue(&self, key: &str) {
+        let mut requeued = self.requeued.lock().unwrap_or_else(|p| p.into_inner());
+        requeued.insert(key.to_string());
+        self.requeued_len
+            .store(requeued.len() as u64, Ordering::Relaxed);
+    }
+
+    /// Records handed over again that an earlier run journaled and that
+    /// got no outcome in this run: of the run's `not_sent`, those that
+    /// already have a line.
+    pub fn requeued_unsent(&self) -> u64 {
+        self.requeued_len.load(Ordering::Relaxed)
     }
 }
 
