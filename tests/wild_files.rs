@@ -232,6 +232,21 @@ fn windows_1252_bytes_in_a_row_are_a_violation_of_that_row_naming_the_column() {
         "{text}"
     );
     assert_eq!(summary(&report, "valid"), 2);
+    // The file, not only the row, is named for what it likely is.
+    let problems = report["summary"]["file_problems"]
+        .as_array()
+        .expect("file problems")
+        .clone();
+    let encoding = problems
+        .iter()
+        .find(|p| p["kind"] == "encoding")
+        .unwrap_or_else(|| panic!("an encoding problem: {problems:?}"));
+    assert_eq!(encoding["count"], 1);
+    let said = encoding["message"].as_str().expect("a message");
+    assert!(
+        said.contains("Windows-1252") && said.contains("CSV UTF-8"),
+        "{said}"
+    );
 }
 
 #[test]

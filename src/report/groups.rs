@@ -438,6 +438,26 @@ pub fn file_problems(
             });
         }
     }
+    if let Some(r) = by_rule.get("row.invalid_utf8") {
+        // One broken byte is damage; accented letters refused row after
+        // row are an encoding: Excel's plain "CSV" on Windows writes
+        // Windows-1252, where é is one byte that UTF-8 does not read.
+        out.push(FileProblem {
+            kind: "encoding",
+            rule: "row.invalid_utf8",
+            count: r.count,
+            columns: r.columns.clone(),
+            message: format!(
+                "{} not UTF-8 text: the file is most likely saved in another encoding (Windows-1252 or Latin-1, what Excel's plain \"CSV\" writes on Windows); save it as \"CSV UTF-8\", or convert it (`iconv -f WINDOWS-1252 -t UTF-8 in.csv > out.csv`), and validate again",
+                match (r.count, records) {
+                    (1, 1) => "the record is".to_string(),
+                    (n, t) if n == t => format!("all {t} records are"),
+                    (1, t) => format!("1 of {t} records is"),
+                    (n, t) => format!("{n} of {t} records are"),
+                }
+            ),
+        });
+    }
     for (rule, r) in by_rule {
         let unmapped = out
             .iter()

@@ -36,7 +36,8 @@
 //! - `file_problems`: `[{kind, rule, count, columns, message}]`, worst
 //!   first; `kind` is `unmapped_required` (a required field no column
 //!   fills, failing on most records), `spreadsheet` (values a spreadsheet
-//!   turned into scientific notation; `columns` names them) or
+//!   turned into scientific notation; `columns` names them), `encoding`
+//!   (records that are not UTF-8 text: the file is likely Windows-1252) or
 //!   `most_records` (a violation on more than half of the records).
 //! - `by_rule.RULE` adds `title` (the rule in plain words), `field` (the
 //!   field in the user's words: the input columns that fill it, joined by

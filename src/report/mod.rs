@@ -863,6 +863,12 @@ pub fn terminal(context: &Context, platform: &dyn Platform, s: &Summary) -> Stri
             s.with_warnings
         );
     }
+    if !s.file_problems.is_empty() {
+        let _ = writeln!(out, "\nfile problems:");
+        for p in &s.file_problems {
+            let _ = writeln!(out, "  {}", p.message);
+        }
+    }
     for (title, severity) in [
         ("violations by rule", Severity::Violation),
         ("warnings by rule", Severity::Warning),
