@@ -1535,3 +1535,26 @@ fn an_unclosed_quote_at_the_end_is_a_violation_of_its_row_not_a_value() {
         vec![(3, "row.unclosed_quote".to_string())]
     );
 }
+
+#[test]
+fn a_value_under_a_json_key_with_no_name_is_a_warning_naming_it() {
+    let w = Work::new();
+    let body = concat!(
+        "{\"email\":\"ann@example.com\",\"first_name\":\"Ann\",\"last_name\":\"Lee\",\"\":\"VIP since 2019\"}\n",
+        "{\"email\":\"bob@example.com\",\"first_name\":\"Bob\",\"last_name\":\"Ray\",\"\":\"\"}\n",
+        "{\"email\":\"cy@example.com\",\"first_name\":\"Cy\",\"last_name\":\"Doe\"}\n",
+    );
+    let file = w.write("keys.jsonl", body);
+    let report = validate(&w, &file, "bigcommerce", 0);
+    assert_eq!(summary(&report, "valid"), 3, "a warning, not a violation");
+    assert_eq!(
+        warnings(&report)
+            .into_iter()
+            .filter(|(_, r)| r == "row.value_in_unnamed_column")
+            .collect::<Vec<_>>(),
+        vec![(1, "row.value_in_unnamed_column".to_string())],
+        "only the record with a value there"
+    );
+    let text = message(&report, "row.value_in_unnamed_column");
+    assert!(text.contains("VIP since 2019"), "{text}");
+}

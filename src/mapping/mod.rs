@@ -33,7 +33,7 @@ use crate::error::CliError;
 use crate::findings::Findings;
 use crate::model::{Address, Attribute, Customer};
 use crate::read::{CsvRow, Input, RawBody, RawRecord};
-use crate::values::PhoneFormat;
+use crate::values::{PhoneFormat, trim};
 
 /// Where a field's value comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -339,7 +339,11 @@ impl Mapping {
             }
             RawBody::JsonLine(line) => {
                 match json_value::parse_record(line, &self.rules, f) {
-                    Ok(Value::Object(map)) => Some(self.build(&Row::Json(&map), f)),
+                    Ok(Value::Object(map)) => {
+                        let c = self.build(&Row::Json(&map), f);
+                        warn_blank_keys(&map, f);
+                        Some(c)
+                    }
                     Ok(other) => {
                         f.violation(
                         "row",
@@ -529,6 +533,30 @@ impl Mapping {
         c.addresses = addresses;
         drop_lost_digits(&mut c, f);
         c
+    }
+}
+
+/// Warns of each value a JSON record keeps under a key with no name (`""`
+/// or spaces): no rule reads such a key, so the value is never sent.
+fn warn_blank_keys(map: &serde_json::Map<String, Value>, f: &mut Findings) {
+    for (key, value) in map {
+        if !is_unnamed(key) {
+            continue;
+        }
+        let text = match value {
+            Value::Null => continue,
+            Value::String(s) if trim(s).is_empty() => continue,
+            Value::String(s) => trim(s).to_string(),
+            other => other.to_string(),
+        };
+        f.warning(
+            "row",
+            VALUE_IN_UNNAMED_COLUMN,
+            format!(
+                "the record has a key with no name (\"{key}\"), so its value \"{}\" is neither read nor sent; give the key a name and map it, or remove it",
+                cut_value(&text)
+            ),
+        );
     }
 }
 
