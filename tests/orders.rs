@@ -664,3 +664,33 @@ fn an_order_whose_customer_failed_validation_in_the_customers_import_is_refused_
         "Ivy is never sent inline: {text}"
     );
 }
+
+#[test]
+fn a_value_in_an_orders_column_with_no_name_is_a_warning_on_its_row() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("orders.csv");
+    let header = GENERIC_HEADER.trim_end().to_string() + ",\n";
+    let body = [
+        "A-1,cus_1,,,,var_tee_s,,2,Ann Lee,+1 555 0100,1 Main St,Springfield,IL,62701,US,vip,gift wrap",
+        "A-1,cus_1,,,,var_mug,,1,,,,,,,,,",
+    ]
+    .join("\n");
+    std::fs::write(&input, format!("{header}{body}\n")).expect("write");
+    let (code, report, text) = validate_json(&with_variants(input.to_str().unwrap()), dir.path());
+    assert_eq!(code, Some(0), "a warning only: {text}");
+    let warned: Vec<(u64, String)> = report["violations"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .filter(|v| v["rule"] == "row.value_in_unnamed_column")
+        .map(|v| {
+            (
+                v["line"].as_u64().expect("line"),
+                v["message"].as_str().expect("message").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(warned.len(), 1, "only the row with a value: {warned:?}");
+    assert_eq!(warned[0].0, 2);
+    assert!(warned[0].1.contains("gift wrap"), "{warned:?}");
+}

@@ -19,7 +19,9 @@ use serde_json::Value;
 pub use field::{AddressField, Field};
 pub use normalise::{DOUBTFUL_SPLIT, is_clear_split};
 pub(crate) use row::street_lines;
-pub use unnamed::{VALUE_IN_UNNAMED_COLUMN, is_unnamed, unnamed_positions, unnamed_values};
+pub use unnamed::{
+    VALUE_IN_UNNAMED_COLUMN, is_unnamed, unnamed_positions, unnamed_values, warn_values,
+};
 pub(crate) use utf8::{Utf8Row, utf8_fields};
 
 use normalise::{
@@ -32,7 +34,7 @@ use unnamed::cut_value;
 use crate::error::CliError;
 use crate::findings::Findings;
 use crate::model::{Address, Attribute, Customer};
-use crate::read::{CsvRow, Input, RawBody, RawRecord};
+use crate::read::{Input, RawBody, RawRecord};
 use crate::values::{PhoneFormat, trim};
 
 /// Where a field's value comes from.
@@ -312,7 +314,7 @@ impl Mapping {
                         return None;
                     }
                     let mut c = self.build(&row, f);
-                    self.warn_unnamed(rec, raw.line, f);
+                    unnamed::warn_values(rec, &self.unnamed, raw.line, f);
                     self.add_continued(&mut c, &raw.continued, f);
                     return Some(c);
                 }
@@ -368,27 +370,6 @@ impl Mapping {
         }
     }
 
-    /// Warns, on `line`, of each value in a column the header gives no name
-    /// (such a value is neither read nor sent). Blank cells say nothing: a
-    /// spreadsheet's trailing `,,,` is common and holds nothing.
-    fn warn_unnamed(&self, rec: &CsvRow, line: u64, f: &mut Findings) {
-        if self.unnamed.is_empty() {
-            return;
-        }
-        for (at, value) in unnamed_values(rec, &self.unnamed) {
-            f.warning_on(
-                line,
-                "row",
-                VALUE_IN_UNNAMED_COLUMN,
-                format!(
-                    "column {} has no name in the header, so its value \"{}\" is neither read nor sent; give the column a name in the header and map it, or remove the value",
-                    at + 1,
-                    cut_value(&value)
-                ),
-            );
-        }
-    }
-
     /// Adds the address of each continuation row (Magento) to `c`, named
     /// by that row's line.
     fn add_continued(&self, c: &mut Customer, rows: &[RawRecord], f: &mut Findings) {
@@ -407,7 +388,7 @@ impl Mapping {
                 continue;
             };
             if let RawBody::Csv(rec) = &r.body {
-                self.warn_unnamed(rec, r.line, f);
+                unnamed::warn_values(rec, &self.unnamed, r.line, f);
             }
             let row = Row::Csv {
                 fields,
@@ -599,6 +580,7 @@ fn rules_positions(rules: &[(Field, Source)], index: &ColumnIndex) -> Vec<Vec<us
 mod tests {
     use super::*;
     use crate::findings::Severity;
+    use crate::read::CsvRow;
 
     fn raw(fields: &[&str]) -> RawRecord {
         RawRecord {

@@ -1,6 +1,7 @@
 //! Columns the header gives no name: where they are, and the values a row
 //! holds in them, which are never read and so are warned about.
 
+use crate::findings::Findings;
 use crate::read::CsvRow;
 use crate::values::trim;
 
@@ -45,5 +46,26 @@ pub(super) fn cut_value(v: &str) -> String {
     match v.char_indices().nth(VALUE_CHARS) {
         Some((at, _)) => format!("{}…", &v[..at]),
         None => v.to_string(),
+    }
+}
+
+/// Warns, on `line`, of each value `rec` holds in a column the header
+/// gives no name (`positions`): such a value is neither read nor sent.
+/// Blank cells say nothing: a spreadsheet's trailing `,,,` holds nothing.
+pub fn warn_values(rec: &CsvRow, positions: &[usize], line: u64, f: &mut Findings) {
+    if positions.is_empty() {
+        return;
+    }
+    for (at, value) in unnamed_values(rec, positions) {
+        f.warning_on(
+            line,
+            "row",
+            VALUE_IN_UNNAMED_COLUMN,
+            format!(
+                "column {} has no name in the header, so its value \"{}\" is neither read nor sent; give the column a name in the header and map it, or remove the value",
+                at + 1,
+                cut_value(&value)
+            ),
+        );
     }
 }

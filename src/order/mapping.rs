@@ -40,6 +40,9 @@ pub struct OrderMapping {
     positions: Vec<Vec<usize>>,
     /// The position of the order key column (CSV).
     key_position: Option<usize>,
+    /// Positions of the header's columns with no name (CSV): a value in
+    /// one is a warning on its row, never dropped without a word.
+    unnamed: Vec<usize>,
 }
 
 impl OrderMapping {
@@ -65,6 +68,7 @@ impl OrderMapping {
                 json: true,
                 positions: Vec::new(),
                 key_position: None,
+                unnamed: Vec::new(),
             });
         }
         let columns = &input.columns;
@@ -218,6 +222,7 @@ impl OrderMapping {
             let RawBody::Csv(rec) = &r.body else {
                 return None;
             };
+            crate::mapping::warn_values(rec, &self.unnamed, r.line, f);
             match crate::mapping::utf8_fields(rec) {
                 Some(fields) => texts.push(fields),
                 None => {
@@ -447,7 +452,9 @@ fn bind(
     let unmapped = columns
         .iter()
         .filter(|c| {
-            !c.is_empty() && !used.contains(&c.as_str()) && !ignored.iter().any(|(i, _)| i == *c)
+            !crate::mapping::is_unnamed(c)
+                && !used.contains(&c.as_str())
+                && !ignored.iter().any(|(i, _)| i == *c)
         })
         .cloned()
         .collect();
@@ -457,6 +464,7 @@ fn bind(
         ignored,
         unmapped,
         json: false,
+        unnamed: crate::mapping::unnamed_positions(columns),
         positions,
         key_position: Some(key_position),
     })
