@@ -542,3 +542,66 @@ fn a_sync_plan_says_once_that_attribute_values_are_not_updated() {
     std::fs::write(&input, line(1, "") + &line(2, "")).expect("input");
     assert!(!plan("p3.j").contains("attribute values"));
 }
+
+/// `rows` with a column no rule reads, padded so that the file is over
+/// half the dry pass's 64 MB keep budget: the run then reads it again and
+/// decides each record in its own pipeline, not from the dry pass's.
+fn write_padded_rows(path: &Path, rows: &[Row]) {
+    let pad = "x".repeat(900_000);
+    let mut s =
+        String::from("email,first_name,last_name,company,address1,city,country_code,Padding\n");
+    for r in rows {
+        s.push_str(&format!(
+            "{},{},{},{},1 Main St,{},US,{pad}\n",
+            r.email, r.first, r.last, r.company, r.city
+        ));
+    }
+    std::fs::write(path, s).expect("write input");
+}
+
+#[test]
+fn a_file_too_large_to_keep_is_read_again_and_synced_the_same() {
+    let sb = Sandbox::start(SandboxConfig::default());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = sb.base_url("bigcommerce");
+    let path = |name: &str| dir.path().join(name);
+    let rows: Vec<Row> = (0..40).map(row).collect();
+    write_padded_rows(&path("night1.csv"), &rows);
+    assert!(
+        std::fs::metadata(path("night1.csv"))
+            .expect("written")
+            .len()
+            > 32 << 20,
+        "over half the keep budget"
+    );
+    let code = sync(
+        &path("night1.csv"),
+        &path("n1.journal"),
+        &path("s.state"),
+        &base,
+        &[],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(journal_count(&path("n1.journal"), "created"), 40);
+    let mut night2 = rows.clone();
+    for r in night2.iter_mut().skip(3).step_by(8) {
+        r.city = "Shelbyville".into();
+    }
+    write_padded_rows(&path("night2.csv"), &night2);
+    let code = sync(
+        &path("night2.csv"),
+        &path("n2.journal"),
+        &path("s.state"),
+        &base,
+        &[],
+    );
+    assert_eq!(code, 0);
+    let j2 = path("n2.journal");
+    assert_eq!(journal_count(&j2, "updated"), 5);
+    assert_eq!(journal_count(&j2, "unchanged"), 35);
+    assert_eq!(journal_count(&j2, "created"), 0);
+    let s = stored(&sb);
+    for (i, r) in night2.iter().enumerate() {
+        assert_eq!(city_of(&s[&r.email]), r.city, "customer {i}");
+    }
+}
