@@ -59,7 +59,7 @@ pub fn takes(field: Field, source: &Source) -> Takes {
 }
 
 /// The kind of a JSON value, as a sentence names it.
-fn kind(v: &Value) -> &'static str {
+pub(crate) fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "boolean",

@@ -352,7 +352,7 @@ impl Mapping {
                         "row.not_an_object",
                         format!(
                             "line holds a JSON {}, not an object; each line must be one customer object",
-                            json_kind(&other)
+                            json_value::kind(&other)
                         ),
                     );
                         None
@@ -547,17 +547,6 @@ fn quote_list(columns: &[String]) -> String {
         .map(|c| format!("\"{c}\""))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
 }
 
 /// The positions of each rule's columns; empty for a rule whose columns
