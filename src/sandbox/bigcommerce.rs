@@ -550,22 +550,12 @@ fn check_customer(i: usize, item: &Value, pr: &mut Problems) {
         &at("trigger_account_created_notification"),
         Need::Optional,
     );
-    if let Some(ids) = pr.array(
+    check_channel_ids(
         c,
-        "channel_ids",
         &at("channel_ids"),
-        Need::Nullable,
-        usize::MAX,
-    ) {
-        if ids.is_empty() {
-            pr.add(
-                at("channel_ids"),
-                "cannot be empty: omit it (or send null) for global access",
-            );
-        } else if ids.iter().any(|v| v.as_i64().is_none()) {
-            pr.add(at("channel_ids"), "must be an array of integers");
-        }
-    }
+        "omit it (or send null) for global access",
+        pr,
+    );
     if let Some(addresses) = pr.array(
         c,
         "addresses",
@@ -927,6 +917,18 @@ fn problems_answer(problems: Problems) -> Option<Answer> {
 
 /// The rules of one customer of an update: its `id`, then each field it
 /// carries by the create's rules (every field optional).
+/// `channel_ids`, where given: null, or a non-empty array of integers (an
+/// empty one is refused with `global`, how to ask for global access).
+fn check_channel_ids(c: &Map<String, Value>, path: &str, global: &str, pr: &mut Problems) {
+    if let Some(ids) = pr.array(c, "channel_ids", path, Need::Nullable, usize::MAX) {
+        if ids.is_empty() {
+            pr.add(path.to_string(), format!("cannot be empty: {global}"));
+        } else if ids.iter().any(|v| v.as_i64().is_none()) {
+            pr.add(path.to_string(), "must be an array of integers");
+        }
+    }
+}
+
 fn check_update(i: usize, item: &Value, pr: &mut Problems) {
     let Some(c) = item.as_object() else {
         pr.add(i.to_string(), "must be a customer object");
@@ -936,22 +938,7 @@ fn check_update(i: usize, item: &Value, pr: &mut Problems) {
     pr.unknown(c, UPDATE_FIELDS, at);
     pr.integer(c, "id", &at("id"), Need::Required);
     check_common_fields(c, &at, Need::Optional, pr);
-    if let Some(ids) = pr.array(
-        c,
-        "channel_ids",
-        &at("channel_ids"),
-        Need::Nullable,
-        usize::MAX,
-    ) {
-        if ids.is_empty() {
-            pr.add(
-                at("channel_ids"),
-                "cannot be empty: send null for global access",
-            );
-        } else if ids.iter().any(|v| v.as_i64().is_none()) {
-            pr.add(at("channel_ids"), "must be an array of integers");
-        }
-    }
+    check_channel_ids(c, &at("channel_ids"), "send null for global access", pr);
     pr.object(c, "authentication", &at("authentication"), Need::Optional);
     check_form_fields(c, &at("form_fields"), pr);
 }
