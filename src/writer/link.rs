@@ -80,6 +80,16 @@ impl Link {
         &self.journal
     }
 
+    /// Follows an answer's quota headers: the limiter paces by them, and a
+    /// wait they ask for is weighed ([`Link::server_wait`]); false when that
+    /// wait stopped the run.
+    pub(super) fn heed_quota(&self, headers: &HeaderMap) -> bool {
+        match self.limiter.observe(&self.platform.quota_hint(headers)) {
+            Some(asked) => self.server_wait(asked, headers),
+            None => true,
+        }
+    }
+
     /// Weighs a wait the platform asked for: past `--max-wait` it stops the
     /// run (exit 3, resumable) with a sentence naming the header, and is
     /// false; otherwise the progress line shows it, and true.

@@ -278,11 +278,8 @@ impl Sender {
             headers: &answer.headers,
             body: &answer.body,
         };
-        let hint = link.platform.quota_hint(&answer.headers);
-        if let Some(asked) = link.limiter.observe(&hint) {
-            // A refusal stops the run; this answer's outcomes still count.
-            link.server_wait(asked, &answer.headers);
-        }
+        // A refusal stops the run; this answer's outcomes still count.
+        link.heed_quota(&answer.headers);
         if answer.status < 500 {
             self.give_up.answered();
         }

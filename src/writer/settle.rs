@@ -166,11 +166,7 @@ impl Settler {
                         headers: &answer.headers,
                         body: &answer.body,
                     };
-                    if let Some(asked) = link
-                        .limiter
-                        .observe(&link.platform.quota_hint(&answer.headers))
-                        && !link.server_wait(asked, &answer.headers)
-                    {
+                    if !link.heed_quota(&answer.headers) {
                         return None;
                     }
                     match link.platform.parse_lookup(&response) {

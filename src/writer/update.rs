@@ -342,10 +342,7 @@ impl Sender {
                         headers: &answer.headers,
                         body: &answer.body,
                     };
-                    let hint = link.platform.quota_hint(&answer.headers);
-                    if let Some(asked) = link.limiter.observe(&hint) {
-                        link.server_wait(asked, &answer.headers);
-                    }
+                    link.heed_quota(&answer.headers);
                     if answer.status < 500 {
                         self.answered();
                     }
