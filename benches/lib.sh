@@ -83,3 +83,23 @@ stop_pid() {
 stats() {
     curl -sf --max-time 2 "http://127.0.0.1:$PORT/_sandbox/stats"
 }
+
+# poll_stats PID FILE MAX: while PID runs (MAX polls at most, 5 a second),
+# appends the sandbox's stats to FILE as {"t":EPOCH,"stats":…} lines.
+poll_stats() {
+    local pid=$1 file=$2 max=$3
+    : >"$file"
+    for _ in $(seq 1 "$max"); do
+        kill -0 "$pid" 2>/dev/null || break
+        stats_line "$(date +%s.%N)" >>"$file"
+        sleep 0.2
+    done
+}
+
+# stats_line EPOCH: one {"t":EPOCH,"stats":…} line (stats null when the
+# sandbox does not answer).
+stats_line() {
+    printf '{"t":%s,"stats":' "$1"
+    stats || echo null
+    echo '}'
+}

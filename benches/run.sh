@@ -301,15 +301,10 @@ section2() {
     local pid=$!
     PIDS+=("$pid")
     # Stats every 200 ms while it runs (at most 130 s), to place the 429s in windows.
-    : >"$polls"
-    for _ in $(seq 1 650); do
-        kill -0 "$pid" 2>/dev/null || break
-        { printf '{"t":%s,"stats":' "$(date +%s.%N)"; stats || echo null; echo '}'; } >>"$polls"
-        sleep 0.2
-    done
+    poll_stats "$pid" "$polls" 650
     wait "$pid" || rc=$?
     end=$(date +%s.%N)
-    { printf '{"t":%s,"stats":' "$end"; stats || echo null; echo '}'; } >>"$polls"
+    stats_line "$end" >>"$polls"
     stop_pid "$SANDBOX_PID"
     say "   import exit $rc in $(python3 -c "print(f'{$end - $start:.1f}')") s"
     sed 's/^/   | /' "$SCRATCH/quota-import.txt" | tail -n 8

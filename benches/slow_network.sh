@@ -76,16 +76,11 @@ run() {
         --base-url "$base" --quiet "$@" >"$log" 2>&1 &
     local pid=$!
     PIDS+=("$pid")
-    : >"$polls"
     # At most 900 s of polls, 5 a second.
-    for _ in $(seq 1 4500); do
-        kill -0 "$pid" 2>/dev/null || break
-        { printf '{"t":%s,"stats":' "$(date +%s.%N)"; stats || echo null; echo '}'; } >>"$polls"
-        sleep 0.2
-    done
+    poll_stats "$pid" "$polls" 4500
     wait "$pid" || rc=$?
     end=$(date +%s.%N)
-    { printf '{"t":%s,"stats":' "$end"; stats || echo null; echo '}'; } >>"$polls"
+    stats_line "$end" >>"$polls"
     stop_pid "$SANDBOX_PID"
     say "   import exit $rc in $(python3 -c "print(f'{$end - $start:.1f}')") s"
     grep -v 'requests in flight adapted' "$log" | sed 's/^/   | /' | tail -n 6
