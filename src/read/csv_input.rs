@@ -37,11 +37,60 @@ impl Lines {
             if bytes[i] == b'\r' {
                 self.breaks += 1;
                 self.last_cr = Some(at);
-            } else if at == 0 || self.last_cr != Some(at - 1) {
+            } else if !self.follows_cr(at) {
                 self.breaks += 1;
             }
         }
         self.offset += bytes.len() as u64;
+    }
+
+    /// Notes `bytes`, the next bytes of the input, as passed, a byte at a
+    /// time: for the few line breaks between rows (blank lines, or the LF
+    /// of a row's CRLF).
+    fn pass_breaks(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if b == b'\r' {
+                self.breaks += 1;
+                self.last_cr = Some(self.offset);
+            } else if b == b'\n' && !self.follows_cr(self.offset) {
+                self.breaks += 1;
+            }
+            self.offset += 1;
+        }
+    }
+
+    /// True when the byte at `at` comes right after a CR: an LF there ends
+    /// the CR's line.
+    fn follows_cr(&self, at: u64) -> bool {
+        at > 0 && self.last_cr == Some(at - 1)
+    }
+
+    /// Notes `bytes`, which the parser has just read, as passed, given
+    /// `lfs`, the LFs among them: `csv_core` counts every LF it reads (its
+    /// `Reader::line`, kept by the DFA reader `CsvRecords` builds), so only
+    /// the CRs are looked for, a scan per row rather than one per line
+    /// break. They are looked for with NUL bytes, in the same scan: true
+    /// when `bytes` hold a NUL.
+    fn pass_parsed(&mut self, bytes: &[u8], lfs: u64) -> bool {
+        // Each LF is a line break, each CR too, but CRLF is one.
+        let mut breaks = lfs;
+        if bytes.first() == Some(&b'\n') && self.follows_cr(self.offset) {
+            breaks = breaks.saturating_sub(1);
+        }
+        let mut nul = false;
+        for i in memchr::memchr2_iter(b'\r', 0, bytes) {
+            if bytes[i] == 0 {
+                nul = true;
+                continue;
+            }
+            self.last_cr = Some(self.offset + i as u64);
+            if bytes.get(i + 1) != Some(&b'\n') {
+                breaks += 1;
+            }
+        }
+        self.breaks += breaks;
+        self.offset += bytes.len() as u64;
+        nul
     }
 
     /// The line (from 1) the next byte is on.
@@ -57,6 +106,9 @@ enum Row {
         line: u64,
         offset: u64,
         record: CsvRow,
+        /// False when the row's input held no NUL byte, so its fields hold
+        /// none (the parser copies input bytes, and adds none).
+        may_hold_nul: bool,
     },
     /// The row was longer than the limit; it was read to its end, not kept.
     TooLarge { line: u64, offset: u64 },
@@ -202,7 +254,7 @@ impl CsvRecords {
                 .iter()
                 .position(|&b| b != b'\n' && b != b'\r')
                 .unwrap_or(buf.len());
-            self.lines.pass(&buf[..n]);
+            self.lines.pass_breaks(&buf[..n]);
             let more = n < buf.len();
             self.input.consume(n);
             if more {
@@ -229,6 +281,7 @@ impl CsvRecords {
         // without a line break.
         let mut probed = false;
         let mut unclosed = false;
+        let mut may_hold_nul = false;
         // The last byte the row took: a line break that ended it is not
         // part of the row's size.
         let mut last = 0u8;
@@ -240,6 +293,7 @@ impl CsvRecords {
                 (true, false) => b"\n",
                 (true, true) => &[],
             };
+            let lfs_before = self.parser.line();
             let (result, nin, n_out, n_end) =
                 self.parser
                     .read_record(input, &mut self.out[nout..], &mut self.ends[nend..]);
@@ -247,7 +301,8 @@ impl CsvRecords {
                 if nin > 0 {
                     last = buf[nin - 1];
                 }
-                self.lines.pass(&buf[..nin]);
+                let lfs = self.parser.line().saturating_sub(lfs_before);
+                may_hold_nul |= self.lines.pass_parsed(&buf[..nin], lfs);
                 self.input.consume(nin);
                 taken += nin;
             } else if !probed && nin > 0 {
@@ -309,6 +364,7 @@ impl CsvRecords {
                             line,
                             offset,
                             record,
+                            may_hold_nul,
                         }
                     }));
                 }
@@ -346,9 +402,11 @@ impl CsvRecords {
 
     /// A row of the header's width as a record: its fields, unless one
     /// holds a NUL byte, which is no text any platform stores (the file
-    /// was damaged, or is not all text).
-    fn accept(&self, record: CsvRow) -> RawBody {
-        let Some(at) = memchr::memchr(0, record.as_slice()) else {
+    /// was damaged, or is not all text). Only a row whose input held a NUL
+    /// (`may_hold_nul`) is looked through for one.
+    fn accept(&self, record: CsvRow, may_hold_nul: bool) -> RawBody {
+        let nul = may_hold_nul.then(|| memchr::memchr(0, record.as_slice()));
+        let Some(at) = nul.flatten() else {
             return RawBody::Csv(record);
         };
         let field = (0..record.len())
@@ -374,9 +432,10 @@ impl CsvRecords {
                 line,
                 offset,
                 record,
+                may_hold_nul,
             } if record.len() != self.width => {
                 if let Some(fitted) = self.fit_blanks(&record) {
-                    return (line, offset, self.accept(fitted));
+                    return (line, offset, self.accept(fitted, may_hold_nul));
                 }
                 let hint = if record.len() < self.width {
                     "a field may hold an unclosed quote, or the row lost its last columns"
@@ -398,7 +457,8 @@ impl CsvRecords {
                 line,
                 offset,
                 record,
-            } => (line, offset, self.accept(record)),
+                may_hold_nul,
+            } => (line, offset, self.accept(record, may_hold_nul)),
             Row::UnclosedQuote {
                 line,
                 offset,
@@ -474,6 +534,92 @@ impl Iterator for CsvRecords {
                     },
                     continued: Vec::new(),
                 })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::io::{BufReader, Cursor};
+
+    /// The records of `input`, read through a buffer of `capacity` bytes
+    /// (small, so rows are read in several pieces).
+    fn records(input: &[u8], capacity: usize) -> Vec<RawRecord> {
+        let stream: Stream =
+            BufReader::with_capacity(capacity, Box::new(Cursor::new(input.to_vec())));
+        let (records, _) = CsvRecords::new(stream, b',', 64, "test.csv").expect("a header");
+        records.collect()
+    }
+
+    /// The line (from 1) of the byte at `offset`, counted the plain way:
+    /// a line ends at an LF, or at a CR that no LF follows.
+    fn line_at(input: &[u8], offset: u64) -> u64 {
+        let before = &input[..offset as usize];
+        let breaks = before
+            .iter()
+            .enumerate()
+            .filter(|&(i, &b)| b == b'\r' || (b == b'\n' && (i == 0 || before[i - 1] != b'\r')))
+            .count();
+        breaks as u64 + 1
+    }
+
+    #[test]
+    fn lines_count_lf_crlf_and_lone_cr_inside_and_between_rows() {
+        let input = b"a,b\r\n1,\"x\ry\"\r\n\r\n2,\"p\nq\r\nr\"\n\r3,4\r5,\"\n\"\r\n";
+        let found: Vec<(u64, u64)> = records(input, 4)
+            .iter()
+            .map(|r| (r.line, r.offset))
+            .collect();
+        assert_eq!(
+            found,
+            vec![(2, 5), (5, 16), (9, 28), (10, 32)],
+            "line and offset of each row"
+        );
+    }
+
+    #[test]
+    fn a_nul_byte_is_found_in_any_field_and_only_there() {
+        let input = b"a,b\n1,\"x\0\"\n2,3\n\0,4\n";
+        let rules: Vec<&str> = records(input, 5)
+            .iter()
+            .map(|r| match &r.body {
+                RawBody::Broken { rule, .. } => *rule,
+                _ => "ok",
+            })
+            .collect();
+        assert_eq!(rules, vec!["row.nul_byte", "ok", "row.nul_byte"]);
+    }
+
+    fn csv_bytes() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just(b'a'),
+                Just(b','),
+                Just(b'"'),
+                Just(b'\n'),
+                Just(b'\r'),
+                Just(0u8),
+            ],
+            0..80,
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn each_row_is_on_the_line_its_offset_is_on(
+            body in csv_bytes(),
+            capacity in 1usize..16,
+        ) {
+            let mut input = b"a,b\n".to_vec();
+            input.extend_from_slice(&body);
+            for r in records(&input, capacity) {
+                prop_assert_eq!(r.line, line_at(&input, r.offset), "row at offset {}", r.offset);
+                if let RawBody::Csv(row) = &r.body {
+                    prop_assert!(!row.as_slice().contains(&0), "a NUL went unseen at offset {}", r.offset);
+                }
             }
         }
     }

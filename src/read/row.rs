@@ -27,12 +27,16 @@ impl CsvRow {
     pub fn new(data: &[u8], ends: &[usize]) -> Option<CsvRow> {
         u32::try_from(data.len()).ok()?;
         let fields = u32::try_from(ends.len()).ok()?;
-        let mut buf = Vec::with_capacity(ends.len() * END + data.len());
+        // Allocated once at its final size; the ends are written in place
+        // (pushed one at a time, each push checked the room).
+        let head = ends.len() * END;
+        let mut buf = Vec::with_capacity(head + data.len());
+        buf.resize(head, 0);
         let mut start = 0usize;
-        for &end in ends {
-            let end = end.clamp(start, data.len());
+        for (slot, &end) in buf.chunks_exact_mut(END).zip(ends) {
+            let end = end.min(data.len()).max(start);
             // In range: `end` is at most `data.len()`, checked above.
-            buf.extend_from_slice(&(end as u32).to_le_bytes());
+            slot.copy_from_slice(&(end as u32).to_le_bytes());
             start = end;
         }
         buf.extend_from_slice(data);
@@ -83,6 +87,15 @@ impl CsvRow {
         }
         let start = if i == 0 { 0 } else { self.end(i - 1) };
         Some(start..self.end(i))
+    }
+
+    /// Where each field ends in [`CsvRow::as_slice`], in order (the next
+    /// field starts there).
+    pub fn ends(&self) -> impl Iterator<Item = usize> + '_ {
+        let head = self.buf.get(..self.len() * END).unwrap_or_default();
+        head.chunks_exact(END)
+            // Each chunk is END (4) bytes: the indexes are in range.
+            .map(|e| u32::from_le_bytes([e[0], e[1], e[2], e[3]]) as usize)
     }
 
     /// Field `i`'s bytes.
@@ -155,6 +168,7 @@ mod tests {
                 prop_assert_eq!(row.get(i), rec.get(i));
                 prop_assert_eq!(row.range(i), rec.range(i));
             }
+            prop_assert!(row.ends().eq((0..rec.len()).filter_map(|i| rec.range(i)).map(|r| r.end)));
             prop_assert!(row.iter().eq(rec.iter()));
         }
     }
