@@ -14,22 +14,108 @@ use validator::ValidateEmail;
 /// time). The verdict is always `validator`'s, reached faster: its check is
 /// the part before the last `@` (1 to 64 characters of one ASCII set)
 /// and, separately, the domain after it; the first is checked here exactly
-/// as its regex does, the second by [`plainly_valid_domain`] for the common
+/// as its regex does, the second by [`look_at_domain`] for the common
 /// ASCII domain it can prove valid, else by `validator` itself, once per
-/// distinct domain on each thread ([`domain_verdict`]).
+/// distinct domain on each thread ([`domain_verdict`]). Each byte is looked
+/// at once: this runs for every record.
 pub fn is_valid_email(email: &str) -> bool {
-    // `validator` splits at the last `@`; no `@` (or no text) is invalid.
-    let Some((user, domain)) = email.rsplit_once('@') else {
-        return false;
-    };
-    // Its `EMAIL_USER_RE`, `^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+\z`, after its
-    // limit of 64 characters: the set is ASCII, so characters are bytes.
-    let user_ok = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~.-".contains(&b);
-    if user.is_empty() || user.len() > 64 || !user.bytes().all(user_ok) {
+    // `validator` splits at the last `@` and wants 1 to 64 characters of
+    // its `EMAIL_USER_RE`, `^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+\z`, before
+    // it. That set is ASCII (characters are bytes) and has no `@`, so the
+    // first byte outside it must be the last `@`: any other byte, or an
+    // `@` with another after it (then inside the part), is refused.
+    let bytes = email.as_bytes();
+    let at = bytes
+        .iter()
+        .position(|&b| !EMAIL_USER_BYTES[usize::from(b)])
+        .unwrap_or(bytes.len());
+    if at == 0 || at > 64 || bytes.get(at) != Some(&b'@') {
         return false;
     }
-    plainly_valid_domain(domain) || domain_verdict(domain)
+    // `at` holds the ASCII `@`, so `at + 1` is a character boundary.
+    let domain = &email[at + 1..];
+    match look_at_domain(domain) {
+        DomainLook::Valid => true,
+        DomainLook::HoldsAt => false,
+        DomainLook::Unproven => domain_verdict(domain),
+    }
 }
+
+/// The bytes `validator`'s `EMAIL_USER_RE` accepts before the `@`: ASCII
+/// letters and digits and ``!#$%&'*+/=?^_`{|}~.-``, indexed by byte.
+const EMAIL_USER_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    let others = b"!#$%&'*+/=?^_`{|}~.-";
+    let mut i = 0;
+    while i < others.len() {
+        table[others[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
+/// What one pass over an address's domain part proves (see
+/// [`look_at_domain`]).
+#[derive(Debug, PartialEq)]
+enum DomainLook {
+    /// `validator` accepts it.
+    Valid,
+    /// It holds an `@`: the address has another `@`, and `validator`'s part
+    /// before its last `@` then holds one, which it refuses.
+    HoldsAt,
+    /// Neither is proven: ask `validator` ([`domain_verdict`]).
+    Unproven,
+}
+
+/// Looks at the domain part of an address. `Valid` only for a domain
+/// `validator` accepts without asking it: at most 255 characters, ASCII,
+/// whose dot-separated labels each match one label of its
+/// `EMAIL_DOMAIN_RE` (1..=63 letters, digits or `-`, starting and ending
+/// with a letter or digit).
+fn look_at_domain(domain: &str) -> DomainLook {
+    let bytes = domain.as_bytes();
+    if let Some(other) = bytes
+        .iter()
+        .position(|&b| !PLAIN_DOMAIN_BYTES[usize::from(b)])
+    {
+        // Not plain (an internationalised domain, a typo): only `validator`
+        // knows, unless an `@` settles it.
+        return if bytes[other..].contains(&b'@') {
+            DomainLook::HoldsAt
+        } else {
+            DomainLook::Unproven
+        };
+    }
+    let label_ok = |label: &[u8]| match (label.first(), label.last()) {
+        (Some(first), Some(last)) => {
+            label.len() <= 63 && first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric()
+        }
+        _ => false,
+    };
+    if bytes.len() <= 255 && bytes.split(|&b| b == b'.').all(label_ok) {
+        DomainLook::Valid
+    } else {
+        DomainLook::Unproven
+    }
+}
+
+/// The bytes of a plain ASCII domain: letters, digits, `-` and `.`,
+/// indexed by byte.
+const PLAIN_DOMAIN_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'-' || c == b'.';
+        b += 1;
+    }
+    table
+};
 
 /// `validator`'s verdict on the domain part `domain` (no `@` in it) of an
 /// address whose part before the `@` it accepts: its verdict on
@@ -98,11 +184,11 @@ fn email_reason(email: &str) -> String {
         );
     }
     let ats = email.matches('@').count();
-    let lower = email.to_lowercase();
-    if ats == 0 && (lower.contains(" at ") || lower.contains("(at)") || lower.contains("[at]")) {
-        return "it has \" at \" where \"@\" belongs; write name@example.com".into();
-    }
     if ats == 0 {
+        let lower = email.to_lowercase();
+        if lower.contains(" at ") || lower.contains("(at)") || lower.contains("[at]") {
+            return "it has \" at \" where \"@\" belongs; write name@example.com".into();
+        }
         return "it has no \"@\"; an address is name@example.com".into();
     }
     if ats > 1 {
@@ -213,48 +299,39 @@ fn invisible_name(c: char) -> &'static str {
     }
 }
 
-/// True only for a domain part `validator` accepts: at most 255
-/// characters, ASCII, whose dot-separated labels each match one label of its
-/// `EMAIL_DOMAIN_RE` (1..=63 letters, digits or `-`, starting and ending
-/// with a letter or digit). `false` means "not proven", not "invalid".
-fn plainly_valid_domain(domain: &str) -> bool {
-    if domain.is_empty() || domain.len() > 255 {
-        return false;
-    }
-    domain.split('.').all(|label| {
-        let b = label.as_bytes();
-        !b.is_empty()
-            && b.len() <= 63
-            && b[0].is_ascii_alphanumeric()
-            && b[b.len() - 1].is_ascii_alphanumeric()
-            && b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-')
-    })
-}
-
 /// `str::trim` (Unicode whitespace, and the zero-width characters text
 /// pasted from a web page carries at either end: U+200B zero-width space,
 /// U+2060 word joiner, U+FEFF byte-order mark), answering at once for the
 /// common value that starts and ends with an ASCII character that is not
-/// whitespace: trimming runs on every field of every record.
+/// whitespace: trimming runs on every field of every record, so that answer
+/// is inlined at the caller and only the rest calls [`trim_ends`].
+#[inline]
 pub fn trim(s: &str) -> &str {
     match (s.as_bytes().first(), s.as_bytes().last()) {
-        (Some(a), Some(z))
-            if a.is_ascii()
-                && z.is_ascii()
-                && !a.is_ascii_whitespace()
-                && !z.is_ascii_whitespace() =>
-        {
-            s
-        }
-        _ => s.trim_matches(|c: char| {
-            c.is_whitespace() || matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}')
-        }),
+        // A visible ASCII character is never trimmed. (Not "ASCII and not
+        // `is_ascii_whitespace`": that lets a vertical tab through, which
+        // `char::is_whitespace` trims.)
+        (Some(a), Some(z)) if a.is_ascii_graphic() && z.is_ascii_graphic() => s,
+        _ => trim_ends(s),
     }
+}
+
+/// The part of [`trim`] for a value that may need trimming.
+#[inline(never)]
+fn trim_ends(s: &str) -> &str {
+    s.trim_matches(|c: char| c.is_whitespace() || matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}'))
 }
 
 /// Normalises an email for comparison and sending: trimmed, lower-cased.
 pub fn normalise_email(email: &str) -> String {
-    trim(email).to_lowercase()
+    let email = trim(email);
+    // Unicode lower-cases an ASCII text byte for byte, as ASCII does: the
+    // common address is copied and mapped in one go, not char by char.
+    if email.is_ascii() {
+        email.to_ascii_lowercase()
+    } else {
+        email.to_lowercase()
+    }
 }
 
 /// Normalises a phone for use as an identity key: digits, and a leading `+`.
@@ -393,30 +470,52 @@ const COUNTRY_ALIASES: &[(&str, &str)] = &[
 
 /// Lower-cased name or alias → alpha-2, built once from the crate's table.
 /// Hashed with foldhash: looked up for most addresses, and its keys are
-/// fixed, so a keyed hash protects nothing.
-type CountryIndex = hashbrown::HashMap<String, &'static str, foldhash::fast::FixedState>;
+/// fixed, so a keyed hash protects nothing. Keyed by bytes, so that a name
+/// lower-cased on the stack is looked up as it is.
+type CountryIndex = hashbrown::HashMap<Box<[u8]>, &'static str, foldhash::fast::FixedState>;
 
 /// See [`CountryIndex`].
 fn country_index() -> &'static CountryIndex {
     static INDEX: OnceLock<CountryIndex> = OnceLock::new();
     INDEX.get_or_init(|| {
         let mut map = CountryIndex::default();
+        let key = |name: &str| Box::<[u8]>::from(name.as_bytes());
         for c in rust_iso3166::ALL {
             let name = c.name.to_lowercase();
             // "Bolivia (Plurinational State of)" is also "bolivia".
             if let Some((short, _)) = name.split_once(" (") {
-                map.entry(short.to_string()).or_insert(c.alpha2);
+                map.entry(key(short)).or_insert(c.alpha2);
             }
             // "Korea, Republic of" style names: the part before the comma.
             if let Some((short, _)) = name.split_once(", ") {
-                map.entry(short.to_string()).or_insert(c.alpha2);
+                map.entry(key(short)).or_insert(c.alpha2);
             }
-            map.insert(name, c.alpha2);
+            map.insert(key(&name), c.alpha2);
         }
         for (alias, code) in COUNTRY_ALIASES {
-            map.insert((*alias).to_string(), *code);
+            map.insert(key(alias), *code);
         }
         map
+    })
+}
+
+/// Upper-case ISO 3166-1 alpha-2 and alpha-3 code → alpha-2, built once
+/// from the crate's own maps (`rust_iso3166::from_alpha2`/`from_alpha3`
+/// look codes up in them with SipHash; foldhash is several times cheaper,
+/// and this runs for every address).
+fn country_codes() -> &'static CountryIndex {
+    static CODES: OnceLock<CountryIndex> = OnceLock::new();
+    CODES.get_or_init(|| {
+        let alpha2 = rust_iso3166::ALPHA2_MAP
+            .entries()
+            .filter(|(k, _)| k.len() == 2);
+        let alpha3 = rust_iso3166::ALPHA3_MAP
+            .entries()
+            .filter(|(k, _)| k.len() == 3);
+        alpha2
+            .chain(alpha3)
+            .map(|(code, c)| (Box::from(code.as_bytes()), c.alpha2))
+            .collect()
     })
 }
 
@@ -428,21 +527,15 @@ pub fn country_alpha2(value: &str) -> Option<&'static str> {
         return None;
     }
     // Codes are upper-cased on the stack: this runs for every address.
+    // ("UK" is not ISO but is what people write: the alias table has it.)
     let mut buf = [0u8; 3];
-    if let Some(upper) = buf.get_mut(..v.len()) {
+    if let Some(upper) = buf.get_mut(..v.len())
+        && v.len() >= 2
+    {
         upper.copy_from_slice(v.as_bytes());
         upper.make_ascii_uppercase();
-        let upper = std::str::from_utf8(upper).unwrap_or_default();
-        // ("UK" is not ISO but is what people write: the alias table has it.)
-        if upper.len() == 2
-            && let Some(c) = rust_iso3166::from_alpha2(upper)
-        {
-            return Some(c.alpha2);
-        }
-        if upper.len() == 3
-            && let Some(c) = rust_iso3166::from_alpha3(upper)
-        {
-            return Some(c.alpha2);
+        if let Some(code) = country_codes().get(&*upper) {
+            return Some(code);
         }
     }
     // A name is lower-cased on the stack when it is ASCII (most are).
@@ -452,15 +545,12 @@ pub fn country_alpha2(value: &str) -> Option<&'static str> {
     {
         lower.copy_from_slice(v.as_bytes());
         lower.make_ascii_lowercase();
-        if let Some(code) = std::str::from_utf8(lower)
-            .ok()
-            .and_then(|l| country_index().get(l))
-        {
+        if let Some(code) = country_index().get(&*lower) {
             return Some(code);
         }
     }
     let lower = v.to_lowercase();
-    if let Some(code) = country_index().get(&lower) {
+    if let Some(code) = country_index().get(lower.as_bytes()) {
         return Some(code);
     }
     // "U. S. A", "Korea,  Republic of": dots and extra spaces are how the
@@ -475,7 +565,7 @@ pub fn country_alpha2(value: &str) -> Option<&'static str> {
         .into_iter()
         .filter(|k| *k != lower)
         .find_map(|k| {
-            country_index().get(k).copied().or_else(|| {
+            country_index().get(k.as_bytes()).copied().or_else(|| {
                 (k.len() == 2)
                     .then(|| rust_iso3166::from_alpha2(&k.to_ascii_uppercase()))
                     .flatten()
@@ -484,23 +574,48 @@ pub fn country_alpha2(value: &str) -> Option<&'static str> {
         })
 }
 
+/// The longest key [`province_name`] builds on the stack; no ISO 3166-2
+/// code is longer (the longest are `XX-XXX`, 6 bytes; a test checks it).
+const PROVINCE_KEY_MAX: usize = 16;
+
 /// The full name of a province code for a country ("US", "CA" →
 /// "California"), through ISO 3166-2; `None` when the code is unknown.
 pub fn province_name(country_code: &str, code: &str) -> Option<&'static str> {
-    // One small buffer: this runs for every address of every request.
-    let code = code.trim();
-    let mut key = String::with_capacity(country_code.len() + 1 + code.len());
-    key.push_str(country_code);
-    key.push('-');
-    key.make_ascii_uppercase();
+    // The key `CC-CODE` is built upper-case on the stack: this runs for
+    // every address of every record.
+    let code = code.trim().as_bytes();
+    let country_code = country_code.as_bytes();
     // A code given as "US-CA" already names its country.
-    let bare = match code.get(..key.len()) {
-        Some(head) if head.eq_ignore_ascii_case(&key) => &code[key.len()..],
+    let prefix = country_code.len() + 1;
+    let bare = match code.get(..prefix) {
+        Some(head)
+            if head[..country_code.len()].eq_ignore_ascii_case(country_code)
+                && head[country_code.len()] == b'-' =>
+        {
+            &code[prefix..]
+        }
         _ => code,
     };
-    key.push_str(bare);
+    let mut buf = [0u8; PROVINCE_KEY_MAX];
+    let key = buf.get_mut(..prefix + bare.len())?;
+    key[..country_code.len()].copy_from_slice(country_code);
+    key[country_code.len()] = b'-';
+    key[prefix..].copy_from_slice(bare);
     key.make_ascii_uppercase();
-    rust_iso3166::iso3166_2::from_code(&key).map(|s| s.name)
+    province_names().get(&*key).copied()
+}
+
+/// ISO 3166-2 code (`US-CA`) → the subdivision's name, built once from the
+/// crate's own map (`rust_iso3166::iso3166_2::from_code` looks codes up in
+/// it with SipHash; foldhash is several times cheaper).
+fn province_names() -> &'static CountryIndex {
+    static NAMES: OnceLock<CountryIndex> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        rust_iso3166::iso3166_2::SUBDIVISION_MAP
+            .entries()
+            .map(|(code, s)| (Box::from(code.as_bytes()), s.name))
+            .collect()
+    })
 }
 
 /// True when `name` is the full name of a state or province of
@@ -526,10 +641,9 @@ pub fn is_state_name(country_code: &str, name: &str) -> bool {
         Some(lower) if name.is_ascii() => {
             lower.copy_from_slice(name.as_bytes());
             lower.make_ascii_lowercase();
-            // ASCII in, ASCII out: always UTF-8.
-            std::str::from_utf8(lower).is_ok_and(|l| names.contains(l))
+            names.contains(&*lower)
         }
-        _ => names.contains(name.to_lowercase().as_str()),
+        _ => names.contains(name.to_lowercase().as_bytes()),
     }
 }
 
@@ -546,7 +660,7 @@ fn state_names() -> &'static StateNames {
                     .subdivisions()
                     .unwrap_or(&[])
                     .iter()
-                    .map(|s| s.name.to_lowercase())
+                    .map(|s| Box::from(s.name.to_lowercase().as_bytes()))
                     .collect();
                 Some((key, names))
             })
@@ -554,10 +668,11 @@ fn state_names() -> &'static StateNames {
     })
 }
 
-/// See [`state_names`].
+/// See [`state_names`]; names are kept as bytes, so that a name
+/// lower-cased on the stack is looked up as it is.
 type StateNames = hashbrown::HashMap<
     [u8; 2],
-    hashbrown::HashSet<String, foldhash::fast::FixedState>,
+    hashbrown::HashSet<Box<[u8]>, foldhash::fast::FixedState>,
     foldhash::fast::FixedState,
 >;
 
@@ -644,6 +759,25 @@ pub fn parse_bool(value: &str) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_vertical_tab_at_either_end_is_trimmed_like_other_whitespace() {
+        assert_eq!(trim("\x0Bann@example.com\x0B"), "ann@example.com");
+        assert_eq!(trim("\x0Bann"), "ann");
+        assert_eq!(trim("ann\x0C"), "ann");
+        assert_eq!(
+            trim("\x01ann"),
+            "\x01ann",
+            "a control character is not whitespace"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn trim_answers_as_its_slow_path_does(s in "[\\x00-\\x20a!~\u{85}\u{A0}\u{200B}\u{2060}\u{FEFF}é]{0,6}") {
+            proptest::prop_assert_eq!(trim(&s), trim_ends(&s));
+        }
+    }
 
     #[test]
     fn country_names_codes_and_aliases_resolve_to_alpha2() {
@@ -802,6 +936,100 @@ mod tests {
         assert_eq!(province_name("US", "CA"), Some("California"));
         assert_eq!(province_name("us", "US-NY"), Some("New York"));
         assert_eq!(province_name("US", "ZZ"), None);
+    }
+
+    /// The lookup `province_name` replaced (a `String` key and the crate's
+    /// SipHash map), kept to prove the new one answers the same.
+    fn province_name_by_crate(country_code: &str, code: &str) -> Option<&'static str> {
+        let code = code.trim();
+        let mut key = format!("{country_code}-").to_ascii_uppercase();
+        let bare = match code.get(..key.len()) {
+            Some(head) if head.eq_ignore_ascii_case(&key) => &code[key.len()..],
+            _ => code,
+        };
+        key.push_str(bare);
+        rust_iso3166::iso3166_2::from_code(&key.to_ascii_uppercase()).map(|s| s.name)
+    }
+
+    #[test]
+    fn province_names_agree_with_the_crate_for_every_code() {
+        for (full, _) in rust_iso3166::iso3166_2::SUBDIVISION_MAP.entries() {
+            assert!(
+                full.len() <= PROVINCE_KEY_MAX,
+                "{full} does not fit the key"
+            );
+            let (cc, bare) = full.split_once('-').expect("ISO 3166-2 codes are CC-X");
+            let lower = full.to_ascii_lowercase();
+            for (c, code) in [
+                (cc, bare),
+                (cc, full),
+                (&cc.to_ascii_lowercase(), &bare.to_ascii_lowercase()),
+                (cc, lower.as_str()),
+                (cc, &format!(" {bare}\t")),
+                ("ZZ", bare),
+                (cc, &format!("{bare}X")),
+            ] {
+                assert_eq!(
+                    province_name(c, code),
+                    province_name_by_crate(c, code),
+                    "{c} {code:?}"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn province_names_agree_with_the_crate(
+            cc in "[A-Za-zé]{0,3}",
+            code in "[ A-Za-z0-9é-]{0,20}",
+        ) {
+            proptest::prop_assert_eq!(province_name(&cc, &code), province_name_by_crate(&cc, &code));
+        }
+    }
+
+    #[test]
+    fn country_codes_agree_with_the_crate_in_any_case() {
+        let keys = rust_iso3166::ALPHA2_MAP
+            .keys()
+            .chain(rust_iso3166::ALPHA3_MAP.keys());
+        for key in keys {
+            let want = if key.len() == 2 {
+                rust_iso3166::from_alpha2(key)
+            } else {
+                rust_iso3166::from_alpha3(key)
+            }
+            .map(|c| c.alpha2);
+            for v in [
+                key.to_string(),
+                key.to_ascii_lowercase(),
+                format!(" {key} "),
+            ] {
+                assert_eq!(country_alpha2(&v), want, "{v:?}");
+            }
+        }
+        for c in rust_iso3166::ALL {
+            assert_eq!(
+                country_alpha2(&c.name.to_uppercase()),
+                Some(c.alpha2),
+                "{}",
+                c.name
+            );
+        }
+    }
+
+    #[test]
+    fn an_address_with_two_at_signs_is_refused_as_validator_refuses_it() {
+        for e in [
+            "ann@example.com@example.com",
+            "ann@ü.de@example.com",
+            "ann@example.com@ü.de",
+            "a@b@c",
+            "a@@",
+        ] {
+            assert!(!is_valid_email(e), "{e}");
+            assert_eq!(is_valid_email(e), e.validate_email(), "{e}");
+        }
     }
 
     #[test]

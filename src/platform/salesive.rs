@@ -58,7 +58,9 @@ impl Platform for Salesive {
         // changes nothing it is sent.
         f.items.retain(|v| v.rule != "name.split");
         // CustomerCreate: required [name, email]; email format: email.
-        if c.display_name().is_none() {
+        // `Customer::display_name` is `None` exactly when all three are:
+        // asked without building the name, which runs for every record.
+        if c.name.is_none() && c.first_name.is_none() && c.last_name.is_none() {
             f.violation(
                 "name",
                 "name.required",
@@ -167,7 +169,7 @@ impl Platform for Salesive {
         let lower = message.to_lowercase();
         // A duplicate is recognised by 409, or by a message naming the
         // email as taken, whatever the status (FACTS.md).
-        let names_taken = (!email.is_empty() && lower.contains(&email))
+        let names_taken = (!email.is_empty() && lower.contains(email.as_str()))
             && ["already", "exists", "taken", "in use", "duplicate"]
                 .iter()
                 .any(|w| lower.contains(w));
