@@ -62,7 +62,7 @@ fn run(input: &str, base_url: &str, concurrency: usize, secret: String) -> Resul
             mapping.map(&raw, &mut f)
         })
         .map(|mut c| {
-            c.email = c.email.map(|e| format!("floor{tag}.{e}"));
+            c.email = c.email.map(|e| format!("floor{tag}.{e}").into());
             c
         })
         .collect();

@@ -81,15 +81,15 @@ fn updates() -> &'static dyn Updates {
 /// Customer `i` of the nightly file; `changed` moves it to another city.
 fn customer(i: usize, changed: bool) -> Customer {
     Customer {
-        email: Some(format!("user{i}@example{}.com", i % 97)),
+        email: Some(format!("user{i}@example{}.com", i % 97).into()),
         first_name: Some("Ann".into()),
-        last_name: Some(format!("Lee{}", i % 1000)),
+        last_name: Some(format!("Lee{}", i % 1000).into()),
         company: i.is_multiple_of(3).then(|| "Acme Trading Co".into()),
-        phone: Some(format!("+1 555 {:07}", i % 10_000_000)),
+        phone: Some(format!("+1 555 {:07}", i % 10_000_000).into()),
         addresses: vec![Address {
             first_name: Some("Ann".into()),
-            last_name: Some(format!("Lee{}", i % 1000)),
-            address1: Some(format!("{i} Main Street")),
+            last_name: Some(format!("Lee{}", i % 1000).into()),
+            address1: Some(format!("{i} Main Street").into()),
             city: Some(if changed { "San Diego" } else { "Los Angeles" }.into()),
             province_code: Some("CA".into()),
             country_code: Some("US".into()),

@@ -1,10 +1,16 @@
 //! The canonical records every input is mapped to: `Customer` and its
 //! `Address`. Platforms build their requests from these, never from raw rows.
 
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::values::{normalise_email, phone_key};
+
+/// A text value of a record. Most are short (names, cities, codes, phones)
+/// and fit inline in the 24 bytes a `String` takes, so building a record does
+/// not allocate for them (issue 18: the dry run builds and drops a million).
+pub type Text = CompactString;
 
 /// A customer as storeload understands it, whatever file it came from.
 ///
@@ -12,21 +18,21 @@ use crate::values::{normalise_email, phone_key};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Customer {
     /// Email, trimmed and lower-cased.
-    pub email: Option<String>,
+    pub email: Option<Text>,
     /// Phone as the user wrote it, trimmed, a spreadsheet's leading `'` removed.
-    pub phone: Option<String>,
+    pub phone: Option<Text>,
     /// Given name.
-    pub first_name: Option<String>,
+    pub first_name: Option<Text>,
     /// Family name.
-    pub last_name: Option<String>,
+    pub last_name: Option<Text>,
     /// Display name (Salesive's `name`); derived from first + last when absent.
-    pub name: Option<String>,
+    pub name: Option<Text>,
     /// Company name.
-    pub company: Option<String>,
+    pub company: Option<Text>,
     /// Free-text notes.
-    pub notes: Option<String>,
+    pub notes: Option<Text>,
     /// Tags, split, trimmed and de-duplicated, in first-seen order.
-    pub tags: Vec<String>,
+    pub tags: Vec<Text>,
     /// Consent to email marketing, when the input says.
     pub accepts_marketing: Option<bool>,
     /// Addresses; an address whose fields are all blank is not kept.
@@ -38,42 +44,42 @@ pub struct Customer {
     /// BigCommerce: customer attributes (attribute_id, attribute_value).
     pub attributes: Vec<Attribute>,
     /// BigCommerce: tax exempt category code.
-    pub tax_exempt_category: Option<String>,
+    pub tax_exempt_category: Option<Text>,
     /// BigCommerce: channel the customer was created in.
     pub origin_channel_id: Option<i64>,
     /// Salesive: whether the customer is active.
     pub active: Option<bool>,
     /// bitbybit: avatar image URL.
-    pub image_url: Option<String>,
+    pub image_url: Option<Text>,
 }
 
 /// One postal address of a customer.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Address {
     /// Recipient's given name (the customer's when blank).
-    pub first_name: Option<String>,
+    pub first_name: Option<Text>,
     /// Recipient's family name (the customer's when blank).
-    pub last_name: Option<String>,
+    pub last_name: Option<Text>,
     /// Company at this address.
-    pub company: Option<String>,
+    pub company: Option<Text>,
     /// Phone at this address.
-    pub phone: Option<String>,
+    pub phone: Option<Text>,
     /// First street line.
-    pub address1: Option<String>,
+    pub address1: Option<Text>,
     /// Second street line.
-    pub address2: Option<String>,
+    pub address2: Option<Text>,
     /// City or town.
-    pub city: Option<String>,
+    pub city: Option<Text>,
     /// State or province as written (a name or a code).
-    pub province: Option<String>,
+    pub province: Option<Text>,
     /// State or province code, when the input has one.
-    pub province_code: Option<String>,
+    pub province_code: Option<Text>,
     /// Country as written (free text, kept for bitbybit).
-    pub country: Option<String>,
+    pub country: Option<Text>,
     /// ISO 3166-1 alpha-2 code, resolved from `country`/`country_code`.
-    pub country_code: Option<String>,
+    pub country_code: Option<Text>,
     /// Postal code.
-    pub zip: Option<String>,
+    pub zip: Option<Text>,
     /// Whether this is the customer's default address.
     pub default: bool,
     /// The input line it came from when that is not the record's first
@@ -88,7 +94,7 @@ pub struct Attribute {
     /// The attribute's id in the store (created beforehand).
     pub attribute_id: Option<i64>,
     /// The value, always a string.
-    pub attribute_value: Option<String>,
+    pub attribute_value: Option<Text>,
 }
 
 impl Address {
@@ -117,12 +123,12 @@ impl Customer {
     /// The display name: `name` when given, else first and last joined.
     pub fn display_name(&self) -> Option<String> {
         if let Some(n) = &self.name {
-            return Some(n.clone());
+            return Some(n.to_string());
         }
         match (&self.first_name, &self.last_name) {
             (Some(f), Some(l)) => Some(format!("{f} {l}")),
-            (Some(f), None) => Some(f.clone()),
-            (None, Some(l)) => Some(l.clone()),
+            (Some(f), None) => Some(f.to_string()),
+            (None, Some(l)) => Some(l.to_string()),
             (None, None) => None,
         }
     }

@@ -319,13 +319,13 @@ async fn addresses_are_added_listed_and_changed_by_their_own_endpoints() {
 /// A mapped customer of the sync test, number `i`.
 fn customer(i: usize, city: &str, last: &str) -> Customer {
     Customer {
-        email: Some(format!("c{i}@example.com")),
+        email: Some(format!("c{i}@example.com").into()),
         first_name: Some("Ann".into()),
         last_name: Some(last.into()),
         addresses: vec![Address {
             first_name: Some("Ann".into()),
             last_name: Some(last.into()),
-            address1: Some(format!("{i} Main St")),
+            address1: Some(format!("{i} Main St").into()),
             city: Some(city.into()),
             province_code: Some("CA".into()),
             country_code: Some("US".into()),

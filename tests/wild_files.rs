@@ -172,8 +172,8 @@ fn assert_every_column_once(report: &Value, header: &str, sep: char) {
     assert_eq!(got, want);
 }
 
-fn some(s: &str) -> Option<String> {
-    Some(s.to_string())
+fn some(s: &str) -> Option<storeload::model::Text> {
+    Some(s.into())
 }
 
 // ---------------------------------------------------------------- encodings

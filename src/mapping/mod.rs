@@ -33,7 +33,7 @@ use unnamed::cut_value;
 
 use crate::error::CliError;
 use crate::findings::Findings;
-use crate::model::{Address, Attribute, Customer};
+use crate::model::{Address, Attribute, Customer, Text};
 use crate::read::{Input, RawBody, RawRecord};
 use crate::values::{PhoneFormat, trim};
 
@@ -470,7 +470,10 @@ impl Mapping {
             for a in attrs {
                 c.attributes.push(Attribute {
                     attribute_id: a.get("attribute_id").and_then(Value::as_i64),
-                    attribute_value: a.get("attribute_value").and_then(scalar_text),
+                    attribute_value: a
+                        .get("attribute_value")
+                        .and_then(scalar_text)
+                        .map(Text::from),
                 });
             }
         }

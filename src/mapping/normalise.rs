@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use super::field::{self, AddressField, Field};
 use super::row::scalar_text;
 use crate::findings::Findings;
-use crate::model::{Address, Customer};
+use crate::model::{Address, Customer, Text};
 use crate::values::{
     country_alpha2, normalise_email, parse_bool, phone_e164, split_full_name,
     strip_spreadsheet_quote, trim,
@@ -19,7 +19,36 @@ pub(super) fn non_empty(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
-pub(super) fn push_unique(tags: &mut Vec<String>, items: Vec<String>) {
+/// An email as the record keeps it: `values::normalise_email` (trimmed,
+/// lower-cased), built in place, with nothing allocated for the common
+/// short address. A non-ASCII address is lower-cased a character at a time,
+/// ASCII ones by table, which is what `str::to_lowercase` does but for a
+/// capital sigma (its lower case depends on the letters around it): an
+/// address holding one goes through `str::to_lowercase` itself.
+pub(super) fn email_text(v: &str) -> Text {
+    let t = trim(v);
+    if t.is_ascii() {
+        let mut e = Text::from(t);
+        e.make_ascii_lowercase();
+        return e;
+    }
+    if t.contains('\u{03A3}') {
+        return Text::from(normalise_email(t));
+    }
+    // Built as a `String`: pushing to a `CompactString` a character at a
+    // time costs several times more.
+    let mut e = String::with_capacity(t.len());
+    for ch in t.chars() {
+        if ch.is_ascii() {
+            e.push(ch.to_ascii_lowercase());
+        } else {
+            e.extend(ch.to_lowercase());
+        }
+    }
+    Text::from(e)
+}
+
+pub(super) fn push_unique(tags: &mut Vec<Text>, items: Vec<Text>) {
     for t in items {
         if !tags.iter().any(|x| x.eq_ignore_ascii_case(&t)) {
             tags.push(t);
@@ -73,14 +102,14 @@ pub(super) fn set_customer_field(
     v: Option<&str>,
     f: &mut Findings,
 ) {
-    let owned = || v.map(str::to_string);
+    let owned = || v.map(Text::from);
     match field {
-        Field::Email => c.email = v.map(normalise_email),
+        Field::Email => c.email = v.map(email_text),
         Field::Phone => {
             c.phone = v
                 .map(|p| trim(strip_spreadsheet_quote(p)))
                 .filter(|p| !p.is_empty())
-                .map(str::to_string)
+                .map(Text::from)
         }
         Field::FirstName => c.first_name = owned(),
         Field::LastName => c.last_name = owned(),
@@ -106,7 +135,7 @@ pub(super) fn set_customer_field(
     }
 }
 
-pub(super) fn set_address_field(a: &mut Address, field: AddressField, v: Option<String>) {
+pub(super) fn set_address_field(a: &mut Address, field: AddressField, v: Option<Text>) {
     let slot = match field {
         AddressField::FirstName => &mut a.first_name,
         AddressField::LastName => &mut a.last_name,
@@ -134,7 +163,7 @@ pub(super) fn address_from_json(obj: &Map<String, Value>) -> Address {
             }
             _ => v,
         };
-        set_address_field(&mut a, *field, v);
+        set_address_field(&mut a, *field, v.map(Text::from));
     }
     a.default = obj.get("default").and_then(Value::as_bool).unwrap_or(false);
     a
@@ -204,15 +233,16 @@ pub(super) fn split_name(c: &mut Customer, f: &mut Findings) {
         "name.split",
         format!("name \"{full}\" was split into {said};{doubt} map first and last name columns if that is wrong"),
     );
-    c.first_name = first;
-    c.last_name = last;
+    c.first_name = first.map(Text::from);
+    c.last_name = last.map(Text::from);
 }
 
 /// True for a number a spreadsheet wrote in scientific notation
 /// (`7.02255E+12`): where a phone or zip belongs, its digits are lost.
 pub(super) fn is_scientific_notation(v: &str) -> bool {
-    // Most values hold no E at all: a SIMD search answers for them.
-    if memchr::memchr2(b'E', b'e', v.as_bytes()).is_none() {
+    // Most values hold no E at all. They are short (a phone, a zip): a
+    // plain loop answers sooner than a SIMD search's set-up.
+    if !v.bytes().any(|b| b == b'E' || b == b'e') {
         return false;
     }
     let Some((mantissa, exponent)) = trim(v).split_once(['E', 'e']) else {
@@ -265,7 +295,7 @@ pub(super) fn phones_to_e164(c: &mut Customer, f: &mut Findings) {
     let home = c.addresses.first().and_then(|a| a.country_code.clone());
     if let Some(p) = c.phone.take() {
         match phone_e164(&p, home.as_deref()) {
-            Some(e) => c.phone = Some(e),
+            Some(e) => c.phone = Some(e.into()),
             None => f.warning(
                 "phone",
                 "phone.not_e164",
@@ -282,7 +312,7 @@ pub(super) fn phones_to_e164(c: &mut Customer, f: &mut Findings) {
         };
         let country = a.country_code.clone().or_else(|| home.clone());
         match phone_e164(&p, country.as_deref()) {
-            Some(e) => a.phone = Some(e),
+            Some(e) => a.phone = Some(e.into()),
             None => f.warning(
                 format!("addresses[{i}].phone"),
                 "address.phone.not_e164",
@@ -314,8 +344,46 @@ pub(super) fn normalise_address(a: &mut Address, c: &Customer) {
         .as_deref()
         .and_then(country_alpha2)
         .or_else(|| a.country.as_deref().and_then(country_alpha2));
-    a.country_code = resolved.map(str::to_string);
+    a.country_code = resolved.map(Text::from);
     if a.country.is_none() {
         a.country = written_code;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{email_text, is_scientific_notation};
+    use crate::values::normalise_email;
+    use proptest::prelude::*;
+
+    #[test]
+    fn an_email_is_lower_cased_as_normalise_email_does_it() {
+        for v in [
+            " Bob@Example.COM ",
+            "ÉLODIE@Café-Lumière.FR",
+            "ΟΔΥΣΣΕΥΣ@example.gr",
+            "\u{200B}ann@例え.JP\u{FEFF}",
+            "İstanbul@x.tr",
+            "",
+        ] {
+            assert_eq!(email_text(v).as_str(), normalise_email(v), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn scientific_notation_is_told_from_a_value_with_an_e() {
+        assert!(is_scientific_notation("7.02255E+12"));
+        assert!(is_scientific_notation(" 4.4e+11 "));
+        assert!(!is_scientific_notation("+1 555 0100"));
+        assert!(!is_scientific_notation("EC1A 1BB"));
+        assert!(!is_scientific_notation("1E5"));
+    }
+
+    proptest! {
+        #[test]
+        fn email_text_agrees_with_normalise_email(v in "[ a-zA-Z0-9@._\u{C0}-\u{17F}\u{391}-\u{3C9}\u{130}\u{1C4}-\u{1CC}例え\u{200B}]{0,24}") {
+            let got = email_text(&v);
+            prop_assert_eq!(got.as_str(), normalise_email(&v));
+        }
     }
 }

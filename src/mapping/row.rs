@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use super::{AddressField, GOOGLE_LABELS, Source, Utf8Row};
+use crate::model::Text;
 use crate::values::{strip_spreadsheet_quote, trim};
 
 /// Column name → index. Every rule looks its columns up on every row, so
@@ -63,6 +64,11 @@ impl Row<'_> {
     /// `at`: the positions of the source's columns (CSV), or empty.
     pub(super) fn text<'s>(&'s self, source: &'s Source, at: &[usize]) -> Option<Cow<'s, str>> {
         let first = at.first().copied();
+        // Most values: one CSV cell at a known position, borrowed.
+        if let (Row::Csv { fields, .. }, Source::Column(_), Some(i)) = (self, source, first) {
+            let v = trim(fields.get(i)?);
+            return (!v.is_empty()).then_some(Cow::Borrowed(v));
+        }
         let v = match source {
             Source::Column(c) | Source::Split { column: c, .. } => {
                 match self.column_at(c, first)? {
@@ -117,7 +123,7 @@ impl Row<'_> {
 
     /// The source's value as a list: split on its separator, trimmed, blanks
     /// dropped. A JSON array is already a list: its items are not split.
-    pub(super) fn list(&self, source: &Source, at: &[usize], default_sep: &str) -> Vec<String> {
+    pub(super) fn list(&self, source: &Source, at: &[usize], default_sep: &str) -> Vec<Text> {
         let sep = match source {
             Source::Split { separator, .. } => separator.as_str(),
             _ => default_sep,
@@ -126,7 +132,7 @@ impl Row<'_> {
             return items
                 .iter()
                 .filter_map(scalar_text)
-                .map(|s| s.trim().to_string())
+                .map(|s| Text::from(s.trim()))
                 .filter(|s| !s.is_empty())
                 .collect();
         }
@@ -135,7 +141,7 @@ impl Row<'_> {
             None => Vec::new(),
             Some(v) => v
                 .split(if google { GOOGLE_LABELS.trim() } else { sep })
-                .map(|s| s.trim().to_string())
+                .map(|s| Text::from(s.trim()))
                 // Google's own groups (`* myContacts`) are no labels.
                 .filter(|s| !(s.is_empty() || (google && s.starts_with("* "))))
                 .collect(),
@@ -162,7 +168,7 @@ pub(super) fn address_value(
     source: &Source,
     at: &[usize],
     field: AddressField,
-) -> Option<String> {
+) -> Option<Text> {
     let v = row.text(source, at);
     let v = match field {
         AddressField::Phone | AddressField::Zip => v
@@ -171,7 +177,7 @@ pub(super) fn address_value(
             .filter(|s| !s.is_empty()),
         _ => v.as_deref(),
     };
-    v.map(str::to_string)
+    v.map(Text::from)
 }
 
 pub(super) fn scalar_text(v: &Value) -> Option<String> {

@@ -335,7 +335,7 @@ struct CustomerBody<'a> {
     image_url: Option<&'a str>,
     /// Tags.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    tags: &'a [String],
+    tags: &'a [crate::model::Text],
     /// The addresses with a street line (`sends_address`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     addresses: Vec<AddressBody<'a>>,

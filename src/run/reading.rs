@@ -200,7 +200,10 @@ impl ReadItem {
     pub(super) fn customer(c: Checked) -> ReadItem {
         let valid = c.is_valid();
         let contact = match &c.customer {
-            Some(customer) if !valid => (customer.email.clone(), customer.phone.clone()),
+            Some(customer) if !valid => (
+                customer.email.as_deref().map(String::from),
+                customer.phone.as_deref().map(String::from),
+            ),
             _ => (None, None),
         };
         ReadItem {

@@ -38,9 +38,9 @@ pub fn reconcile(journal_path: &Path) -> Result<Exit, CliError> {
         };
         let mut customer = Customer::default();
         if key.contains('@') {
-            customer.email = Some(key.clone());
+            customer.email = Some(key.as_str().into());
         } else if let Some(phone) = key.strip_prefix("phone:") {
-            customer.phone = Some(phone.to_string());
+            customer.phone = Some(phone.into());
         } else {
             no_key += 1;
             continue;

@@ -230,7 +230,7 @@ pub struct Identity {
     /// The value as the duplicate message shows it, once the customer it
     /// came from is gone (a lean check moves it here); otherwise it is read
     /// from the customer, so no row pays for a copy.
-    pub shown: Option<String>,
+    pub shown: Option<crate::model::Text>,
 }
 
 impl Identity {

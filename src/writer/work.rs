@@ -89,7 +89,7 @@ impl Work {
     /// customer's).
     pub fn email(&self) -> Option<String> {
         match &self.payload {
-            Payload::Customer(c) => c.email.clone(),
+            Payload::Customer(c) => c.email.as_deref().map(String::from),
             Payload::Order(o) => o.order.customer.email.clone(),
         }
     }
@@ -97,7 +97,7 @@ impl Work {
     /// The phone the journal keeps with the outcome.
     pub fn phone(&self) -> Option<String> {
         match &self.payload {
-            Payload::Customer(c) => c.phone.clone(),
+            Payload::Customer(c) => c.phone.as_deref().map(String::from),
             Payload::Order(o) => o.order.customer.phone.clone(),
         }
     }
