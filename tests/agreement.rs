@@ -278,7 +278,7 @@ fn accepted(records: &[Value], platform: PlatformId) -> Vec<(Value, Customer)> {
                 && let Some(customer) = c.customer
             {
                 let line = usize::try_from(c.raw.line).expect("a small line number");
-                out.push((records[line - 1].clone(), customer));
+                out.push((records[line - 1].clone(), *customer));
             }
             true
         },

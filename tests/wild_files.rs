@@ -46,7 +46,7 @@ fn seen_with(path: &Path, options: &ReadOptions, platform: PlatformId) -> Vec<Se
         |c| {
             out.push(Seen {
                 line: c.raw.line,
-                customer: c.customer,
+                customer: c.customer.map(|c| *c),
             });
             true
         },

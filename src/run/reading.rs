@@ -147,7 +147,7 @@ pub(super) trait Record: Send {
 impl Record for Checked {
     fn key(&self) -> Option<String> {
         self.customer
-            .as_ref()
+            .as_deref()
             .filter(|_| self.is_valid())
             .map(record_key)
     }
@@ -214,7 +214,7 @@ impl ReadItem {
             work: c
                 .customer
                 .filter(|_| valid)
-                .map(|customer| (record_key(&customer), Payload::Customer(customer))),
+                .map(|customer| (record_key(&customer), Payload::Customer(*customer))),
         }
     }
 

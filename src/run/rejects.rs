@@ -72,7 +72,7 @@ pub fn write(journal_path: &Path, output: &Path) -> Result<u64, CliError> {
                 drop_rows: false,
             },
             |c| {
-                let key = c.customer.as_ref().map(record_key);
+                let key = c.customer.as_deref().map(record_key);
                 match why_not_in(states, c.is_valid(), key.as_deref(), &c.findings) {
                     None => true,
                     Some((stage, errors)) => {

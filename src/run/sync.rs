@@ -268,7 +268,7 @@ impl pipeline::Stage for SyncStage<'_> {
         let checked = self.customers.check(raw);
         let hashed = checked
             .customer
-            .as_ref()
+            .as_deref()
             .filter(|_| checked.is_valid())
             .map(|c| {
                 if !c.attributes.is_empty() {
