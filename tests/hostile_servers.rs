@@ -577,6 +577,13 @@ fn waits_longer_than_max_wait_stop_the_run_naming_the_header() {
         assert!(err.contains(header), "{platform}: names {header}: {err}");
         assert!(err.contains("--max-wait 900 s"), "{err}");
         assert!(err.contains("storeload resume"), "resumable: {err}");
+        // The request answered with the wait is journaled failed (not
+        // applied), the rest not sent: `status` counts each record once.
+        let out = run_bounded(&["status", &journal, "--json", "-"], &[]);
+        let v: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("status --json - is JSON");
+        let c = &v["counts"];
+        assert_eq!(c["total"], 3, "{platform}: each record once: {v}");
     }
 }
 
