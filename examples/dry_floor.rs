@@ -3,7 +3,7 @@
 //! dry run's reader: quotes, line numbers, row sizes, NUL bytes) and hands
 //! every record through `validate::pipeline::run_stage` (the dry run's
 //! reader thread, rayon workers and in-order stage) to a stage that only
-//! checks the row's UTF-8 and counts its non-empty fields: no mapping, no
+//! checks the row's UTF-8 (with simdutf8, as the mapping does) and counts its non-empty fields: no mapping, no
 //! rules, no duplicate check, no report. What the dry run costs beyond
 //! this is the mapping and the checks.
 //!
@@ -44,7 +44,8 @@ impl Stage for Floor {
 
     fn check(&self, raw: RawRecord) -> (bool, u64) {
         match &raw.body {
-            RawBody::Csv(row) => match std::str::from_utf8(row.as_slice()) {
+            // The dry run's own check (mapping::utf8::Utf8Row).
+            RawBody::Csv(row) => match simdutf8::basic::from_utf8(row.as_slice()) {
                 Ok(_) => (true, row.iter().filter(|f| !f.is_empty()).count() as u64),
                 Err(_) => (false, 0),
             },
