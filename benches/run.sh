@@ -4,8 +4,9 @@
 #   (1) dry run --to bigcommerce of two files, the generator's classic
 #       Shopify-layout file and its realistic CRM export (--realistic), at
 #       250,000, 1,000,000 and 2,000,000 rows, each against a plain CSV parse
-#       of the same file in the same run (examples/csv_count.rs), with growth
-#       ratios and peak RSS per added row;
+#       of the same file in the same run (examples/csv_count.rs) and the dry
+#       run's floor (examples/dry_floor.rs: its reader and pipeline with no
+#       mapping or rules), with growth ratios and peak RSS per added row;
 #   (2) the writer against the sandbox at --quota 50/1s, 10-customer batches;
 #   (3) resume of a journal holding 1,000,000 outcomes: time to the first new request;
 #   (4) the writer against the sandbox with no quota and no latency: client CPU
@@ -18,7 +19,7 @@
 # Environment: RUNS (pairs of runs in (1), runs in (4), default 3),
 #              SIZES (rows in (1), default "250000 1000000 2000000"),
 #              KEEP=1 keeps the scratch directory,
-#              BIN, GEN, COUNT, FLOOR: binaries to measure instead of
+#              BIN, GEN, COUNT, DRY_FLOOR, FLOOR: binaries to measure instead of
 #              target/release's (e.g. a copy kept under target/bench-bin/),
 #              SKIP_BUILD=1 measures them without building first.
 #
@@ -32,6 +33,7 @@ DATA=$ROOT/target/bench-data
 BIN=${BIN:-$ROOT/target/release/storeload}
 GEN=${GEN:-$ROOT/target/release/examples/gen_customers}
 COUNT=${COUNT:-$ROOT/target/release/examples/csv_count}
+DRY_FLOOR=${DRY_FLOOR:-$ROOT/target/release/examples/dry_floor}
 FLOOR=${FLOOR:-$ROOT/target/release/examples/http_floor}
 RUNS=${RUNS:-3}
 SIZES=${SIZES:-250000 1000000 2000000}
@@ -63,10 +65,10 @@ if [ "${SKIP_BUILD:-0}" = 1 ]; then
     rule "build skipped (SKIP_BUILD=1): measuring $BIN"
 else
     rule "build (release)"
-    cmdline cargo build --release --bin storeload --example gen_customers --example csv_count --example http_floor
-    cargo build --release --bin storeload --example gen_customers --example csv_count --example http_floor 2>&1 | tail -n 1
+    cmdline cargo build --release --bin storeload --example gen_customers --example csv_count --example dry_floor --example http_floor
+    cargo build --release --bin storeload --example gen_customers --example csv_count --example dry_floor --example http_floor 2>&1 | tail -n 1
 fi
-for b in "$BIN" "$GEN" "$COUNT"; do
+for b in "$BIN" "$GEN" "$COUNT" "$DRY_FLOOR"; do
     [ -x "$b" ] || { say "benches/run.sh: $b is not there or not executable"; exit 2; }
 done
 mkdir -p "$DATA"
@@ -117,7 +119,9 @@ PY
 }
 
 # pair KIND ROWS FILE ROUND: one plain parse of FILE, then one dry run,
-# appended to $SCRATCH/parse-KIND-ROWS.txt and dry-KIND-ROWS.txt.
+# then the dry run's floor (examples/dry_floor: its reader and pipeline
+# with no mapping or rules), appended to $SCRATCH/parse-KIND-ROWS.txt,
+# dry-KIND-ROWS.txt and floor-KIND-ROWS.txt.
 pair() {
     local kind=$1 rows=$2 file=$3 round=$4
     local parse=$SCRATCH/parse-$kind-$rows.txt dry=$SCRATCH/dry-$kind-$rows.txt
@@ -140,6 +144,13 @@ pair() {
         cat "$SCRATCH/dry-$kind-$rows-out.txt" "$SCRATCH/time.txt" 2>/dev/null | head -20
         return 1
     fi
+    rc=0
+    timed "$SCRATCH/floor-$kind-$rows.txt" /dev/null "$DRY_FLOOR" "$file" || rc=$?
+    if [ "$rc" != 0 ]; then
+        say "   dry_floor failed (exit $rc):"
+        head -5 "$SCRATCH/time.txt"
+        return 1
+    fi
     paste -d' ' "$parse" "$dry" | tail -n 1 | awk '{printf "   round %d  %-9s %9d rows: plain parse %6.3f s; dry run %6.3f s wall, %4.0f MB peak RSS, %5.2f s CPU, exit %d; ratio %.2f\n", '"$round"', "'"$kind"'", '"$rows"', $1, $5, $6/1024, $7, $8, $5/$1}'
 }
 
@@ -150,15 +161,17 @@ summary() {
     say ""
     say "-- $kind, $rows rows: $file ($(stat -c %s "$file") bytes)"
     sed -n '/rows read/,/^$/p' "$SCRATCH/dry-$kind-$rows-out.txt" | sed '/^$/d; s/^/   | /' | head -n 4
-    python3 - "$SCRATCH/parse-$kind-$rows.txt" "$SCRATCH/dry-$kind-$rows.txt" "$kind" "$rows" "$(stat -c %s "$file")" >>"$SCRATCH/section1.jsonl" <<'PY'
+    python3 - "$SCRATCH/parse-$kind-$rows.txt" "$SCRATCH/dry-$kind-$rows.txt" "$kind" "$rows" "$(stat -c %s "$file")" "$SCRATCH/floor-$kind-$rows.txt" >>"$SCRATCH/section1.jsonl" <<'PY'
 import json, sys
 load = lambda p: [list(map(float, l.split())) for l in open(p) if l.strip()]
-parse, dry = load(sys.argv[1]), load(sys.argv[2])
+parse, dry, floor = load(sys.argv[1]), load(sys.argv[2]), load(sys.argv[6])
 print(json.dumps({
     "kind": sys.argv[3], "rows": int(sys.argv[4]), "bytes": int(sys.argv[5]),
     "parse": [r[0] for r in parse], "parse_rss_kb": [r[1] for r in parse],
     "parse_cpu": [r[2] for r in parse], "dry": [r[0] for r in dry], "dry_rss_kb": [r[1] for r in dry], "dry_cpu": [r[2] for r in dry],
     "ratios": [d[0] / p[0] for p, d in zip(parse, dry)],
+    "floor": [r[0] for r in floor], "floor_cpu": [r[2] for r in floor],
+    "floor_ratios": [f[0] / p[0] for p, f in zip(parse, floor)],
 }))
 PY
     python3 - "$SCRATCH/section1.jsonl" <<'PY'
@@ -183,6 +196,10 @@ cpu, pcpu = med(r["dry_cpu"]), med(r["parse_cpu"])
 if cpu:
     print(f"   CPU         {cpu:.2f} s user+sys (median): {cpu / med(d):.2f} cores busy on average; "
           f"plain parse {pcpu:.2f} s (CPU ratio {cpu / pcpu if pcpu else float('nan'):.1f})")
+fl, fcpu = r["floor"], med(r["floor_cpu"])
+print(f"   floor       median {med(fl):.3f} s, {med(r['floor_ratios']):.2f} x the plain parse (median of the rounds), "
+      f"{fcpu:.2f} s CPU: the dry run's reader and pipeline with no mapping or rules (examples/dry_floor);")
+print(f"               mapping, rules, duplicate check and report: the other {max(cpu - fcpu, 0):.2f} s of the dry run's CPU")
 if r["kind"] == "classic" and rows == 1_000_000:
     print(f"   (issue 6's target, this file: wall <= 1.0 s: {ok(med(d) <= 1.0)})")
 PY
@@ -211,10 +228,12 @@ section1() {
             files+=("$kind $rows $file")
             : >"$SCRATCH/parse-$kind-$rows.txt"
             : >"$SCRATCH/dry-$kind-$rows.txt"
+            : >"$SCRATCH/floor-$kind-$rows.txt"
         done
     done
     cmdline "$COUNT FILE                                  # plain parse (csv::ByteRecord loop)"
     cmdline "$BIN validate FILE --to bigcommerce --quiet   # dry run"
+    cmdline "$DRY_FLOOR FILE                              # the dry run's floor: its reader and pipeline, no mapping or rules"
     say "   warm-up: one of each on every file, not counted (load average $(cut -d' ' -f1-3 /proc/loadavg))"
     for f in "${files[@]}"; do
         read -r kind rows file <<<"$f"
