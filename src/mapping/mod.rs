@@ -28,7 +28,7 @@ use normalise::{
     address_from_json, drop_lost_digits, normalise_address, phones_to_e164, push_unique,
     set_address_field, set_customer_field, split_name,
 };
-use row::{ColumnIndex, Row, address_value, scalar_text};
+use row::{ColumnIndex, Row, address_text, cell, scalar_text};
 use unnamed::cut_value;
 
 use crate::error::CliError;
@@ -182,6 +182,12 @@ pub struct Mapping {
     /// Per rule, the positions of the columns its source reads (CSV),
     /// resolved once here rather than looked up by name on every row.
     positions: Vec<Vec<usize>>,
+    /// Per rule, the position of its one column when it reads a single
+    /// column as it is (`Source::Column`): the row loop takes such a value
+    /// straight from the CSV row ([`row::cell`]).
+    cells: Vec<Option<usize>>,
+    /// Whether some rule fills a field of the first (flat) address.
+    flat_address: bool,
 }
 
 impl Mapping {
@@ -224,6 +230,15 @@ impl Mapping {
             .cloned()
             .collect();
         let positions = rules_positions(&rules, &index);
+        let cells = rules
+            .iter()
+            .zip(&positions)
+            .map(|((_, source), at)| match (source, at.as_slice()) {
+                (Source::Column(_), &[i]) => Some(i),
+                _ => None,
+            })
+            .collect();
+        let flat_address = rules.iter().any(|(f, _)| matches!(f, Field::Address(_)));
         Ok(Mapping {
             origin,
             rules,
@@ -235,6 +250,8 @@ impl Mapping {
             unnamed: unnamed_positions(columns),
             phone: PhoneFormat::Keep,
             positions,
+            cells,
+            flat_address,
             index,
         })
     }
@@ -284,14 +301,19 @@ impl Mapping {
     /// (broken row, invalid UTF-8, a JSONL line that is not an object) gives
     /// `None` and a violation in `f`.
     pub fn map(&self, raw: &RawRecord, f: &mut Findings) -> Option<Customer> {
-        let mut c = self.map_record(raw, f)?;
+        // Filled in place: a customer (a few hundred bytes) built in each
+        // step and returned from it was copied at each return.
+        let mut c = Customer::default();
+        self.map_record(raw, &mut c, f)?;
         if self.phone == PhoneFormat::E164 {
             phones_to_e164(&mut c, f);
         }
         Some(c)
     }
 
-    fn map_record(&self, raw: &RawRecord, f: &mut Findings) -> Option<Customer> {
+    /// Fills `c` from one raw record; `None` (and a violation in `f`) when
+    /// the record cannot be read.
+    fn map_record(&self, raw: &RawRecord, c: &mut Customer, f: &mut Findings) -> Option<()> {
         match &raw.body {
             RawBody::Broken { rule, message, .. } => {
                 f.violation("row", rule, message.clone());
@@ -313,10 +335,10 @@ impl Mapping {
                         );
                         return None;
                     }
-                    let mut c = self.build(&row, f);
+                    self.build(&row, c, f);
                     unnamed::warn_values(rec, &self.unnamed, raw.line, f);
-                    self.add_continued(&mut c, &raw.continued, f);
-                    return Some(c);
+                    self.add_continued(c, &raw.continued, f);
+                    return Some(());
                 }
                 for (i, field) in rec.iter().enumerate() {
                     if std::str::from_utf8(field).is_err() {
@@ -342,9 +364,9 @@ impl Mapping {
             RawBody::JsonLine(line) => {
                 match json_value::parse_record(line, &self.rules, f) {
                     Ok(Value::Object(map)) => {
-                        let c = self.build(&Row::Json(&map), f);
+                        self.build(&Row::Json(&map), c, f);
                         warn_blank_keys(&map, f);
-                        Some(c)
+                        Some(())
                     }
                     Ok(other) => {
                         f.violation(
@@ -400,7 +422,8 @@ impl Mapping {
             };
             for ((field, source), at) in self.rules.iter().zip(&self.positions) {
                 if let Field::Address(af) = field {
-                    set_address_field(&mut a, *af, address_value(&row, source, at, *af));
+                    let v = row.text(source, at);
+                    set_address_field(&mut a, *af, address_text(v.as_deref(), *af));
                 }
             }
             let at = c.addresses.len();
@@ -418,49 +441,70 @@ impl Mapping {
         }
     }
 
-    fn build(&self, row: &Row<'_>, f: &mut Findings) -> Customer {
-        let mut c = Customer::default();
-        let mut flat = Address {
-            default: true,
-            ..Address::default()
-        };
+    /// Fills `c` (a default customer) from one readable record.
+    fn build(&self, row: &Row<'_>, c: &mut Customer, f: &mut Findings) {
+        // The first (flat) address is filled where it will stay, in the
+        // customer's list, rather than built aside and moved in (an
+        // `Address` is a few hundred bytes); room for that one `Address` is
+        // reserved (a first push would reserve four). It is taken out again
+        // below when it stays blank.
+        let mut addresses = Vec::new();
+        if self.flat_address {
+            addresses.reserve_exact(1);
+            addresses.push(Address {
+                default: true,
+                ..Address::default()
+            });
+        }
         // Numbered address blocks after the first (BigCommerce's export).
         let mut blocks: Vec<Address> = Vec::new();
-        for ((field, source), at) in self.rules.iter().zip(&self.positions) {
+        let rules = self.rules.iter().zip(&self.positions).zip(&self.cells);
+        for (((field, source), at), &cell_at) in rules {
             match field {
-                Field::Tags => push_unique(&mut c.tags, row.list(source, at, ",")),
+                Field::Tags => row.for_each_item(source, at, ",", |t| push_unique(&mut c.tags, t)),
                 Field::ChannelIds => {
-                    let items = row.list(source, at, ",");
                     // `"channel_ids": []` is given (and empty), unlike an
                     // absent key, a null or a blank CSV cell.
                     if row.has(source, at) || row.json_array(source).is_some() {
                         let mut ids = Vec::new();
-                        for item in items {
-                            match item.parse::<i64>() {
-                                Ok(id) => ids.push(id),
-                                Err(_) => f.violation(
-                                    "channel_ids",
-                                    "channel_ids.not_integer",
-                                    format!("channel id \"{item}\" is not a whole number"),
-                                ),
-                            }
-                        }
+                        row.for_each_item(source, at, ",", |item| match item.parse::<i64>() {
+                            Ok(id) => ids.push(id),
+                            Err(_) => f.violation(
+                                "channel_ids",
+                                "channel_ids.not_integer",
+                                format!("channel id \"{item}\" is not a whole number"),
+                            ),
+                        });
                         c.channel_ids = Some(ids);
                     }
                 }
-                Field::Address(a) => {
-                    set_address_field(&mut flat, *a, address_value(row, source, at, *a));
-                }
-                Field::AddressBlock(n, a) => {
-                    let i = usize::from(n.saturating_sub(2));
-                    if blocks.len() <= i {
-                        blocks.resize_with(i + 1, Address::default);
+                field => {
+                    // Most rules read one CSV cell: its text is taken from
+                    // the row as `row.text` would give it, without a `Cow`.
+                    let text;
+                    let v = match (row, cell_at) {
+                        (Row::Csv { fields, .. }, Some(i)) => cell(fields, i),
+                        _ => {
+                            text = row.text(source, at);
+                            text.as_deref()
+                        }
+                    };
+                    match field {
+                        Field::Address(a) => {
+                            // `flat_address` holds: the list has the flat one.
+                            if let Some(flat) = addresses.first_mut() {
+                                set_address_field(flat, *a, address_text(v, *a));
+                            }
+                        }
+                        Field::AddressBlock(n, a) => {
+                            let i = usize::from(n.saturating_sub(2));
+                            if blocks.len() <= i {
+                                blocks.resize_with(i + 1, Address::default);
+                            }
+                            set_address_field(&mut blocks[i], *a, address_text(v, *a));
+                        }
+                        other => set_customer_field(c, *other, v, f),
                     }
-                    set_address_field(&mut blocks[i], *a, address_value(row, source, at, *a));
-                }
-                other => {
-                    let v = row.text(source, at);
-                    set_customer_field(&mut c, *other, v.as_deref(), f);
                 }
             }
         }
@@ -477,15 +521,13 @@ impl Mapping {
                 });
             }
         }
-        split_name(&mut c, f);
-        // `vec!` reserves one `Address` (a few hundred bytes); a first push
-        // would reserve four.
-        let mut addresses = if flat.is_blank() {
-            Vec::new()
-        } else {
-            vec![flat]
-        };
-        addresses.extend(blocks);
+        split_name(c, f);
+        // An address whose fields are all blank is no address: each is
+        // checked once, as it joins the list.
+        if addresses.first().is_some_and(Address::is_blank) {
+            addresses.clear();
+        }
+        addresses.extend(blocks.into_iter().filter(|a| !a.is_blank()));
         if self.nested_addresses
             && let Row::Json(map) = row
         {
@@ -493,7 +535,12 @@ impl Mapping {
                 Some(Value::Array(items)) => {
                     for (i, item) in items.iter().enumerate() {
                         match item {
-                            Value::Object(obj) => addresses.push(address_from_json(obj)),
+                            Value::Object(obj) => {
+                                let a = address_from_json(obj);
+                                if !a.is_blank() {
+                                    addresses.push(a);
+                                }
+                            }
                             _ => f.violation(
                                 format!("addresses[{i}]"),
                                 "address.not_an_object",
@@ -510,13 +557,11 @@ impl Mapping {
                 ),
             }
         }
-        addresses.retain(|a| !a.is_blank());
         for a in &mut addresses {
-            normalise_address(a, &c);
+            normalise_address(a, c);
         }
         c.addresses = addresses;
-        drop_lost_digits(&mut c, f);
-        c
+        drop_lost_digits(c, f);
     }
 }
 
@@ -648,6 +693,95 @@ mod tests {
         m.map(&raw(&["ann@example.com", &long]), &mut f);
         let want = format!("\"{}…\"", "é".repeat(40));
         assert!(f.items[0].text.contains(&want), "{}", f.items[0].text);
+    }
+
+    #[test]
+    fn one_row_fills_tags_channel_ids_and_addresses_as_its_rules_say() {
+        let col = |c: &str| Source::Column(c.into());
+        let split = |c: &str| Source::Split {
+            column: c.into(),
+            separator: ",".into(),
+        };
+        let m = mapping(
+            &[
+                "Email", "Name", "Tags", "More", "Channels", "City", "City 2", "Zip 2",
+            ],
+            vec![
+                (Field::Email, col("Email")),
+                (Field::FirstName, col("Name")),
+                (Field::Tags, split("Tags")),
+                (Field::Tags, split("More")),
+                (Field::ChannelIds, split("Channels")),
+                (Field::Address(AddressField::City), col("City")),
+                (Field::AddressBlock(2, AddressField::City), col("City 2")),
+                (Field::AddressBlock(2, AddressField::Zip), col("Zip 2")),
+            ],
+        );
+        let mut f = Findings::new(1, 2);
+        let c = m
+            .map(
+                &raw(&[
+                    " Ann@Example.COM ",
+                    " Ann ",
+                    "vip, Gold,,",
+                    "GOLD ,new",
+                    "1, x ,3",
+                    "  ",
+                    "Lyon",
+                    "'069",
+                ]),
+                &mut f,
+            )
+            .expect("maps");
+        assert_eq!(c.email.as_deref(), Some("ann@example.com"));
+        assert_eq!(c.first_name.as_deref(), Some("Ann"));
+        // Items trimmed, blanks dropped, a tag differing only in case kept once.
+        assert_eq!(c.tags, vec!["vip", "Gold", "new"]);
+        assert_eq!(c.channel_ids, Some(vec![1, 3]));
+        assert_eq!(f.items.len(), 1, "{:?}", f.items);
+        assert_eq!(f.items[0].rule, "channel_ids.not_integer");
+        // The blank flat address is no address; the block is the first,
+        // with the customer's name and its zip's `'` removed.
+        assert_eq!(c.addresses.len(), 1, "{:?}", c.addresses);
+        let a = &c.addresses[0];
+        assert_eq!(
+            (a.city.as_deref(), a.zip.as_deref(), a.first_name.as_deref()),
+            (Some("Lyon"), Some("069"), Some("Ann"))
+        );
+        assert!(!a.default);
+        // A blank channel cell gives no channel ids, a filled flat address
+        // comes first and is the default.
+        let c = m
+            .map(&raw(&["b@x.com", "", "", "", " ", "Paris", "", ""]), &mut f)
+            .expect("maps");
+        assert_eq!(c.channel_ids, None);
+        assert_eq!(c.addresses.len(), 1);
+        assert_eq!(c.addresses[0].city.as_deref(), Some("Paris"));
+        assert!(c.addresses[0].default);
+    }
+
+    #[test]
+    fn a_json_record_is_read_by_its_keys_though_the_header_gave_positions() {
+        // A JSON input's columns are its keys: the rules' positions are
+        // known, but a record is read by name.
+        let m = mapping(
+            &["city", "email"],
+            vec![
+                (Field::Email, Source::Column("email".into())),
+                (
+                    Field::Address(AddressField::City),
+                    Source::Column("city".into()),
+                ),
+            ],
+        );
+        let rec = RawRecord {
+            body: RawBody::JsonLine(br#"{"email":" A@B.co ","city":"Oslo"}"#.to_vec()),
+            ..raw(&[])
+        };
+        let mut f = Findings::new(1, 2);
+        let c = m.map(&rec, &mut f).expect("maps");
+        assert_eq!(c.email.as_deref(), Some("a@b.co"));
+        assert_eq!(c.addresses[0].city.as_deref(), Some("Oslo"));
     }
 
     #[test]

@@ -48,11 +48,10 @@ pub(super) fn email_text(v: &str) -> Text {
     Text::from(e)
 }
 
-pub(super) fn push_unique(tags: &mut Vec<Text>, items: Vec<Text>) {
-    for t in items {
-        if !tags.iter().any(|x| x.eq_ignore_ascii_case(&t)) {
-            tags.push(t);
-        }
+/// Adds `item` to `tags` unless a tag differing only in ASCII case is there.
+pub(super) fn push_unique(tags: &mut Vec<Text>, item: &str) {
+    if !tags.iter().any(|x| x.eq_ignore_ascii_case(item)) {
+        tags.push(Text::from(item));
     }
 }
 
@@ -240,12 +239,19 @@ pub(super) fn split_name(c: &mut Customer, f: &mut Findings) {
 /// True for a number a spreadsheet wrote in scientific notation
 /// (`7.02255E+12`): where a phone or zip belongs, its digits are lost.
 pub(super) fn is_scientific_notation(v: &str) -> bool {
+    let v = trim(v);
+    // The number starts with a digit (the mantissa's whole part, below),
+    // which most phones (`+33 …`, `(555) …`) do not: they are answered
+    // here, without a look at every byte.
+    if !v.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+        return false;
+    }
     // Most values hold no E at all. They are short (a phone, a zip): a
     // plain loop answers sooner than a SIMD search's set-up.
     if !v.bytes().any(|b| b == b'E' || b == b'e') {
         return false;
     }
-    let Some((mantissa, exponent)) = trim(v).split_once(['E', 'e']) else {
+    let Some((mantissa, exponent)) = v.split_once(['E', 'e']) else {
         return false;
     };
     let Some(exponent) = exponent.strip_prefix('+') else {
@@ -377,6 +383,9 @@ mod tests {
         assert!(!is_scientific_notation("+1 555 0100"));
         assert!(!is_scientific_notation("EC1A 1BB"));
         assert!(!is_scientific_notation("1E5"));
+        assert!(!is_scientific_notation("+7.02255E+12"));
+        assert!(!is_scientific_notation(".5E+3"));
+        assert!(!is_scientific_notation(""));
     }
 
     proptest! {

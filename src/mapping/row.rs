@@ -66,8 +66,7 @@ impl Row<'_> {
         let first = at.first().copied();
         // Most values: one CSV cell at a known position, borrowed.
         if let (Row::Csv { fields, .. }, Source::Column(_), Some(i)) = (self, source, first) {
-            let v = trim(fields.get(i)?);
-            return (!v.is_empty()).then_some(Cow::Borrowed(v));
+            return cell(fields, i).map(Cow::Borrowed);
         }
         let v = match source {
             Source::Column(c) | Source::Split { column: c, .. } => {
@@ -121,32 +120,50 @@ impl Row<'_> {
         }
     }
 
-    /// The source's value as a list: split on its separator, trimmed, blanks
-    /// dropped. A JSON array is already a list: its items are not split.
-    pub(super) fn list(&self, source: &Source, at: &[usize], default_sep: &str) -> Vec<Text> {
+    /// Calls `each` with every item of the source's value as a list: split
+    /// on its separator, trimmed, blanks dropped. A JSON array is already a
+    /// list: its items are not split. The items are borrowed from the row
+    /// (no list is built): the caller copies only what it keeps.
+    pub(super) fn for_each_item(
+        &self,
+        source: &Source,
+        at: &[usize],
+        default_sep: &str,
+        mut each: impl FnMut(&str),
+    ) {
         let sep = match source {
             Source::Split { separator, .. } => separator.as_str(),
             _ => default_sep,
         };
         if let Some(items) = self.json_array(source) {
-            return items
-                .iter()
-                .filter_map(scalar_text)
-                .map(|s| Text::from(s.trim()))
-                .filter(|s| !s.is_empty())
-                .collect();
+            for item in items.iter().filter_map(scalar_text) {
+                let item = item.trim();
+                if !item.is_empty() {
+                    each(item);
+                }
+            }
+            return;
         }
         let google = sep == GOOGLE_LABELS;
-        match self.text(source, at) {
-            None => Vec::new(),
-            Some(v) => v
-                .split(if google { GOOGLE_LABELS.trim() } else { sep })
-                .map(|s| Text::from(s.trim()))
-                // Google's own groups (`* myContacts`) are no labels.
-                .filter(|s| !(s.is_empty() || (google && s.starts_with("* "))))
-                .collect(),
+        let Some(v) = self.text(source, at) else {
+            return;
+        };
+        for item in v.split(if google { GOOGLE_LABELS.trim() } else { sep }) {
+            let item = item.trim();
+            // Google's own groups (`* myContacts`) are no labels.
+            if !(item.is_empty() || (google && item.starts_with("* "))) {
+                each(item);
+            }
         }
     }
+}
+
+/// The text of CSV field `i`, trimmed; `None` when blank or absent: what
+/// [`Row::text`] answers for a rule reading that one column. The row loop
+/// calls this directly for most fields (no `Cow` built, no source matched).
+#[inline]
+pub(super) fn cell<'a>(fields: &Utf8Row<'a>, i: usize) -> Option<&'a str> {
+    Some(trim(fields.get(i)?)).filter(|v| !v.is_empty())
 }
 
 /// The lines of a street value: a JSON array of strings
@@ -161,21 +178,14 @@ pub(crate) fn street_lines(v: &str) -> Vec<String> {
     t.lines().map(str::to_string).collect()
 }
 
-/// An address field's value: trimmed, a spreadsheet's `'` removed from
-/// phone and zip.
-pub(super) fn address_value(
-    row: &Row<'_>,
-    source: &Source,
-    at: &[usize],
-    field: AddressField,
-) -> Option<Text> {
-    let v = row.text(source, at);
+/// An address field's value from its text (already trimmed): a
+/// spreadsheet's `'` removed from phone and zip.
+pub(super) fn address_text(v: Option<&str>, field: AddressField) -> Option<Text> {
     let v = match field {
         AddressField::Phone | AddressField::Zip => v
-            .as_deref()
             .map(|s| trim(strip_spreadsheet_quote(s)))
             .filter(|s| !s.is_empty()),
-        _ => v.as_deref(),
+        _ => v,
     };
     v.map(Text::from)
 }
