@@ -605,6 +605,34 @@ fn an_unnamed_column_in_the_middle_is_not_mapped() {
     assert_eq!(customer(&records, 0).first_name, None, "nothing invented");
 }
 
+#[test]
+fn a_us_zip_a_spreadsheet_cut_to_four_digits_is_sent_with_its_zero_and_warned() {
+    let w = Work::new();
+    let file = w.write(
+        "zips.csv",
+        "Email,First Name,Last Name,Default Address Address1,Default Address City,\
+         Default Address Province Code,Default Address Country Code,Default Address Zip\n\
+         ann@example.com,Ann,Lee,1 Main St,Boston,MA,US,2134\n\
+         bob@example.com,Bob,Ray,2 Elm St,Newark,NJ,US,07102\n\
+         cy@example.com,Cy,Dahl,3 Oak St,Berlin,,DE,1234\n",
+    );
+    let report = validate(&w, &file, "bigcommerce", 0);
+    assert_eq!(
+        warnings(&report),
+        vec![(2, "address.zip.leading_zero_restored".to_string())]
+    );
+    let text = message(&report, "address.zip.leading_zero_restored");
+    assert!(
+        text.contains("\"2134\"") && text.contains("\"02134\""),
+        "{text}"
+    );
+    let records = seen(&file, PlatformId::Bigcommerce);
+    let zip = |i| customer(&records, i).addresses[0].zip.clone();
+    assert_eq!(zip(0), some("02134"));
+    assert_eq!(zip(1), some("07102"), "a whole ZIP is left alone");
+    assert_eq!(zip(2), some("1234"), "a German postcode is not a ZIP");
+}
+
 /// `(line, rule)` of every warning in a JSON report.
 fn warnings(report: &Value) -> Vec<(u64, String)> {
     report["violations"]

@@ -26,7 +26,7 @@ pub(crate) use utf8::{Utf8Row, utf8_fields};
 
 use normalise::{
     address_from_json, drop_lost_digits, normalise_address, phones_to_e164, push_unique,
-    set_address_field, set_customer_field, split_name,
+    restore_zip_zeros, set_address_field, set_customer_field, split_name,
 };
 use row::{ColumnIndex, Row, address_text, cell, scalar_text};
 use unnamed::cut_value;
@@ -562,6 +562,7 @@ impl Mapping {
         }
         c.addresses = addresses;
         drop_lost_digits(c, f);
+        restore_zip_zeros(c, f);
     }
 }
 

@@ -294,6 +294,41 @@ pub(super) fn drop_lost_digits(c: &mut Customer, f: &mut Findings) {
     }
 }
 
+/// A US ZIP code (also Puerto Rico's and the US Virgin Islands', whose
+/// ZIPs start with `00`) of 3 or 4 digits, optionally `-` and 4 more: a
+/// spreadsheet read `02134` as a number and dropped its leading zeros (New
+/// England, New Jersey, Puerto Rico). A ZIP is always 5 digits, so the
+/// zeros are put back and the change is warned, naming both values.
+pub(super) fn restore_zip_zeros(c: &mut Customer, f: &mut Findings) {
+    for (i, a) in c.addresses.iter_mut().enumerate() {
+        if !matches!(a.country_code.as_deref(), Some("US" | "PR" | "VI")) {
+            continue;
+        }
+        let Some(zip) = a.zip.as_deref() else {
+            continue;
+        };
+        let (head, plus4) = zip.split_once('-').unwrap_or((zip, ""));
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if !(3..=4).contains(&head.len())
+            || !digits(head)
+            || !(plus4.is_empty() || (plus4.len() == 4 && digits(plus4)))
+        {
+            continue;
+        }
+        let mut fixed = Text::from("0".repeat(5 - head.len()));
+        fixed.push_str(zip);
+        f.warning(
+            format!("addresses[{i}].zip"),
+            "address.zip.leading_zero_restored",
+            format!(
+                "zip \"{zip}\" has {} digits, and a US ZIP code has 5: a spreadsheet dropped its leading zeros; it is sent as \"{fixed}\" (format the column as text in the source if that is wrong)",
+                head.len()
+            ),
+        );
+        a.zip = Some(fixed);
+    }
+}
+
 /// `--phone e164`: every phone in E.164, parsed with its address's country
 /// (the customer's phone with the first address's); one that does not parse
 /// is left out, with a warning naming it.
@@ -358,9 +393,52 @@ pub(super) fn normalise_address(a: &mut Address, c: &Customer) {
 
 #[cfg(test)]
 mod tests {
-    use super::{email_text, is_scientific_notation};
+    use super::{email_text, is_scientific_notation, restore_zip_zeros};
+    use crate::findings::Findings;
+    use crate::model::{Address, Customer};
     use crate::values::normalise_email;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_us_zip_that_lost_its_leading_zeros_gets_them_back_with_a_warning() {
+        let cases = [
+            ("US", "2134", "02134", true),
+            ("US", "2134-5678", "02134-5678", true),
+            ("PR", "601", "00601", true),
+            ("US", "90210", "90210", false),
+            ("US", "21 34", "21 34", false),
+            ("US", "21", "21", false),
+            ("US", "2134-56", "2134-56", false),
+            ("DE", "2134", "2134", false),
+            ("AU", "800", "800", false),
+        ];
+        for (country, zip, want, warned) in cases {
+            let mut c = Customer {
+                addresses: vec![Address {
+                    country_code: Some(country.into()),
+                    zip: Some(zip.into()),
+                    ..Address::default()
+                }],
+                ..Customer::default()
+            };
+            let mut f = Findings::new(1, 2);
+            restore_zip_zeros(&mut c, &mut f);
+            assert_eq!(c.addresses[0].zip.as_deref(), Some(want), "{country} {zip}");
+            assert_eq!(
+                f.items.len(),
+                usize::from(warned),
+                "{country} {zip}: {:?}",
+                f.items
+            );
+            if warned {
+                let w = &f.items[0];
+                assert_eq!(w.rule, "address.zip.leading_zero_restored");
+                assert_eq!(w.field, "addresses[0].zip");
+                let text = w.message();
+                assert!(text.contains(zip) && text.contains(want), "{text}");
+            }
+        }
+    }
 
     #[test]
     fn an_email_is_lower_cased_as_normalise_email_does_it() {
