@@ -113,6 +113,7 @@ fn build(args: &Args) -> Result<(), String> {
         mapping: None,
         phone: PhoneFormat::Keep,
         max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+        encoding: storeload::read::Encoding::Utf8,
     };
     let (mut input, mapping) = source
         .open()

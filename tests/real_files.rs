@@ -212,6 +212,7 @@ fn shopify_json_default_address_is_not_read_twice() {
         mapping: None,
         phone: storeload::values::PhoneFormat::Keep,
         max_record_bytes: storeload::read::DEFAULT_MAX_RECORD_BYTES,
+        encoding: storeload::read::Encoding::Utf8,
     };
     let (mut opened, mapping) = args.open().expect("the file opens and a preset fits");
     let records = std::mem::replace(&mut opened.records, storeload::read::Records::empty());
@@ -327,6 +328,7 @@ fn customers_with(
             mapping: mapping.map(PathBuf::from),
             phone: storeload::values::PhoneFormat::Keep,
             max_record_bytes: storeload::read::DEFAULT_MAX_RECORD_BYTES,
+            encoding: storeload::read::Encoding::Utf8,
         },
         storeload::platform::PlatformId::Bigcommerce,
     )
@@ -497,6 +499,7 @@ fn phone_e164_normalises_with_the_record_country_and_leaves_out_what_does_not_pa
                 mapping: None,
                 phone,
                 max_record_bytes: storeload::read::DEFAULT_MAX_RECORD_BYTES,
+                encoding: storeload::read::Encoding::Utf8,
             },
             storeload::platform::PlatformId::Bitbybit,
         )

@@ -16,7 +16,7 @@ use common::{Work, arg, gzip, summary};
 use serde_json::Value;
 use storeload::model::Customer;
 use storeload::platform::PlatformId;
-use storeload::read::{self, ReadOptions};
+use storeload::read::{self, Encoding, ReadOptions};
 use storeload::validate::pipeline::{self, CheckOptions};
 
 // ------------------------------------------------------------------ helpers
@@ -244,8 +244,49 @@ fn windows_1252_bytes_in_a_row_are_a_violation_of_that_row_naming_the_column() {
     assert_eq!(encoding["count"], 1);
     let said = encoding["message"].as_str().expect("a message");
     assert!(
-        said.contains("Windows-1252") && said.contains("CSV UTF-8"),
+        said.contains("Windows-1252")
+            && said.contains("--encoding windows-1252")
+            && said.contains("CSV UTF-8"),
         "{said}"
+    );
+}
+
+#[test]
+fn a_windows_1252_file_read_with_its_encoding_arrives_whole() {
+    let w = Work::new();
+    // Excel's plain "CSV" on Windows: é 0xE9, ü 0xFC, € 0x80, smart quotes
+    // 0x93 0x94, in the header as in the rows.
+    let mut bytes = b"Email,First Name,Last Name,Notes,Soci\xe9t\xe9\r\n".to_vec();
+    bytes.extend_from_slice(b"ren@example.com,Ren\xe9e,M\xfcller,\x93paid \x80 5\x94,\r\n");
+    bytes.extend_from_slice(b"bob@example.com,Bob,Ray,ok,\r\n");
+    let file = w.write("cp1252.csv", bytes);
+    let (run, report) = w.validate_json(&[
+        &arg(&file),
+        "--to",
+        "bigcommerce",
+        "--encoding",
+        "windows-1252",
+    ]);
+    run.exits(0);
+    assert_eq!(summary(&report, "valid"), 2);
+    assert!(violations(&report).is_empty(), "{:?}", violations(&report));
+    let records = seen_with(
+        &file,
+        &ReadOptions {
+            encoding: Encoding::Windows1252,
+            ..ReadOptions::default()
+        },
+        PlatformId::Bigcommerce,
+    );
+    let c = customer(&records, 0);
+    assert_eq!(c.first_name, some("Renée"));
+    assert_eq!(c.last_name, some("Müller"));
+    assert_eq!(c.notes, some("\u{201C}paid € 5\u{201D}"));
+    assert_eq!(records[1].line, 3, "lines counted as in the file");
+    let columns = report["context"]["columns"].to_string();
+    assert!(
+        columns.contains("Société"),
+        "the header decoded too: {columns}"
     );
 }
 
@@ -258,7 +299,9 @@ fn a_windows_1252_header_is_refused_naming_the_column() {
     );
     let stderr = refused(&w, &file);
     assert!(
-        stderr.contains("column 2") && stderr.contains("UTF-8"),
+        stderr.contains("column 2")
+            && stderr.contains("UTF-8")
+            && stderr.contains("--encoding windows-1252"),
         "{stderr}"
     );
 }

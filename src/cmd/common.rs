@@ -47,6 +47,11 @@ pub struct SourceArgs {
     /// line, and reading goes on with the next record.
     #[arg(long, value_name = "BYTES", default_value_t = read::DEFAULT_MAX_RECORD_BYTES)]
     pub max_record_bytes: usize,
+
+    /// The input's text encoding: UTF-8, or Windows-1252 (also Latin-1),
+    /// what Excel's plain "CSV" writes on Windows.
+    #[arg(long, value_enum, default_value_t = read::Encoding::Utf8)]
+    pub encoding: read::Encoding,
 }
 
 fn parse_delimiter(s: &str) -> Result<u8, String> {
@@ -70,6 +75,7 @@ impl SourceArgs {
             mapping: self.mapping.clone(),
             phone: self.phone,
             max_record_bytes: self.max_record_bytes,
+            encoding: self.encoding,
         }
     }
 

@@ -214,7 +214,7 @@ impl CsvRecords {
         for (i, raw) in header.iter().enumerate() {
             let name = std::str::from_utf8(raw).map_err(|_| {
                 CliError::usage(format!(
-                    "{label}: column {} of the header is not UTF-8 text\n\nSave the file as UTF-8 (in a spreadsheet: \"CSV UTF-8\") and try again.",
+                    "{label}: column {} of the header is not UTF-8 text\n\nIf the file is Windows-1252 (Excel's plain \"CSV\" on Windows), read it with --encoding windows-1252; otherwise save it as UTF-8 (in a spreadsheet: \"CSV UTF-8\") and try again.",
                     i + 1
                 ))
             })?;

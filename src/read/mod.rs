@@ -38,6 +38,33 @@ pub enum Format {
     Json,
 }
 
+/// The text encoding of an input: UTF-8 (what every export names "CSV
+/// UTF-8"), or Windows-1252, what Excel's plain "CSV" writes on Windows
+/// (Latin-1 files read the same: WHATWG's encoding standard maps the
+/// ISO-8859-1 label to it). A Windows-1252 input is decoded to UTF-8 as it
+/// is read, by `encoding_rs`; a UTF-8 byte-order mark still wins.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+pub enum Encoding {
+    /// UTF-8 (a byte-order mark allowed).
+    #[default]
+    #[value(name = "utf-8", alias = "utf8")]
+    #[serde(rename = "utf-8")]
+    Utf8,
+    /// Windows-1252 (also ISO-8859-1 / Latin-1).
+    #[value(name = "windows-1252", alias = "cp1252", alias = "latin1")]
+    #[serde(rename = "windows-1252")]
+    Windows1252,
+}
+
+impl Encoding {
+    /// True for UTF-8, the default (a plan omits it then).
+    pub fn is_utf8(&self) -> bool {
+        *self == Encoding::Utf8
+    }
+}
+
 /// How to open an input; every field is optional and detected when absent.
 #[derive(Debug, Clone, Default)]
 pub struct ReadOptions {
@@ -49,6 +76,8 @@ pub struct ReadOptions {
     /// element) may take; a longer one is a violation and is skipped.
     /// `None`: [`DEFAULT_MAX_RECORD_BYTES`].
     pub max_record_bytes: Option<usize>,
+    /// The input's text encoding.
+    pub encoding: Encoding,
 }
 
 /// The default `--max-record-bytes`: 1 MiB, far above any real customer or
@@ -258,6 +287,17 @@ pub fn open_reader(
             "{label}: the compressed input holds no data"
         )));
     }
+    let (head, decoded) = match options.encoding {
+        Encoding::Utf8 => (head, decoded),
+        Encoding::Windows1252 => sniff(
+            Box::new(
+                encoding_rs_io::DecodeReaderBytesBuilder::new()
+                    .encoding(Some(encoding_rs::WINDOWS_1252))
+                    .build(decoded),
+            ),
+            &label,
+        )?,
+    };
     let stream: Stream = BufReader::with_capacity(SNIFF_BYTES, decoded);
     if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
         return Err(CliError::usage(format!(

@@ -448,7 +448,7 @@ pub fn file_problems(
             count: r.count,
             columns: r.columns.clone(),
             message: format!(
-                "{} not UTF-8 text: the file is most likely saved in another encoding (Windows-1252 or Latin-1, what Excel's plain \"CSV\" writes on Windows); save it as \"CSV UTF-8\", or convert it (`iconv -f WINDOWS-1252 -t UTF-8 in.csv > out.csv`), and validate again",
+                "{} not UTF-8 text: the file is most likely saved in another encoding (Windows-1252 or Latin-1, what Excel's plain \"CSV\" writes on Windows); read it with `--encoding windows-1252`, or save it as \"CSV UTF-8\" and validate again",
                 match (r.count, records) {
                     (1, 1) => "the record is".to_string(),
                     (n, t) if n == t => format!("all {t} records are"),

@@ -16,7 +16,7 @@ use super::source::Source;
 use crate::error::CliError;
 use crate::journal::Replay;
 use crate::platform::{Endpoint, Platform, PlatformId, Rate};
-use crate::read::Format;
+use crate::read::{Encoding, Format};
 use crate::values::PhoneFormat;
 use crate::writer::limit::Limiter;
 use crate::writer::{InDoubtPolicy, WriterConfig};
@@ -94,6 +94,10 @@ pub struct RunPlan {
     /// The most bytes one record may take.
     #[serde(default = "default_max_record_bytes")]
     pub max_record_bytes: usize,
+    /// The input's text encoding (left out when UTF-8, so plans written
+    /// before it existed read the same).
+    #[serde(default, skip_serializing_if = "Encoding::is_utf8")]
+    pub encoding: Encoding,
     /// Every warning is a violation.
     pub strict: bool,
     /// How to send.
@@ -204,6 +208,7 @@ impl RunPlan {
             mapping: source.mapping.as_deref().map(absolute),
             phone: source.phone,
             max_record_bytes: source.max_record_bytes,
+            encoding: source.encoding,
             strict,
             send,
             sandbox,
@@ -237,6 +242,7 @@ impl RunPlan {
             mapping: self.mapping.clone(),
             phone: self.phone,
             max_record_bytes: self.max_record_bytes,
+            encoding: self.encoding,
         }
     }
 
@@ -387,6 +393,17 @@ mod tests {
         assert_eq!(plan.send.settle_delay, DEFAULT_SETTLE_DELAY);
         assert_eq!(plan.send.max_wait, DEFAULT_MAX_WAIT);
         assert_eq!(plan.sync, None);
+    }
+
+    #[test]
+    fn a_windows_1252_input_is_recorded_so_a_resume_reads_it_alike() {
+        let mut plan: RunPlan = serde_json::from_str(V1_OPTIONS).unwrap();
+        assert_eq!(plan.encoding, Encoding::Utf8, "absent: UTF-8");
+        plan.encoding = Encoding::Windows1252;
+        let json = serde_json::to_value(&plan).unwrap();
+        assert_eq!(json["encoding"], "windows-1252");
+        let back: RunPlan = serde_json::from_value(json).unwrap();
+        assert_eq!(back.source().encoding, Encoding::Windows1252);
     }
 
     #[test]

@@ -8,11 +8,12 @@ use crate::error::CliError;
 use crate::mapping::{self, Mapping, Origin, presets};
 use crate::order::group::{Groups, split_keys};
 use crate::order::mapping::OrderMapping;
-use crate::read::{self, Format, Input, ReadOptions};
+use crate::read::{self, Encoding, Format, Input, ReadOptions};
 use crate::values::PhoneFormat;
 
 /// The input and how to read and map it: what `--format`, `--delimiter`,
-/// `--preset`, `--mapping`, `--phone` and `--max-record-bytes` said.
+/// `--preset`, `--mapping`, `--phone`, `--max-record-bytes` and
+/// `--encoding` said.
 #[derive(Debug, Clone)]
 pub struct Source {
     /// CSV or JSONL file, optionally gzip-compressed; `-` for stdin.
@@ -29,6 +30,8 @@ pub struct Source {
     pub phone: PhoneFormat,
     /// The most bytes one record may take.
     pub max_record_bytes: usize,
+    /// The input's text encoding.
+    pub encoding: Encoding,
 }
 
 impl Source {
@@ -38,6 +41,7 @@ impl Source {
             format: self.format,
             delimiter: self.delimiter,
             max_record_bytes: Some(self.max_record_bytes),
+            encoding: self.encoding,
         }
     }
 

@@ -353,6 +353,7 @@ mod tests {
             mapping: None,
             phone: crate::values::PhoneFormat::Keep,
             max_record_bytes: crate::read::DEFAULT_MAX_RECORD_BYTES,
+            encoding: crate::read::Encoding::Utf8,
         };
         let (mut opened, mapping) = source.open().unwrap();
         let records = std::mem::replace(&mut opened.records, crate::read::Records::empty());
