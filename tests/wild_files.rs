@@ -676,6 +676,50 @@ fn a_us_zip_a_spreadsheet_cut_to_four_digits_is_sent_with_its_zero_and_warned() 
     assert_eq!(zip(2), some("1234"), "a German postcode is not a ZIP");
 }
 
+#[test]
+fn french_and_german_contact_headers_map_by_their_names() {
+    let w = Work::new();
+    for (name, text) in [
+        (
+            "fr.csv",
+            "Prénom,Nom de famille,Adresse de messagerie,Téléphone,Société,Adresse,Ville,Code postal,Pays\n\
+             Renée,Dupont,renee@example.fr,+33 1 55 55 01 02,Acme,1 rue de Rivoli,Paris,75001,France\n",
+        ),
+        (
+            "de.csv",
+            "Vorname,Nachname,E-Mail-Adresse,Telefon,Firma,Straße,Ort,PLZ,Land\n\
+             Jörg,Müller,joerg@example.de,+49 30 5555 0102,Acme,Hauptstraße 1,Berlin,10115,Deutschland\n",
+        ),
+    ] {
+        let file = w.write(name, text);
+        let report = validate(&w, &file, "bigcommerce", 0);
+        for column in ["Pays", "Land"] {
+            if text.contains(column) {
+                assert_fate(&report, column, "sent", Some("address.country"));
+            }
+        }
+        let records = seen(&file, PlatformId::Bigcommerce);
+        let c = customer(&records, 0);
+        assert!(
+            c.first_name.is_some() && c.last_name.is_some(),
+            "{name}: {c:?}"
+        );
+        assert!(
+            c.email.is_some() && c.phone.is_some() && c.company.is_some(),
+            "{name}: {c:?}"
+        );
+        let a = &c.addresses[0];
+        assert!(
+            a.address1.is_some() && a.city.is_some() && a.zip.is_some(),
+            "{name}: {a:?}"
+        );
+        assert_eq!(
+            a.country_code.as_deref(),
+            Some(if name == "fr.csv" { "FR" } else { "DE" })
+        );
+    }
+}
+
 /// `(line, rule)` of every warning in a JSON report.
 fn warnings(report: &Value) -> Vec<(u64, String)> {
     report["violations"]

@@ -26,13 +26,52 @@ const SYNONYMS: &[(F, &[&str])] = &[
             // Google Contacts
             "email1value",
             "primaryemail",
+            // Other languages' exports (Outlook and Google in French, German,
+            // Spanish, Dutch, Italian, Portuguese).
+            "courriel",
+            "adressedemessagerie",
+            "adressecourriel",
+            "adresseemail",
+            "adressemail",
+            "emailadresse",
+            "correo",
+            "correoelectrónico",
+            "emailadres",
+            "indirizzoemail",
         ],
     ),
     (
         F::FirstName,
-        &["firstname", "givenname", "forename", "first"],
+        &[
+            "firstname",
+            "givenname",
+            "forename",
+            "first",
+            // French, German, Dutch (a bare "Nom", "Nombre" or "Nome" is
+            // left alone: first, last or full name depending on the language)
+            "prénom",
+            "vorname",
+            "voornaam",
+        ],
     ),
-    (F::LastName, &["lastname", "surname", "familyname", "last"]),
+    (
+        F::LastName,
+        &[
+            "lastname",
+            "surname",
+            "familyname",
+            "last",
+            // French, German, Spanish, Dutch, Italian, Portuguese
+            "nomdefamille",
+            "nachname",
+            "familienname",
+            "apellido",
+            "apellidos",
+            "achternaam",
+            "cognome",
+            "sobrenome",
+        ],
+    ),
     (
         F::Name,
         &[
@@ -59,6 +98,20 @@ const SYNONYMS: &[(F, &[&str])] = &[
             "phone1value",
             "mobilephonenumber",
             "primaryphone",
+            // Other languages' exports (Outlook and Google in French, German,
+            // Spanish, Dutch, Italian, Portuguese).
+            "téléphone",
+            "portable",
+            "telefon",
+            "mobiltelefon",
+            "teléfono",
+            "móvil",
+            "celular",
+            "telefoon",
+            "telefoonnummer",
+            "telefono",
+            "cellulare",
+            "telefone",
         ],
     ),
     (
@@ -72,6 +125,15 @@ const SYNONYMS: &[(F, &[&str])] = &[
             // Google Contacts, new and old
             "organizationname",
             "organization1name",
+            // Other languages' exports (Outlook and Google in French, German,
+            // Spanish, Dutch, Italian, Portuguese).
+            "société",
+            "entreprise",
+            "firma",
+            "unternehmen",
+            "empresa",
+            "bedrijf",
+            "azienda",
         ],
     ),
     (
@@ -88,6 +150,17 @@ const SYNONYMS: &[(F, &[&str])] = &[
             "mailingstreet",
             "homestreet",
             "streetaddress1",
+            // Other languages' exports (Outlook and Google in French, German,
+            // Spanish, Dutch, Italian, Portuguese).
+            "adresse",
+            "rue",
+            "straße",
+            "strasse",
+            "dirección",
+            "adres",
+            "straat",
+            "indirizzo",
+            "endereço",
         ],
     ),
     (
@@ -112,6 +185,16 @@ const SYNONYMS: &[(F, &[&str])] = &[
             "mailingcity",
             "homecity",
             "addresscity",
+            // Other languages' exports (Outlook and Google in French, German,
+            // Spanish, Dutch, Italian, Portuguese).
+            "ville",
+            "ort",
+            "stadt",
+            "ciudad",
+            "plaats",
+            "woonplaats",
+            "città",
+            "cidade",
         ],
     ),
     (
@@ -129,6 +212,12 @@ const SYNONYMS: &[(F, &[&str])] = &[
             "mailingstateprovince",
             "homestate",
             "addressstate",
+            // Other languages' exports (Outlook and Google in French, German,
+            // Spanish, Dutch, Italian, Portuguese).
+            "région",
+            "bundesland",
+            "provincia",
+            "provincie",
         ],
     ),
     (
@@ -149,6 +238,14 @@ const SYNONYMS: &[(F, &[&str])] = &[
             "address1postalcode",
             "homepostalcode",
             "addresspostalcode",
+            // Other languages' exports (Outlook and Google in French, German,
+            // Spanish, Dutch, Italian, Portuguese).
+            "codepostal",
+            "plz",
+            "postleitzahl",
+            "códigopostal",
+            "cap",
+            "cep",
         ],
     ),
     (
@@ -162,6 +259,13 @@ const SYNONYMS: &[(F, &[&str])] = &[
             "homecountryregion",
             "homecountry",
             "addresscountry",
+            // Other languages' exports (Outlook and Google in French, German,
+            // Spanish, Dutch, Italian, Portuguese).
+            "pays",
+            "land",
+            "país",
+            "paese",
+            "nazione",
         ],
     ),
     (
