@@ -665,18 +665,16 @@ fn a_json_document_whose_gzip_checksum_fails_is_not_read_as_complete() {
 }
 
 #[test]
-fn utf16_text_is_exit_2_saying_so() {
+fn utf16_text_without_its_byte_order_mark_is_exit_2_naming_unicode_text() {
+    // With the mark it is read (tests/wild_files.rs); without it, its NUL
+    // bytes say it is not UTF-8 text.
     let w = Work::new();
-    let utf16: Vec<u8> = [0xFF, 0xFE]
-        .into_iter()
-        .chain(
-            "email,name\r\na@example.com,A\r\n"
-                .encode_utf16()
-                .flat_map(u16::to_le_bytes),
-        )
+    let utf16: Vec<u8> = "email,name\r\na@example.com,A\r\n"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
         .collect();
     let input = w.write("unicode.txt", utf16);
-    refuses(&w, &arg(&input), &[], "UTF-16");
+    refuses(&w, &arg(&input), &[], "Unicode text");
 }
 
 #[test]

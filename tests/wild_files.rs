@@ -194,7 +194,7 @@ fn utf8_bom_is_not_part_of_the_first_column_and_values_arrive_whole() {
 }
 
 #[test]
-fn utf16_unicode_text_from_excel_is_refused_with_how_to_convert_it() {
+fn utf16_unicode_text_from_excel_is_read_as_the_text_it_is() {
     let w = Work::new();
     let text = "Email\tFirst Name\tLast Name\r\nann@example.com\tAnn\tLee\r\n";
     let le: Vec<u8> = [0xFF, 0xFE]
@@ -206,9 +206,15 @@ fn utf16_unicode_text_from_excel_is_refused_with_how_to_convert_it() {
         .chain(text.encode_utf16().flat_map(u16::to_be_bytes))
         .collect();
     for (name, bytes) in [("le.txt", le), ("be.txt", be)] {
-        let stderr = refused(&w, &w.write(name, bytes));
-        assert!(stderr.contains("UTF-16"), "{stderr}");
-        assert!(stderr.contains("CSV UTF-8"), "{stderr}");
+        let file = w.write(name, bytes);
+        let report = validate(&w, &file, "bigcommerce", 0);
+        assert_fate(&report, "Email", "sent", Some("email"));
+        let records = seen(&file, PlatformId::Bigcommerce);
+        assert_eq!(records.len(), 1, "{name}");
+        let c = customer(&records, 0);
+        assert_eq!(c.email, some("ann@example.com"), "{name}");
+        assert_eq!(c.last_name, some("Lee"), "{name}");
+        assert_eq!(records[0].line, 2, "{name}");
     }
 }
 

@@ -287,23 +287,29 @@ pub fn open_reader(
             "{label}: the compressed input holds no data"
         )));
     }
-    let (head, decoded) = match options.encoding {
-        Encoding::Utf8 => (head, decoded),
-        Encoding::Windows1252 => sniff(
+    // UTF-16 with its byte-order mark (a spreadsheet's "Unicode text", tab
+    // separated) is decoded whatever `--encoding` says: the mark is
+    // unambiguous. Decoding happens before anything looks at the text, so
+    // detection, lines and rows all see UTF-8.
+    let utf16 = head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF");
+    let decoder = match (utf16, options.encoding) {
+        (true, _) => Some(None),
+        (false, Encoding::Windows1252) => Some(Some(encoding_rs::WINDOWS_1252)),
+        (false, Encoding::Utf8) => None,
+    };
+    let (head, decoded) = match decoder {
+        None => (head, decoded),
+        // With no encoding given, the decoder follows the byte-order mark.
+        Some(encoding) => sniff(
             Box::new(
                 encoding_rs_io::DecodeReaderBytesBuilder::new()
-                    .encoding(Some(encoding_rs::WINDOWS_1252))
+                    .encoding(encoding)
                     .build(decoded),
             ),
             &label,
         )?,
     };
     let stream: Stream = BufReader::with_capacity(SNIFF_BYTES, decoded);
-    if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
-        return Err(CliError::usage(format!(
-            "{label}: this is UTF-16 text (a spreadsheet's \"Unicode text\"), not UTF-8\n\nSave it as \"CSV UTF-8\" (or convert it, e.g. `iconv -f UTF-16 -t UTF-8`) and try again."
-        )));
-    }
     if let Some(at) = first_nul(&head) {
         let line = 1 + head[..at].iter().filter(|&&b| b == b'\n').count();
         return Err(CliError::usage(format!(
