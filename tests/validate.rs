@@ -321,11 +321,11 @@ fn when_no_preset_fits_the_error_names_the_columns_seen_and_the_mapping_file() {
     let w = Work::new();
     // No preset fits and no column name is a known synonym (issue 8's
     // auto-mapper would read "Mail" as an email).
-    let input = w.write("crm.csv", "Kennung,Vorname,Nachname\nx@example.com,X,Y\n");
+    let input = w.write("crm.csv", "Kennung,Spitzname,Kürzel\nx@example.com,X,Y\n");
     w.run(&["validate", &arg(&input), "--to", "bigcommerce"])
         .exits(2)
         .stderr_has("no preset matches")
-        .stderr_has("\"Kennung\", \"Vorname\", \"Nachname\"")
+        .stderr_has("\"Kennung\", \"Spitzname\", \"Kürzel\"")
         .stderr_has("mapping file")
         .stderr_has("--mapping");
 }
