@@ -36,6 +36,9 @@ pub fn read_and_map(data: &[u8], format: Format, name: &str) {
         mapping: None,
         phone: PhoneFormat::Keep,
         max_record_bytes: MAX_RECORD_BYTES,
+        // UTF-8; an input opening with UTF-16's byte-order mark is decoded
+        // whatever this says, so both paths are fuzzed.
+        encoding: Default::default(),
     };
     // A refused input (exit 2) is a fine answer; a panic is not.
     let Ok((input, mapping)) = args.open() else {
