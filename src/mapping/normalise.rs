@@ -20,11 +20,8 @@ pub(super) fn non_empty(v: Option<String>) -> Option<String> {
 }
 
 /// An email as the record keeps it: `values::normalise_email` (trimmed,
-/// lower-cased), built in place, with nothing allocated for the common
-/// short address. A non-ASCII address is lower-cased a character at a time,
-/// ASCII ones by table, which is what `str::to_lowercase` does but for a
-/// capital sigma (its lower case depends on the letters around it): an
-/// address holding one goes through `str::to_lowercase` itself.
+/// lower-cased); the common ASCII address is lower-cased in place, with
+/// nothing allocated when it is short.
 pub(super) fn email_text(v: &str) -> Text {
     let t = trim(v);
     if t.is_ascii() {
@@ -32,20 +29,7 @@ pub(super) fn email_text(v: &str) -> Text {
         e.make_ascii_lowercase();
         return e;
     }
-    if t.contains('\u{03A3}') {
-        return Text::from(normalise_email(t));
-    }
-    // Built as a `String`: pushing to a `CompactString` a character at a
-    // time costs several times more.
-    let mut e = String::with_capacity(t.len());
-    for ch in t.chars() {
-        if ch.is_ascii() {
-            e.push(ch.to_ascii_lowercase());
-        } else {
-            e.extend(ch.to_lowercase());
-        }
-    }
-    Text::from(e)
+    Text::from(normalise_email(t))
 }
 
 /// Adds `item` to `tags` unless a tag differing only in ASCII case is there.
