@@ -292,22 +292,20 @@ pub fn open_reader(
     // unambiguous. Decoding happens before anything looks at the text, so
     // detection, lines and rows all see UTF-8.
     let utf16 = head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF");
-    let decoder = match (utf16, options.encoding) {
-        (true, _) => Some(None),
-        (false, Encoding::Windows1252) => Some(Some(encoding_rs::WINDOWS_1252)),
-        (false, Encoding::Utf8) => None,
-    };
-    let (head, decoded) = match decoder {
-        None => (head, decoded),
-        // With no encoding given, the decoder follows the byte-order mark.
-        Some(encoding) => sniff(
+    let (head, decoded) = if utf16 || options.encoding == Encoding::Windows1252 {
+        // The decoder follows a byte-order mark over the encoding given.
+        let given =
+            (options.encoding == Encoding::Windows1252).then_some(encoding_rs::WINDOWS_1252);
+        sniff(
             Box::new(
                 encoding_rs_io::DecodeReaderBytesBuilder::new()
-                    .encoding(encoding)
+                    .encoding(given)
                     .build(decoded),
             ),
             &label,
-        )?,
+        )?
+    } else {
+        (head, decoded)
     };
     let stream: Stream = BufReader::with_capacity(SNIFF_BYTES, decoded);
     if let Some(at) = first_nul(&head) {

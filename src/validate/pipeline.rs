@@ -73,7 +73,7 @@ pub struct CheckOptions {
 
 /// Maps and checks one record (no whole-file rules).
 pub fn check_one(
-    raw: RawRecord,
+    mut raw: RawRecord,
     mapping: &Mapping,
     platform: &dyn Platform,
     options: CheckOptions,
@@ -95,7 +95,6 @@ pub fn check_one(
     }
     let mut identity = customer.as_ref().and_then(|c| identity(platform, c));
     let mapped = customer.is_some();
-    let mut raw = raw;
     let customer = match customer {
         Some(mut c) if options.lean => {
             if options.drop_rows {
