@@ -168,9 +168,9 @@ pub fn email_problem(email: &str) -> Option<String> {
     Some(email_reason(email))
 }
 
-/// The likeliest reason `validator` refused `email`, the commonest mistakes
-/// first.
-fn email_reason(email: &str) -> String {
+/// The likeliest reason `validator` refused `email` (one
+/// [`is_valid_email`] refused), the commonest mistakes first.
+pub fn email_reason(email: &str) -> String {
     if let Some(address) = wrapped_address(email) {
         return format!(
             "it is written as a mail link or with a display name; write the address alone: {address}"

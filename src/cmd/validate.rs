@@ -78,11 +78,14 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
     let context = Context::new(&input, &mapping, platform);
     let mut report = Report::new(&context, &input, platform, &outputs)?;
     let records = std::mem::replace(&mut input.records, read::Records::empty());
+    let no_files = outputs.rejects.is_none() && outputs.json.is_none() && outputs.html.is_none();
     let options = CheckOptions {
         strict: args.strict,
         lean: true,
         // The JSON and HTML reports show example rows as read.
-        drop_rows: outputs.rejects.is_none() && outputs.json.is_none() && outputs.html.is_none(),
+        drop_rows: no_files,
+        // Nor texts: the terminal shows each rule's count and lines.
+        drop_texts: no_files,
     };
     pipeline::run(records, &mapping, platform, options, |checked| {
         report.add(&checked);

@@ -18,7 +18,7 @@ use crate::error::CliError;
 use crate::findings::{FieldPath, Findings, Indexed, check_len};
 use crate::len_rules;
 use crate::model::Customer;
-use crate::values::{email_problem, is_state_name, normalise_email, province_name};
+use crate::values::{email_reason, is_state_name, is_valid_email, normalise_email, province_name};
 
 mod body;
 mod update;
@@ -74,13 +74,14 @@ impl Platform for BigCommerce {
     fn check_customer(&self, c: &Customer, f: &mut Findings) {
         check_len(f, "email", c.email.as_deref(), 3, 250, len_rules!("email"));
         if let Some(email) = c.email.as_deref()
-            && let Some(why) = email_problem(email)
+            && !is_valid_email(email)
         {
-            f.violation(
-                "email",
-                "email.invalid",
-                format!("email \"{email}\" is not a valid address: {why}"),
-            );
+            f.violation_with("email", "email.invalid", || {
+                format!(
+                    "email \"{email}\" is not a valid address: {}",
+                    email_reason(email)
+                )
+            });
         }
         check_len(
             f,
@@ -252,10 +253,10 @@ impl Platform for BigCommerce {
             if let (Some(cc), Some(code), None) = (&a.country_code, &a.province_code, &a.province)
                 && province_name(cc, code).is_none()
             {
-                f.violation(
+                f.violation_with(
                     p("state_or_province").path(),
                     "address.province_code.unknown",
-                    format!(
+                    || format!(
                         "province code \"{code}\" is not a state or province of {cc}; write the full name or an ISO 3166-2 code"
                     ),
                 );
@@ -264,20 +265,20 @@ impl Platform for BigCommerce {
                 && state.chars().count() <= 100
                 && !is_state_name(cc, state)
             {
-                f.violation(
+                f.violation_with(
                     p("state_or_province").path(),
                     "address.state_or_province.unknown",
-                    format!(
+                    || format!(
                         "state \"{state}\" is not a state or province of {cc}; BigCommerce refuses a state it does not know: write its full name (e.g. California) or its code (CA)"
                     ),
                 );
             }
             match (&a.country_code, &a.country) {
                 (Some(_), _) => {}
-                (None, Some(written)) => f.violation(
+                (None, Some(written)) => f.violation_with(
                     p("country_code").path(),
                     "address.country_code.invalid",
-                    format!(
+                    || format!(
                         "country \"{written}\" is not a country storeload knows; write its ISO 3166-1 code (e.g. US, DE)"
                     ),
                 ),

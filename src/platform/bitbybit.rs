@@ -21,7 +21,7 @@ use crate::findings::Findings;
 use crate::model::Customer;
 use crate::order::link::Links;
 use crate::order::{CustomerLink, Order};
-use crate::values::email_problem;
+use crate::values::{email_reason, is_valid_email};
 
 /// FACTS.md: 100 requests per minute per key.
 pub const DEFAULT_RATE: Rate = Rate {
@@ -78,13 +78,14 @@ impl Platform for Bitbybit {
             f.violation("email", "email_or_phone.required", message);
         }
         if let Some(email) = c.email.as_deref()
-            && let Some(why) = email_problem(email)
+            && !is_valid_email(email)
         {
-            f.violation(
-                "email",
-                "email.invalid",
-                format!("email \"{email}\" is not a valid address: {why}"),
-            );
+            f.violation_with("email", "email.invalid", || {
+                format!(
+                    "email \"{email}\" is not a valid address: {}",
+                    email_reason(email)
+                )
+            });
         }
         // AddressInput: required [address1]. An address without one cannot
         // be stored: it is left out and the customer is still sent, as on

@@ -17,7 +17,7 @@ use super::{
 use crate::error::CliError;
 use crate::findings::Findings;
 use crate::model::Customer;
-use crate::values::email_problem;
+use crate::values::{email_reason, is_valid_email};
 
 /// No rate limit is documented (FACTS.md): a conservative 2 requests/s.
 pub const DEFAULT_RATE: Rate = Rate {
@@ -74,12 +74,13 @@ impl Platform for Salesive {
                 "email is required; Salesive identifies customers by email".into(),
             ),
             Some(email) => {
-                if let Some(why) = email_problem(email) {
-                    f.violation(
-                        "email",
-                        "email.invalid",
-                        format!("email \"{email}\" is not a valid address: {why}"),
-                    );
+                if !is_valid_email(email) {
+                    f.violation_with("email", "email.invalid", || {
+                        format!(
+                            "email \"{email}\" is not a valid address: {}",
+                            email_reason(email)
+                        )
+                    });
                 }
             }
         }

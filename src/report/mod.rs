@@ -44,7 +44,9 @@ pub struct RuleCount {
     /// The input columns that fill it (empty when none does).
     pub columns: Vec<String>,
     /// The first finding's sentence, without its `line N: `, its field
-    /// path said in the user's words (the reports show it once per rule).
+    /// path said in the user's words (the reports show it once per rule);
+    /// empty for a violation when the run wrote no report file
+    /// (`CheckOptions::drop_texts`: the terminal never shows it).
     pub message: String,
     /// Up to 20 records it was found on, in the input's own columns (kept
     /// only when a JSON or HTML report is written; a clear name split is

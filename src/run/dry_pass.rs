@@ -149,6 +149,7 @@ pub fn dry_pass(
             strict,
             lean: false,
             drop_rows: false,
+            drop_texts: false,
         },
     };
     let per_request = Entity::Customers.per_request(platform);

@@ -227,6 +227,7 @@ impl Reader {
                     strict,
                     lean: false,
                     drop_rows: false,
+                    drop_texts: false,
                 };
                 match &sync {
                     // The keys, hashes and diffs are made on the workers.

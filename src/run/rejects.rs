@@ -70,6 +70,7 @@ pub fn write(journal_path: &Path, output: &Path) -> Result<u64, CliError> {
                 strict: plan.strict,
                 lean: false,
                 drop_rows: false,
+                drop_texts: false,
             },
             |c| {
                 let key = c.customer.as_deref().map(record_key);

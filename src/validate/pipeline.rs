@@ -69,6 +69,17 @@ pub struct CheckOptions {
     /// With `lean`, also drop the row of a record valid so far (no rejects
     /// file asked for: nobody reads the rows).
     pub drop_rows: bool,
+    /// With `lean`, leave violations' texts unwritten (no report file asked
+    /// for: the terminal shows each rule's count and lines, never a text).
+    pub drop_texts: bool,
+}
+
+impl CheckOptions {
+    /// True when violations' texts are left unwritten (`drop_texts`, which
+    /// only a lean caller may ask for).
+    fn dropping_texts(self) -> bool {
+        self.lean && self.drop_texts
+    }
 }
 
 /// Maps and checks one record (no whole-file rules).
@@ -78,7 +89,7 @@ pub fn check_one(
     platform: &dyn Platform,
     options: CheckOptions,
 ) -> Checked {
-    let mut f = Findings::new(raw.number, raw.line);
+    let mut f = Findings::new(raw.number, raw.line).keeping_texts(!options.dropping_texts());
     let customer = mapping.map(&raw, &mut f);
     // A value the platform never sends cannot make the record invalid for it.
     f.items
@@ -101,7 +112,9 @@ pub fn check_one(
                 raw.body = RawBody::JsonLine(Vec::new());
                 raw.continued = Vec::new();
             }
-            if let Some(id) = identity.as_mut() {
+            if let Some(id) = identity.as_mut()
+                && !options.drop_texts
+            {
                 id.keep_value(&mut c);
             }
             None
@@ -173,7 +186,8 @@ impl Stage for Customers<'_> {
     /// The in-file uniqueness check.
     fn in_order(&self, seen: &mut SeenKeys, c: &mut Checked) {
         if let Some(key) = &c.identity {
-            let mut f = Findings::new(c.raw.number, c.raw.line);
+            let mut f = Findings::new(c.raw.number, c.raw.line)
+                .keeping_texts(!self.options.dropping_texts());
             seen.check_key(key, key.value(c.customer.as_deref()), &mut f);
             c.findings.extend(f.items);
         }

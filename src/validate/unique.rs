@@ -333,13 +333,11 @@ impl SeenKeys {
             } else {
                 ("phone", "phone.duplicate_in_file")
             };
-            f.violation(
-                field,
-                rule,
+            f.violation_with(field, rule, || {
                 format!(
                     "{field} \"{shown}\" already appears on line {first}; the store holds one customer per {field}: merge the rows or remove this one"
-                ),
-            )
+                )
+            })
         }
     }
 
