@@ -4,6 +4,11 @@
 
 use std::sync::OnceLock;
 
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+mod country_names;
+
 use validator::ValidateEmail;
 
 /// True when `email` is a syntactically valid address (the `validator`
@@ -510,8 +515,37 @@ fn country_index() -> &'static CountryIndex {
         for (alias, code) in COUNTRY_ALIASES {
             map.insert(key(alias), *code);
         }
+        // Every name again without its accents ("curacao", "reunion"), as
+        // a name not found as written is looked up folded.
+        let folded: Vec<(Box<[u8]>, &'static str)> = map
+            .iter()
+            .filter_map(|(name, code)| {
+                let name = std::str::from_utf8(name).ok()?;
+                let plain = fold_accents(name);
+                (plain != name).then(|| (key(&plain), *code))
+            })
+            .collect();
+        for (name, code) in folded {
+            map.entry(name).or_insert(code);
+        }
+        for (name, code) in country_names::LOCAL_NAMES {
+            map.entry(key(name)).or_insert(code);
+        }
         map
     })
+}
+
+/// `s` lower-cased, with its accents and other combining marks taken off
+/// ("Québec" → "quebec", "België" → "belgie"): how names are matched when
+/// they are not found as written. Letters that are not a base letter and a
+/// mark (ø, ß, ł) are kept as they are.
+pub fn fold_accents(s: &str) -> String {
+    // Recomposed after: a Hangul syllable decomposes into letters, not marks.
+    s.nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .nfc()
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// Upper-case ISO 3166-1 alpha-2 and alpha-3 code → alpha-2, built once
@@ -576,7 +610,17 @@ pub fn country_alpha2(value: &str) -> Option<&'static str> {
         .collect::<Vec<_>>()
         .join(" ");
     let squeezed: String = plain.split(' ').collect();
-    [plain.as_str(), squeezed.as_str()]
+    // "Brasil", "Etats-Unis", "Curacao": local names and names written
+    // without (or with other) accents, looked up folded.
+    let folded = fold_accents(&plain);
+    // "The Bahamas", "Great Britain (UK)": a leading article or a trailing
+    // aside in brackets.
+    let bare = folded.strip_prefix("the ").unwrap_or(&folded);
+    let bare = bare
+        .rsplit_once(" (")
+        .filter(|(_, rest)| rest.ends_with(')'))
+        .map_or(bare, |(name, _)| name);
+    [plain.as_str(), squeezed.as_str(), folded.as_str(), bare]
         .into_iter()
         .filter(|k| *k != lower)
         .find_map(|k| {
@@ -652,14 +696,17 @@ pub fn is_state_name(country_code: &str, name: &str) -> bool {
         return false;
     };
     let mut buf = [0u8; 128];
-    match buf.get_mut(..name.len()) {
+    let found = match buf.get_mut(..name.len()) {
         Some(lower) if name.is_ascii() => {
             lower.copy_from_slice(name.as_bytes());
             lower.make_ascii_lowercase();
             names.contains(&*lower)
         }
         _ => names.contains(name.to_lowercase().as_bytes()),
-    }
+    };
+    // "Québec" for ISO's "Quebec", "Sao Paulo" for "São Paulo": `names`
+    // holds each name folded too.
+    found || names.contains(fold_accents(name).as_bytes())
 }
 
 /// Upper-case alpha-2 code (as `rust_iso3166::from_alpha2` knows it) → the
@@ -675,7 +722,8 @@ fn state_names() -> &'static StateNames {
                     .subdivisions()
                     .unwrap_or(&[])
                     .iter()
-                    .map(|s| Box::from(s.name.to_lowercase().as_bytes()))
+                    .flat_map(|s| [s.name.to_lowercase(), fold_accents(s.name)])
+                    .map(|name| Box::from(name.as_bytes()))
                     .collect();
                 Some((key, names))
             })
@@ -954,6 +1002,79 @@ mod tests {
         }
         assert_eq!(email_problem("ann@example.com"), None);
         assert_eq!(email_problem("a@bücher.de"), None);
+    }
+
+    /// Exports from other countries write the country in their language,
+    /// with or without its accents, or as shop platforms spell it.
+    #[test]
+    fn local_names_and_names_without_their_accents_resolve() {
+        for (input, want) in [
+            ("Brasil", "BR"),
+            ("México", "MX"),
+            ("Mexico", "MX"),
+            ("Estados Unidos", "US"),
+            ("États-Unis", "US"),
+            ("Etats-Unis", "US"),
+            ("Vereinigte Staaten", "US"),
+            ("Royaume-Uni", "GB"),
+            ("Reino Unido", "GB"),
+            ("Vereinigtes Königreich", "GB"),
+            ("Great Britain (UK)", "GB"),
+            ("Belgique", "BE"),
+            ("België", "BE"),
+            ("Sverige", "SE"),
+            ("Danmark", "DK"),
+            ("Norge", "NO"),
+            ("Polska", "PL"),
+            ("Suomi", "FI"),
+            ("Frankreich", "FR"),
+            ("Espagne", "ES"),
+            ("Italie", "IT"),
+            ("Perú", "PE"),
+            ("Peru", "PE"),
+            ("Curacao", "CW"),
+            ("Curaçao", "CW"),
+            ("Reunion", "RE"),
+            ("Czech Rep.", "CZ"),
+            ("Hong Kong SAR", "HK"),
+            ("Macau", "MO"),
+            ("Korea (South)", "KR"),
+            ("The Bahamas", "BS"),
+            ("U.S. Virgin Islands", "VI"),
+            ("Republic of Ireland", "IE"),
+            ("Россия", "RU"),
+            ("中国", "CN"),
+            ("日本", "JP"),
+        ] {
+            assert_eq!(country_alpha2(input), Some(want), "{input}");
+        }
+        // Folding finds names; it does not make up countries.
+        for input in ["Atlantis", "The Moon", "Narnia (fictional)", "Islands"] {
+            assert_eq!(country_alpha2(input), None, "{input}");
+        }
+    }
+
+    #[test]
+    fn every_local_name_is_a_folded_key_of_a_real_code() {
+        for (name, code) in country_names::LOCAL_NAMES {
+            assert_eq!(*name, fold_accents(name), "{name} is looked up folded");
+            assert!(rust_iso3166::from_alpha2(code).is_some(), "{name}: {code}");
+            assert_eq!(country_alpha2(name), Some(*code), "{name}");
+        }
+    }
+
+    #[test]
+    fn accented_state_names_match_without_their_accents_and_back() {
+        assert!(is_state_name("CA", "Québec"));
+        assert!(is_state_name("CA", "Quebec"));
+        assert!(is_state_name("CA", "QUÉBEC"));
+        assert!(!is_state_name("CA", "Quebecc"));
+        assert_eq!(fold_accents("Québec"), "quebec");
+        assert_eq!(
+            fold_accents("Ærø Øster"),
+            "ærø øster",
+            "ø and æ are letters, not accents"
+        );
     }
 
     #[test]

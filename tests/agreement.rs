@@ -264,9 +264,14 @@ fn accepted(records: &[Value], platform: PlatformId) -> Vec<(Value, Customer)> {
         &ReadOptions::default(),
     )
     .expect("the input opens");
-    let mapping = storeload::mapping::auto::bind_input(&input)
-        .expect("the auto-mapper binds")
-        .expect("the auto-mapper reads a snake_case header");
+    // A file whose keys name no email, phone or name (the first record
+    // held only addresses, say) is refused whole, as the CLI does: no
+    // customer of it is accepted.
+    let Some(mapping) =
+        storeload::mapping::auto::bind_input(&input).expect("the auto-mapper binds")
+    else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     pipeline::run(
         input.records,
