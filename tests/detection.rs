@@ -190,6 +190,29 @@ fn datablist_customers_are_not_shopify_and_both_phones_have_a_stated_fate() {
     run.stdout_has("unmapped columns (not sent): \"Subscription Date\", \"Website\"");
 }
 
+/// A JSON `name` key alone is split into first and last name, which
+/// BigCommerce takes: the report says it is sent, not "no name field".
+#[test]
+fn a_json_full_name_alone_is_reported_sent_as_the_names_it_is_split_into() {
+    let w = Work::new();
+    let input = w.write(
+        "stripe.jsonl",
+        "{\"name\":\"Jenny Rosen\",\"email\":\"jenny@example.com\"}\n",
+    );
+    let (run, report) = w.validate_json(&[&arg(&input), "--to", "bigcommerce"]);
+    run.exits(0);
+    assert_eq!(fate(&report, "name").0, "sent");
+    assert!(!run.stdout.contains("NOT SENT"), "{}", run.stdout);
+    // Beside a first_name key, `name` is Salesive's alone: not sent here.
+    let input = w.write(
+        "both.jsonl",
+        "{\"name\":\"Jenny Rosen\",\"first_name\":\"Jenny\",\"last_name\":\"Rosen\",\"email\":\"jenny@example.com\"}\n",
+    );
+    let (run, report) = w.validate_json(&[&arg(&input), "--to", "bigcommerce"]);
+    run.exits(0);
+    assert_eq!(fate(&report, "name").0, "not_sent");
+}
+
 #[test]
 fn semicolon_crm_export_with_full_name_and_address_is_auto_mapped() {
     let header = "customer_no;full_name;email;address;zip;city;country;phone";

@@ -212,6 +212,12 @@ const SYNONYMS: &[(F, &[&str])] = &[
             "mailingstateprovince",
             "homestate",
             "addressstate",
+            // Wix ("Address 1 - State/Province"), and the same words in
+            // other orders
+            "addressstateprovince",
+            "addressprovince",
+            "provincestate",
+            "stateorprovince",
             // Other languages' exports (Outlook and Google in French, German,
             // Spanish, Dutch, Italian, Portuguese).
             "région",
@@ -238,6 +244,11 @@ const SYNONYMS: &[(F, &[&str])] = &[
             "address1postalcode",
             "homepostalcode",
             "addresspostalcode",
+            // Wix ("Address 1 - Zip"), and the same words in other orders
+            "addresszip",
+            "addresszipcode",
+            "addresspostcode",
+            "mailingzip",
             // Other languages' exports (Outlook and Google in French, German,
             // Spanish, Dutch, Italian, Portuguese).
             "codepostal",
@@ -630,6 +641,34 @@ mod tests {
             assert_eq!(normalise(name), *name, "{name} is written normalised");
             assert!(!seen.contains(name), "{name} is listed twice");
             seen.push(name);
+        }
+    }
+
+    #[test]
+    fn a_wix_address_block_maps_whole() {
+        let header = [
+            "Email 1",
+            "Address 1 - Street",
+            "Address 1 - City",
+            "Address 1 - State/Province",
+            "Address 1 - Zip",
+            "Address 1 - Country",
+        ];
+        let rules = infer(&cols(&header));
+        let column = |field| {
+            rules
+                .iter()
+                .find(|(f, _)| *f == field)
+                .map(|(_, s)| s.clone())
+        };
+        for (field, want) in [
+            (F::Address(A::Address1), "Address 1 - Street"),
+            (F::Address(A::City), "Address 1 - City"),
+            (F::Address(A::Province), "Address 1 - State/Province"),
+            (F::Address(A::Zip), "Address 1 - Zip"),
+            (F::Address(A::Country), "Address 1 - Country"),
+        ] {
+            assert_eq!(column(field), Some(Source::Column(want.into())), "{want}");
         }
     }
 

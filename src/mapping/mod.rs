@@ -697,6 +697,35 @@ mod tests {
     }
 
     #[test]
+    fn tags_written_as_a_quoted_list_lose_the_lists_quotes() {
+        let split = Source::Split {
+            column: "TAGS".into(),
+            separator: ",".into(),
+        };
+        let m = mapping(
+            &["Email", "TAGS"],
+            vec![
+                (Field::Email, Source::Column("Email".into())),
+                (Field::Tags, split),
+            ],
+        );
+        for (cell, want) in [
+            // Mailchimp's export.
+            (r#""VIP","Newsletter""#, vec!["VIP", "Newsletter"]),
+            (r#""VIP", "Gold, old""#, vec!["VIP", "Gold, old"]),
+            (r#""say ""hi""""#, vec![r#"say "hi""#]),
+            // Not a quoted list: split as written.
+            (r#""Big" spender, VIP"#, vec![r#""Big" spender"#, "VIP"]),
+            (r#""open, VIP"#, vec![r#""open"#, "VIP"]),
+            ("VIP, Gold", vec!["VIP", "Gold"]),
+        ] {
+            let mut f = Findings::new(1, 2);
+            let c = m.map(&raw(&["a@x.com", cell]), &mut f).expect("maps");
+            assert_eq!(c.tags, want, "{cell}");
+        }
+    }
+
+    #[test]
     fn one_row_fills_tags_channel_ids_and_addresses_as_its_rules_say() {
         let col = |c: &str| Source::Column(c.into());
         let split = |c: &str| Source::Split {

@@ -148,6 +148,17 @@ impl Row<'_> {
         let Some(v) = self.text(source, at) else {
             return;
         };
+        // Mailchimp writes its tags as a quoted list (`"VIP","Gold, old"`):
+        // the quotes are the list's, not the tags'.
+        if sep == ","
+            && v.starts_with('"')
+            && let Some(items) = quoted_list(&v)
+        {
+            for item in items.iter().map(|i| i.trim()).filter(|i| !i.is_empty()) {
+                each(item);
+            }
+            return;
+        }
         for item in v.split(if google { GOOGLE_LABELS.trim() } else { sep }) {
             let item = item.trim();
             // Google's own groups (`* myContacts`) are no labels.
@@ -156,6 +167,32 @@ impl Row<'_> {
             }
         }
     }
+}
+
+/// The items of a cell written as one CSV line of quoted values
+/// (`"VIP","Gold, old"`); `None` when it is not one (a quote left open,
+/// text after a closing quote), and the cell is split as written.
+fn quoted_list(cell: &str) -> Option<Vec<String>> {
+    // `"VIP", "Gold"`: a space after the list's commas is no part of a tag.
+    let squeezed = cell.trim().replace("\", \"", "\",\"");
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(squeezed.as_bytes());
+    let mut records = reader.records();
+    let record = records.next()?.ok()?;
+    if records.next().is_some() {
+        return None;
+    }
+    // A field the parser had to take text after a closing quote into is
+    // not a clean list: `"a"b` reads as `ab`. Each item must be quoted
+    // whole, so the cell rebuilt from the items must be the cell.
+    let rebuilt = record
+        .iter()
+        .map(|i| format!("\"{}\"", i.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(",");
+    (rebuilt == squeezed).then(|| record.iter().map(str::to_string).collect())
 }
 
 /// The text of CSV field `i`, trimmed; `None` when blank or absent: what

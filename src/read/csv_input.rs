@@ -5,8 +5,9 @@
 //!
 //! The rows are parsed by `csv_core` over the input's own buffer, so memory
 //! holds one record at a time, bounded by `--max-record-bytes`: a row over
-//! the limit is read on to its end without being kept. Blank lines are
-//! skipped here, counted but never stored, so they cost nothing.
+//! the limit is read on to its end without being kept. Blank lines, and
+//! rows of empty cells (`,,,,`), are skipped here, counted but never
+//! stored, so they cost nothing.
 
 use std::io::{self, BufRead};
 
@@ -496,7 +497,17 @@ impl Iterator for CsvRecords {
         if self.done {
             return None;
         }
-        match self.read_row() {
+        let mut read = self.read_row();
+        // A row of empty cells (`,,,,`: what a spreadsheet writes for a row
+        // it was asked to clear) holds no data: it is passed like a blank
+        // line, not made a record that would fail every required field.
+        while let Ok(Some(Row::Fields { record, .. })) = &read
+            && record.as_slice().iter().all(u8::is_ascii_whitespace)
+        {
+            self.row_start = None;
+            read = self.read_row();
+        }
+        match read {
             Ok(None) => {
                 self.done = true;
                 None
@@ -552,6 +563,37 @@ mod tests {
             BufReader::with_capacity(capacity, Box::new(Cursor::new(input.to_vec())));
         let (records, _) = CsvRecords::new(stream, b',', 64, "test.csv").expect("a header");
         records.collect()
+    }
+
+    #[test]
+    fn rows_of_empty_cells_are_passed_like_blank_lines() {
+        let input =
+            b"email,name,city\r\na@x.com,Ann,Oslo\r\n,,\r\n , ,\t\r\n\r\nb@x.com,Bo,Rome\r\n,,\r\n";
+        let got: Vec<(u64, u64, Vec<String>)> = records(input, 7)
+            .into_iter()
+            .map(|r| match r.body {
+                RawBody::Csv(row) => (
+                    r.number,
+                    r.line,
+                    row.iter()
+                        .map(|f| String::from_utf8_lossy(f).into_owned())
+                        .collect(),
+                ),
+                other => panic!("a broken record: {other:?}"),
+            })
+            .collect();
+        let fields = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            got,
+            [
+                (1, 2, fields(&["a@x.com", "Ann", "Oslo"])),
+                (2, 6, fields(&["b@x.com", "Bo", "Rome"])),
+            ],
+            "numbered without the empty rows, on their own lines"
+        );
+        // A row with one cell filled is a record, whatever else is empty.
+        let one = records(b"email,name\n,Ann\n", 64);
+        assert_eq!(one.len(), 1);
     }
 
     /// The line (from 1) of the byte at `offset`, counted the plain way:

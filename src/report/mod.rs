@@ -253,7 +253,17 @@ fn column_fates(input: &Input, mapping: &Mapping, platform: &dyn Platform) -> Ve
         input.format,
         crate::read::Format::Json | crate::read::Format::Jsonl
     );
-    let has = |x: Field| mapping.rules.iter().any(|(f, _)| *f == x);
+    // A field some column of the input fills. (JSON input is also read by
+    // the canonical keys, `first_name`…, which its records may not hold.)
+    let has = |x: Field| {
+        mapping.rules.iter().any(|(f, source)| {
+            *f == x
+                && source
+                    .columns()
+                    .iter()
+                    .any(|c| input.columns.iter().any(|k| k == c))
+        })
+    };
     // A full name alone is split into first and last name.
     let name_split = !has(Field::FirstName) && !has(Field::LastName);
     // Why the platform is not sent `field` (a mapping name), if it is not.
