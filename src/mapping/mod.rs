@@ -697,6 +697,50 @@ mod tests {
     }
 
     #[test]
+    fn a_google_cell_of_several_emails_or_phones_sends_the_first_with_a_warning() {
+        let col = |c: &str| Source::Column(c.into());
+        let m = mapping(
+            &["E-mail 1 - Value", "Phone 1 - Value"],
+            vec![
+                (Field::Email, col("E-mail 1 - Value")),
+                (Field::Phone, col("Phone 1 - Value")),
+            ],
+        );
+        let mut f = Findings::new(1, 2);
+        let c = m
+            .map(
+                &raw(&[
+                    "Ann@example.com ::: ann.lee@work.example",
+                    "+1 617-555-0100 ::: +1 617-555-0199 ::: ",
+                ]),
+                &mut f,
+            )
+            .expect("maps");
+        assert_eq!(c.email.as_deref(), Some("ann@example.com"));
+        assert_eq!(c.phone.as_deref(), Some("+1 617-555-0100"));
+        let rules: Vec<_> = f.items.iter().map(|v| (v.rule, v.severity)).collect();
+        assert_eq!(
+            rules,
+            [
+                ("email.several_values", Severity::Warning),
+                ("phone.several_values", Severity::Warning)
+            ]
+        );
+        assert!(
+            f.items[1].text.contains("\"+1 617-555-0199\""),
+            "{}",
+            f.items[1].text
+        );
+        // One value, or a colon of another kind, is left as it is.
+        let mut f = Findings::new(1, 2);
+        let c = m
+            .map(&raw(&["b@example.com", "tel: 555 0100"]), &mut f)
+            .expect("maps");
+        assert_eq!(c.phone.as_deref(), Some("tel: 555 0100"));
+        assert!(f.items.is_empty(), "{:?}", f.items);
+    }
+
+    #[test]
     fn tags_written_as_a_quoted_list_lose_the_lists_quotes() {
         let split = Source::Split {
             column: "TAGS".into(),

@@ -86,6 +86,10 @@ pub(super) fn set_customer_field(
     f: &mut Findings,
 ) {
     let owned = || v.map(Text::from);
+    let v = match field {
+        Field::Email | Field::Phone => first_of_several(field, v, f),
+        _ => v,
+    };
     match field {
         Field::Email => c.email = v.map(email_text),
         Field::Phone => {
@@ -116,6 +120,39 @@ pub(super) fn set_customer_field(
         }
         Field::Tags | Field::ChannelIds | Field::Address(_) | Field::AddressBlock(..) => {}
     }
+}
+
+/// The first of the values Google Contacts lists in one cell (`a ::: b`:
+/// the primary first), with a warning naming the others; `v` itself when it
+/// holds one value.
+fn first_of_several<'a>(field: Field, v: Option<&'a str>, f: &mut Findings) -> Option<&'a str> {
+    let text = v?;
+    // A byte search first: this runs for every email and phone.
+    if memchr::memchr(b':', text.as_bytes()).is_none() || !text.contains(super::GOOGLE_LABELS) {
+        return v;
+    }
+    let mut values = text
+        .split(super::GOOGLE_LABELS.trim())
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let first = values.next()?;
+    let others: Vec<&str> = values.collect();
+    if !others.is_empty() {
+        let (name, rule) = match field {
+            Field::Email => ("email", "email.several_values"),
+            _ => ("phone", "phone.several_values"),
+        };
+        f.warning(
+            name,
+            rule,
+            format!(
+                "{name} holds {} values separated by \" ::: \" (how Google Contacts lists them); the first, \"{first}\", is sent and {} left out: make a customer of its own of any that is another person's",
+                others.len() + 1,
+                others.iter().map(|o| format!("\"{o}\"")).collect::<Vec<_>>().join(", ")
+            ),
+        );
+    }
+    Some(first)
 }
 
 pub(super) fn set_address_field(a: &mut Address, field: AddressField, v: Option<Text>) {
