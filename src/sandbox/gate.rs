@@ -150,7 +150,7 @@ where
         query: parts.uri.query().unwrap_or(""),
         json_body,
         partial: fault == Some(Fault::Partial),
-        now: Utc::now(),
+        now: shared.now(),
     };
     let answer = {
         let mut g = shared.lock();

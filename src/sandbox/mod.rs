@@ -179,6 +179,13 @@ impl SandboxHandle {
         self.shared.orders()
     }
 
+    /// Dates the records stored from now on `seconds` away from the clock
+    /// (negative: in the past): a test's stand-in for records a store held
+    /// long before a run.
+    pub fn set_clock_offset(&self, seconds: i64) {
+        self.shared.set_clock_offset(seconds);
+    }
+
     /// Replaces the fault spec from the next request on (the dice keep rolling).
     pub fn set_faults(&self, faults: FaultSpec) {
         self.shared.set_faults(faults);

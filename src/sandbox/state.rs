@@ -11,7 +11,7 @@
 
 use std::any::Any;
 use std::collections::BTreeMap;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -47,6 +47,9 @@ pub(crate) struct Shared {
     pub shutdown: watch::Receiver<bool>,
     /// Requests in flight per platform (for `max_concurrency`).
     in_flight: Vec<AtomicUsize>,
+    /// Seconds added to the time records are stored at (see
+    /// [`Shared::now`]).
+    clock_offset: AtomicI64,
 }
 
 /// The mutable part, behind one lock.
@@ -140,6 +143,7 @@ impl Shared {
             platforms,
             shutdown,
             in_flight: (0..n).map(|_| AtomicUsize::new(0)).collect(),
+            clock_offset: AtomicI64::new(0),
         }
     }
 
@@ -206,6 +210,17 @@ impl Shared {
     /// Every order stored (on the platforms that take orders), with `_request`.
     pub(crate) fn orders(&self) -> Vec<Value> {
         self.lock().stores.iter().flat_map(|s| s.orders()).collect()
+    }
+
+    /// The time a record stored now is dated: the clock, moved by the
+    /// offset a test set.
+    pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + chrono::Duration::seconds(self.clock_offset.load(Ordering::Relaxed))
+    }
+
+    /// Dates what is stored from now on `seconds` away from the clock.
+    pub(crate) fn set_clock_offset(&self, seconds: i64) {
+        self.clock_offset.store(seconds, Ordering::Relaxed);
     }
 
     /// Replaces the fault spec.

@@ -234,6 +234,9 @@ pub(crate) fn sort_outcomes(
         match outcome {
             Outcome::Resend { in_doubt, reason } => {
                 p.doubt |= in_doubt;
+                // The answer did not say what became of it: an "already
+                // there" to its resend may be this send's doing.
+                p.answer_lost |= in_doubt;
                 p.reason = Some(reason);
                 if progress {
                     p.tries = p.tries.saturating_sub(1);
@@ -413,6 +416,24 @@ mod tests {
         assert_eq!(again.len(), 1);
         assert_eq!(again[0].tries, 0, "progress: the resend is not a try");
         assert!(again[0].reason.as_deref().unwrap().starts_with("422"));
+        assert!(!again[0].answer_lost, "the answer said it was not applied");
+    }
+
+    #[test]
+    fn a_record_an_answer_leaves_unexplained_has_its_answer_lost() {
+        // A 200 listing some of a batch, or a 422 after which some were
+        // stored: an "already there" to the resend may be this send's.
+        let (_, again) = sort_outcomes(
+            vec![pending(1, 1), pending(2, 1)],
+            vec![
+                Outcome::Created { id: "7".into() },
+                Outcome::Resend {
+                    in_doubt: true,
+                    reason: "200 without it".into(),
+                },
+            ],
+        );
+        assert!(again[0].doubt && again[0].answer_lost);
     }
 
     #[test]

@@ -115,9 +115,10 @@ pub(crate) struct Pending {
     /// Whether one of its sends may have been applied: in this run, or in
     /// an earlier one where a resend may create a second record.
     pub(crate) doubt: bool,
-    /// A send of it in this run got no clear answer (a dropped connection,
-    /// a timeout, a 5xx): an "already there" to a resend may be that
-    /// send's doing, which a lookup dates (issue 20).
+    /// A send of it got no clear answer (a dropped connection, a timeout, a
+    /// 5xx, an answer that leaves it out, or an earlier run's `sent` line
+    /// with no outcome after it): an "already there" to a resend may be
+    /// that send's doing, which a lookup dates (issue 20).
     pub(crate) answer_lost: bool,
     /// When it was last sent; the settle delay counts from here.
     pub(crate) last_sent: Option<DateTime<Utc>>,
@@ -133,7 +134,8 @@ impl Pending {
     pub(crate) fn new(work: Work, unique: bool) -> Pending {
         Pending {
             doubt: work.sent_before.is_some() && !unique,
-            answer_lost: false,
+            // An earlier run journaled it sent and no answer after.
+            answer_lost: work.sent_before.is_some(),
             last_sent: work.sent_before,
             work,
             tries: 0,
@@ -167,7 +169,18 @@ mod tests {
         };
         let p = Pending::new(work.clone(), false);
         assert!(p.doubt && p.tries == 0 && p.last_sent == work.sent_before);
-        assert!(!Pending::new(work, true).doubt);
+        let unique = Pending::new(work.clone(), true);
+        assert!(!unique.doubt);
+        // Either way its answer was lost: an "already there" is dated.
+        assert!(p.answer_lost && unique.answer_lost);
+        let fresh = Pending::new(
+            Work {
+                sent_before: None,
+                ..work
+            },
+            true,
+        );
+        assert!(!fresh.answer_lost);
     }
 
     #[test]
