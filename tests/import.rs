@@ -724,3 +724,84 @@ fn customers_a_refused_batch_stored_anyway_are_journaled_created_not_already_the
         Some("exists")
     );
 }
+
+/// A wait the platform asked for (a 429 with X-Retry-After of minutes) ends
+/// at Ctrl-C: nothing more is sent, the waiting records are journaled not
+/// sent, and the run exits 130 at once rather than when the wait is over.
+#[test]
+fn ctrl_c_ends_a_wait_the_platform_asked_for() {
+    let rig = Rig::with(
+        SandboxConfig {
+            quota: Some("3/600s".parse().expect("quota")),
+            ..SandboxConfig::default()
+        },
+        "bigcommerce",
+        (40, 0),
+        "wait",
+    );
+    let mut child = command(&rig.args(), &env_for("bigcommerce"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Interrupted once the sandbox has answered 429: the run is then
+    // waiting out the window (ten minutes), a state, not a time.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let throttled = || {
+        rig.sb
+            .handle()
+            .stats()
+            .platform("bigcommerce")
+            .and_then(|p| p.by_status.get("429").copied())
+            .unwrap_or(0)
+    };
+    while throttled() == 0 {
+        assert!(
+            child.try_wait().expect("try_wait").is_none(),
+            "the import ended before it was throttled"
+        );
+        assert!(std::time::Instant::now() < deadline, "never throttled");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let requests = || {
+        rig.sb
+            .handle()
+            .stats()
+            .platform("bigcommerce")
+            .map_or(0, |p| p.requests)
+    };
+    let before = requests();
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    // Bounded: a run still waiting a minute later failed this test.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while child.try_wait().expect("try_wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("Ctrl-C did not end the wait");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    // Requests already in flight when the signal came finish (at most
+    // BigCommerce's ten at once); none waits out the window and goes later.
+    let after = requests();
+    assert!(after <= before + 10, "{before} requests, then {after}");
+    // Every record has its word: created, or failed (never sent, or
+    // answered 429): none in doubt, none lost.
+    let outcomes = journal_outcomes(&rig.journal);
+    let stored = rig.sb.email_counts("bigcommerce");
+    for e in &rig.emails {
+        let o = outcomes.get(e).map(String::as_str);
+        match stored.get(e) {
+            Some(1) => assert_eq!(o, Some("created"), "{e}"),
+            None => assert!(matches!(o, None | Some("failed")), "{e}: {o:?}"),
+            Some(n) => panic!("{e} stored {n} times"),
+        }
+    }
+}

@@ -150,15 +150,36 @@ impl Stop {
 
     /// Sleeps `d`; false when the run is asked to stop first.
     pub async fn sleep(&self, d: Duration) -> bool {
-        if self.is_stopping() {
-            return false;
-        }
-        let notified = self.notify.notified();
         tokio::select! {
             _ = tokio::time::sleep(d) => {}
-            _ = notified => {}
+            _ = self.stopped() => {}
         }
         !self.is_stopping()
+    }
+
+    /// Resolves once a stop is asked for (at once if it was already).
+    pub async fn stopped(&self) {
+        loop {
+            // Registered before the flag is read: a stop between the two
+            // still wakes it (`notify_waiters` keeps no permit).
+            let notified = self.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.is_stopping() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// `wait` unless a stop is asked for first: `None` then.
+    pub async fn unless_stopped<T>(&self, wait: impl std::future::Future<Output = T>) -> Option<T> {
+        tokio::select! {
+            // A stop asked for before the wait ends wins over it.
+            biased;
+            _ = self.stopped() => None,
+            done = wait => Some(done),
+        }
     }
 }
 
@@ -221,6 +242,28 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(60));
         // Once stopping, a sleep does not even start.
         assert!(!stop.sleep(Duration::from_secs(60)).await);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_unless_stopped_ends_at_a_stop_and_not_before() {
+        let stop = std::sync::Arc::new(Stop::default());
+        let waiter = {
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                stop.unless_stopped(tokio::time::sleep(Duration::from_secs(600)))
+                    .await
+            })
+        };
+        tokio::task::yield_now().await;
+        tokio::time::advance(Duration::from_secs(30)).await;
+        assert!(!waiter.is_finished(), "no stop yet: still waiting");
+        stop.soft();
+        assert_eq!(waiter.await.unwrap(), None, "the stop ended the wait");
+        // A wait that ends first gives its value; a stop asked before any
+        // wait starts wins at once.
+        let fresh = Stop::default();
+        assert_eq!(fresh.unless_stopped(async { 7 }).await, Some(7));
+        assert_eq!(stop.unless_stopped(async { 7 }).await, None);
     }
 
     #[tokio::test(start_paused = true)]

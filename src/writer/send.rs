@@ -236,7 +236,12 @@ impl Sender {
         orders: bool,
     ) -> Result<Verdict, String> {
         let link = &self.link;
-        let turn = link.limiter.turn().await;
+        // A wait for its turn (a pause the platform asked for) ends at a
+        // stop: the request is not sent, and its records are settled as
+        // not sent by this try.
+        let Some(turn) = link.stop.unless_stopped(link.limiter.turn()).await else {
+            return Err("the run stopped before this request went out".into());
+        };
         link.tally.requests.fetch_add(1, Ordering::Relaxed);
         let now = Utc::now();
         for p in batch.iter_mut() {
@@ -415,7 +420,8 @@ impl Sender {
                 }
                 let delay = retry::retry_delay(backoff.next_delay(), wait);
                 tracing::debug!(message = "retrying", batch = batch_id, ?delay, %reason);
-                tokio::time::sleep(delay).await;
+                // A stop ends the wait; the loop then settles the batch.
+                link.stop.sleep(delay).await;
                 Some(batch)
             }
         }

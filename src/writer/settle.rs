@@ -152,7 +152,7 @@ impl Settler {
             if link.stop.is_stopping() {
                 return None;
             }
-            link.limiter.wait().await;
+            link.stop.unless_stopped(link.limiter.wait()).await?;
             link.tally.requests.fetch_add(1, Ordering::Relaxed);
             match http::send(&link.client, &request, link.retry.timeout).await {
                 Ok(answer) => {
@@ -186,7 +186,9 @@ impl Settler {
                 }
                 Err(e) => tracing::debug!(message = "lookup failed", ?e),
             }
-            tokio::time::sleep(backoff.next_delay()).await;
+            if !link.stop.sleep(backoff.next_delay()).await {
+                return None;
+            }
         }
         None
     }

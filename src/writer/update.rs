@@ -325,7 +325,11 @@ impl Sender {
                 ));
             }
             tried = true;
-            let turn = link.limiter.turn().await;
+            let Some(turn) = link.stop.unless_stopped(link.limiter.turn()).await else {
+                return Err(Ended::Unsettled(
+                    "the run stopped before this request went out".into(),
+                ));
+            };
             link.tally.requests.fetch_add(1, Ordering::Relaxed);
             for t in tries.iter_mut() {
                 *t += 1;
@@ -397,7 +401,8 @@ impl Sender {
                     }
                     let delay = retry::retry_delay(backoff.next_delay(), wait);
                     tracing::debug!(message = "retrying an update", ?delay, %reason);
-                    tokio::time::sleep(delay).await;
+                    // A stop ends the wait; the loop then ends the update.
+                    link.stop.sleep(delay).await;
                 }
             }
         }
