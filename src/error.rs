@@ -77,6 +77,7 @@ impl From<JournalError> for CliError {
                 }
             }
             JournalError::AlreadyExists { .. }
+            | JournalError::NotAFile { .. }
             | JournalError::Corrupt { .. }
             | JournalError::UnknownType { .. }
             | JournalError::NotHeader { .. }

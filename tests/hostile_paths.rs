@@ -351,3 +351,56 @@ fn resume_from_another_folder_finds_the_input_by_its_absolute_path() {
     assert_eq!(code(&out), Some(0), "{}", stderr(&out));
     rig.sb.assert_each_stored_once("bitbybit", &rig.emails);
 }
+
+/// Runs storeload with `args`; a run still going a minute later is killed
+/// and fails the test (a device read to its end never ends).
+fn run_bounded(args: &[&str], env: &[(&str, String)]) -> std::process::Output {
+    let mut child = command(args, env)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().expect("try_wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("storeload {args:?} did not end");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.wait_with_output().expect("wait")
+}
+
+#[test]
+fn a_journal_path_naming_a_device_or_a_directory_is_refused_with_exit_2() {
+    let rig = Rig::new("bigcommerce", 3, "device");
+    let dir = rig.dir.path().to_str().expect("a UTF-8 path").to_string();
+    for journal in ["/dev/zero", "/dev/null", dir.as_str()] {
+        for args in [
+            vec!["status", journal],
+            vec!["resume", journal, "--quiet"],
+            vec!["rejects", journal, "--output", "-"],
+        ] {
+            let out = run_bounded(&args, &env_for("bigcommerce"));
+            assert_eq!(code(&out), Some(2), "{args:?}: {}", stderr(&out));
+            assert!(
+                stderr(&out).contains("not a regular file"),
+                "{args:?}: {}",
+                stderr(&out)
+            );
+        }
+    }
+    let mut args = import_args(rig.input(), "bigcommerce", "/dev/null", &rig.base);
+    args.retain(|a| *a != "--quiet");
+    let out = run_bounded(&args, &env_for("bigcommerce"));
+    assert_eq!(code(&out), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a regular file"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        rig.sb.email_counts("bigcommerce").is_empty(),
+        "nothing sent"
+    );
+}

@@ -4,7 +4,6 @@
 //! give — a record read and queued but never sent leaves no line of its
 //! own — and the header of the run they close.
 
-use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
@@ -94,7 +93,7 @@ enum Line<'a> {
 fn scan(path: &Path, mut each: impl FnMut(Line<'_>)) -> Result<(), JournalError> {
     const END: &[u8] = b"{\"type\":\"end\"";
     const HEADER: &[u8] = b"{\"type\":\"header\"";
-    let file = File::open(path).map_err(|e| JournalError::io(path, "open", e))?;
+    let file = super::open_file(path)?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut line = Vec::new();
     loop {

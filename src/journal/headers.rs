@@ -22,7 +22,7 @@ fn headers_chunked(path: &Path, chunk: usize) -> Result<Vec<Header>, JournalErro
     // never looked at, only searched past (SIMD substring search).
     const AT_LINE_START: &[u8] = b"\n{\"type\":\"header\"";
     let finder = memchr::memmem::Finder::new(AT_LINE_START);
-    let mut file = File::open(path).map_err(|e| JournalError::io(path, "open", e))?;
+    let mut file = super::open_file(path)?;
     let mut out = Vec::new();
     // The unsearched tail of the data so far (a partial match or a header
     // line not yet complete) is kept in front of the next read. A leading

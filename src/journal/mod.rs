@@ -79,6 +79,17 @@ pub enum JournalError {
         /// The journal.
         path: PathBuf,
     },
+    /// The path names a device, a directory or a pipe: a journal is a file
+    /// read to its end and synced, which none of those can be.
+    #[error(
+        "journal {} is not a regular file (a device, a directory or a pipe); \
+         give --journal the path of a file",
+        .path.display()
+    )]
+    NotAFile {
+        /// The path given.
+        path: PathBuf,
+    },
     /// Another process holds the journal's lock.
     #[error(
         "journal {} is being written by another storeload process; wait for it \
@@ -238,6 +249,27 @@ pub struct Journal {
 /// BufWriter capacity: a group commit of hundreds of outcomes in one write.
 const WRITE_BUFFER: usize = 256 << 10;
 
+/// Opens the journal at `path` for reading: an error, before any read,
+/// when it is not a regular file (`/dev/zero` would be read forever).
+pub(crate) fn open_file(path: &Path) -> Result<File, JournalError> {
+    let file = File::open(path).map_err(|e| JournalError::io(path, "open", e))?;
+    regular(file, path)
+}
+
+/// `file` when it is a regular file, else [`JournalError::NotAFile`].
+fn regular(file: File, path: &Path) -> Result<File, JournalError> {
+    let meta = file
+        .metadata()
+        .map_err(|e| JournalError::io(path, "read the size of", e))?;
+    if meta.is_file() {
+        Ok(file)
+    } else {
+        Err(JournalError::NotAFile {
+            path: path.to_path_buf(),
+        })
+    }
+}
+
 impl Journal {
     /// Creates a new journal at `path` with `header` as its first line, durable
     /// on return; an error if the file already exists.
@@ -247,6 +279,12 @@ impl Journal {
             .create_new(true)
             .open(path)
             .map_err(|e| match e.kind() {
+                // `/dev/null` exists, yet is nothing to resume.
+                io::ErrorKind::AlreadyExists if !path.is_file() && path.exists() => {
+                    JournalError::NotAFile {
+                        path: path.to_path_buf(),
+                    }
+                }
                 io::ErrorKind::AlreadyExists => JournalError::AlreadyExists {
                     path: path.to_path_buf(),
                 },
@@ -270,11 +308,12 @@ impl Journal {
     /// Opens an existing journal for appending: replays it, cuts off a torn
     /// last line (durably), and returns the writer with the replay.
     pub fn open_append(path: &Path) -> Result<(Journal, Replay), JournalError> {
-        let mut file = OpenOptions::new()
+        let file = OpenOptions::new()
             .read(true)
             .write(true)
             .open(path)
             .map_err(|e| JournalError::io(path, "open", e))?;
+        let mut file = regular(file, path)?;
         lock(&file, path)?;
         let len = file
             .metadata()

@@ -8,7 +8,6 @@
 //! The state model is in [`state`](super::state), the header scan in
 //! `headers.rs`, the property tests in `replay_props.rs`.
 
-use std::fs::File;
 use std::io::{BufRead, Read};
 use std::path::Path;
 use std::sync::mpsc;
@@ -21,7 +20,7 @@ use super::state::{Replay, States};
 /// Reads a whole journal. A torn last line is ignored (see
 /// [`Replay::torn_tail`]); any other bad line is an error naming it.
 pub fn replay(path: &Path) -> Result<Replay, JournalError> {
-    let file = File::open(path).map_err(|e| JournalError::io(path, "open", e))?;
+    let file = super::open_file(path)?;
     let len = file
         .metadata()
         .map_err(|e| JournalError::io(path, "read the size of", e))?
