@@ -404,3 +404,49 @@ fn a_journal_path_naming_a_device_or_a_directory_is_refused_with_exit_2() {
         "nothing sent"
     );
 }
+
+#[test]
+fn status_of_a_journal_a_run_is_writing_says_so_rather_than_crashed() {
+    let rig = Rig::with(
+        SandboxConfig {
+            quota: Some("2/600s".parse().expect("quota")),
+            ..SandboxConfig::default()
+        },
+        "bigcommerce",
+        (40, 0),
+        "live",
+    );
+    let mut child = command(&rig.args(), &env_for("bigcommerce"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Running: a batch is journaled sent (the quota then holds the rest).
+    assert!(
+        wait_for(&rig.journal, "sent", 1, &mut child),
+        "nothing sent"
+    );
+    let out = run_bounded(&["status", rig.journal(), "--json", "-"], &[]);
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON status");
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let ended = child.wait_with_output().expect("wait");
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    assert_eq!(status["running"], true, "{status}");
+    assert!(
+        stderr(&out).contains("a run is writing this journal now"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !stderr(&out).contains("killed or crashed"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(code(&ended), Some(130));
+    // Once the run has ended, it is no longer said to be running.
+    let out = run_bounded(&["status", rig.journal(), "--json", "-"], &[]);
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON status");
+    assert_eq!(status["running"], false, "{status}");
+}

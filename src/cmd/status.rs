@@ -118,6 +118,9 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
         .collect();
     doubts.sort_by_key(|d| d.record);
     let ended = replay.ended;
+    // A run writing the journal now has no end line yet, and its records
+    // in flight have a `sent` line and no answer yet.
+    let running = !ended && journal::in_use(&args.journal);
     let json_to_stdout = args
         .json
         .as_deref()
@@ -132,6 +135,7 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
             "last_run_rows_read": end.map(|e| e.read),
             "in_doubt": doubts,
             "last_run_finished": ended,
+            "running": running,
             "torn_tail": replay.torn_tail,
         });
         let text = serde_json::to_string_pretty(&v)
@@ -180,6 +184,9 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
                 ""
             }
         )),
+        None if running => out.push_str(
+            "a run is writing this journal now: these counts are as far as it has got, and its records in flight (sent, not yet answered) are listed as in doubt until their answers come\n",
+        ),
         None if !ended => out.push_str(
             "the last run did not finish (no end line: killed or crashed): the records it read but had not sent left no line and are not counted; `storeload resume` sends them\n",
         ),

@@ -459,6 +459,15 @@ fn lock(file: &File, path: &Path) -> Result<(), JournalError> {
     }
 }
 
+/// True when a storeload process is writing the journal at `path` now (it
+/// holds the journal's lock); false when none is, or it cannot be told.
+pub fn in_use(path: &Path) -> bool {
+    let Ok(file) = File::open(path) else {
+        return false;
+    };
+    matches!(file.try_lock_shared(), Err(TryLockError::WouldBlock))
+}
+
 /// Makes a new file's directory entry durable (Unix; a no-op elsewhere).
 fn sync_parent_dir(path: &Path) -> Result<(), JournalError> {
     #[cfg(unix)]
