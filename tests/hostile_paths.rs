@@ -450,3 +450,24 @@ fn status_of_a_journal_a_run_is_writing_says_so_rather_than_crashed() {
     let status: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON status");
     assert_eq!(status["running"], false, "{status}");
 }
+
+#[test]
+fn a_key_header_or_a_token_no_request_can_carry_is_refused_naming_it() {
+    let rig = Rig::new("bitbybit", 2, "hdr");
+    let mut args = rig.args();
+    args.extend(["--key-header", "x api key"]);
+    let out = run_bounded(&args, &env_for("bitbybit"));
+    assert_eq!(code(&out), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("header name"), "{}", stderr(&out));
+    // A token with a control character inside: refused before any
+    // request, naming the variable and never showing the value.
+    let secret = "bbb_test_SECRET\u{1}tail";
+    let env = [("BITBYBIT_API_KEY", secret.to_string())];
+    let out = run_bounded(&rig.args(), &env);
+    assert_eq!(code(&out), Some(3), "{}", stderr(&out));
+    let text = stderr(&out);
+    assert!(text.contains("BITBYBIT_API_KEY"), "{text}");
+    assert!(!text.contains("SECRET"), "the value is never shown: {text}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("SECRET"));
+    assert!(rig.sb.email_counts("bitbybit").is_empty(), "nothing sent");
+}

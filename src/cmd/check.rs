@@ -25,7 +25,7 @@ pub struct Args {
     base_url: Option<String>,
 
     /// bitbybit: the API key header (default x-api-key).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = super::common::parse_header_name)]
     key_header: Option<String>,
 
     /// Requests per window an import would pace at, e.g. 100/1s; the last

@@ -54,6 +54,19 @@ pub struct SourceArgs {
     pub encoding: read::Encoding,
 }
 
+/// `--key-header NAME`: a name a request header can have (a header that
+/// cannot be built would be left off the request, and the platform would
+/// answer that no key was sent).
+pub(super) fn parse_header_name(s: &str) -> Result<String, String> {
+    let name = s.trim();
+    match reqwest::header::HeaderName::from_bytes(name.as_bytes()) {
+        Ok(_) => Ok(name.to_string()),
+        Err(_) => Err(format!(
+            "could not use '{s}' as a header name: a header name is letters, digits and - (no spaces), e.g. x-api-key"
+        )),
+    }
+}
+
 fn parse_delimiter(s: &str) -> Result<u8, String> {
     match s {
         "tab" | "\\t" | "\t" => Ok(b'\t'),

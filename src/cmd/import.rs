@@ -151,7 +151,7 @@ pub struct SendArgs {
 
     /// bitbybit: the API key header (default x-api-key; its docs also
     /// show x-bitbybit-key).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = super::common::parse_header_name)]
     pub key_header: Option<String>,
 }
 

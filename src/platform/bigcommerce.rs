@@ -487,7 +487,11 @@ impl BigCommerce {
     /// window reset; without either it is platform load: back off (FACTS.md).
     fn too_many(&self, headers: &HeaderMap) -> Verdict {
         let hint = self.quota_hint(headers);
-        let retry = header_num(headers, "x-retry-after").map(Duration::from_secs);
+        // FACTS.md documents X-Retry-After; a plain Retry-After (a proxy's,
+        // or a CDN's in front of the API) is obeyed too.
+        let retry = header_num(headers, "x-retry-after")
+            .map(Duration::from_secs)
+            .or_else(|| super::retry_after(headers));
         let wait = match (retry, hint.reset) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
@@ -939,6 +943,56 @@ mod tests {
                 in_doubt: false
             }
         );
+    }
+
+    #[test]
+    fn bigcommerce_429_obeys_a_plain_retry_after_in_seconds_or_as_a_date() {
+        let wait = |name: &str, value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(
+                reqwest::header::HeaderName::from_bytes(name.as_bytes()).expect("name"),
+                value.parse().expect("header"),
+            );
+            match BigCommerce.classify_create(
+                &Response {
+                    status: 429,
+                    headers: &h,
+                    body: b"",
+                },
+                &[],
+            ) {
+                Verdict::Retry { wait, .. } => wait,
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(
+            wait("retry-after", "100000"),
+            Some(Duration::from_secs(100_000))
+        );
+        let later = (chrono::Utc::now() + chrono::Duration::seconds(3600)).to_rfc2822();
+        let w = wait("retry-after", &later).expect("a wait");
+        assert!(
+            w > Duration::from_secs(3500) && w <= Duration::from_secs(3600),
+            "{w:?}"
+        );
+        assert_eq!(
+            wait("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO),
+            "a date past is no wait"
+        );
+        // X-Retry-After, which BigCommerce documents, comes first.
+        let mut h = HeaderMap::new();
+        h.insert("x-retry-after", "7".parse().expect("header"));
+        h.insert("retry-after", "100".parse().expect("header"));
+        let v = BigCommerce.classify_create(
+            &Response {
+                status: 429,
+                headers: &h,
+                body: b"",
+            },
+            &[],
+        );
+        assert!(matches!(v, Verdict::Retry { wait: Some(w), .. } if w == Duration::from_secs(7)));
     }
 
     #[test]

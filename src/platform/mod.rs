@@ -85,10 +85,21 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-/// Reads an environment variable that must be set and not blank.
+/// Reads an environment variable that must be set and not blank, and that
+/// a request header can carry (its value is never shown).
 pub fn required_env(name: &str, what: &str) -> Result<String, CliError> {
     match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => Ok(v.trim().to_string()),
+        Ok(v) if !v.trim().is_empty() => {
+            let v = v.trim();
+            // A header value that cannot be built would be left off the
+            // request, and the platform would say no key was sent.
+            if reqwest::header::HeaderValue::from_str(v).is_err() {
+                return Err(CliError::stopped(format!(
+                    "{name} holds a character a request header cannot carry (a control character or a line break inside it): set it again to {what} alone, e.g. `export {name}=…`"
+                )));
+            }
+            Ok(v.to_string())
+        }
         _ => Err(CliError::stopped(format!(
             "{name} is not set: storeload reads {what} from the environment, never from the command line\n\nSet it, e.g. `export {name}=…`, and run the command again."
         ))),
@@ -356,9 +367,16 @@ pub fn header_num(headers: &HeaderMap, name: &str) -> Option<u64> {
         .map(|v| v as u64)
 }
 
-/// A standard `Retry-After` in seconds (HTTP dates are not used by these platforms).
+/// A standard `Retry-After`: seconds, or an HTTP date (RFC 9110), as the
+/// wait until then (none when the date is past). The platforms document
+/// seconds; a proxy in front of one may send either.
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    header_num(headers, "retry-after").map(Duration::from_secs)
+    if let Some(secs) = header_num(headers, "retry-after") {
+        return Some(Duration::from_secs(secs));
+    }
+    let date = chrono::DateTime::parse_from_rfc2822(header(headers, "retry-after")?.trim()).ok()?;
+    let wait = date.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(wait.to_std().unwrap_or_default())
 }
 
 /// The headers by which the three platforms ask a client to wait, with the
