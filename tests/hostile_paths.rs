@@ -352,23 +352,9 @@ fn resume_from_another_folder_finds_the_input_by_its_absolute_path() {
     rig.sb.assert_each_stored_once("bitbybit", &rig.emails);
 }
 
-/// Runs storeload with `args`; a run still going a minute later is killed
-/// and fails the test (a device read to its end never ends).
+/// Runs storeload with `args`, bounded (a device read to its end never ends).
 fn run_bounded(args: &[&str], env: &[(&str, String)]) -> std::process::Output {
-    let mut child = command(args, env)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while child.try_wait().expect("try_wait").is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("storeload {args:?} did not end");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    child.wait_with_output().expect("wait")
+    wait_bounded(spawn(args, env), &format!("{args:?}"))
 }
 
 #[test]
@@ -416,11 +402,7 @@ fn status_of_a_journal_a_run_is_writing_says_so_rather_than_crashed() {
         (40, 0),
         "live",
     );
-    let mut child = command(&rig.args(), &env_for("bigcommerce"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = spawn(&rig.args(), &env_for("bigcommerce"));
     // Running: a batch is journaled sent (the quota then holds the rest).
     assert!(
         wait_for(&rig.journal, "sent", 1, &mut child),

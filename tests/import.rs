@@ -739,11 +739,7 @@ fn ctrl_c_ends_a_wait_the_platform_asked_for() {
         (40, 0),
         "wait",
     );
-    let mut child = command(&rig.args(), &env_for("bigcommerce"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = spawn(&rig.args(), &env_for("bigcommerce"));
     // Interrupted once the sandbox has answered 429: the run is then
     // waiting out the window (ten minutes), a state, not a time.
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
@@ -776,16 +772,7 @@ fn ctrl_c_ends_a_wait_the_platform_asked_for() {
         .status()
         .expect("kill runs");
     assert!(sent.success());
-    // Bounded: a run still waiting a minute later failed this test.
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while child.try_wait().expect("try_wait").is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("Ctrl-C did not end the wait");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let out = child.wait_with_output().expect("wait");
+    let out = wait_bounded(child, "Ctrl-C during a wait the platform asked for");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     // Requests already in flight when the signal came finish (at most

@@ -289,6 +289,30 @@ impl Rig {
     }
 }
 
+/// Starts storeload with `args` and `env`, its output piped.
+pub fn spawn(args: &[&str], env: &[(&str, String)]) -> std::process::Child {
+    command(args, env)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn")
+}
+
+/// Waits for `child` to end and returns its output; one still going a
+/// minute later is killed and fails the test (a failure of the run, not a
+/// timing assumption: `what` says what should have ended it).
+pub fn wait_bounded(mut child: std::process::Child, what: &str) -> Output {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().expect("try_wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("storeload did not end: {what}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.wait_with_output().expect("wait")
+}
+
 /// How many complete lines of type `kind` (`sent`, `created`, …) the
 /// journal at `path` holds now.
 pub fn journal_count(path: &Path, kind: &str) -> usize {
