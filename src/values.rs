@@ -520,7 +520,7 @@ fn country_index() -> &'static CountryIndex {
         let folded: Vec<(Box<[u8]>, &'static str)> = map
             .iter()
             .filter_map(|(name, code)| {
-                let name = std::str::from_utf8(name).ok()?;
+                let name = std::str::from_utf8(name).ok().filter(|n| !n.is_ascii())?;
                 let plain = fold_accents(name);
                 (plain != name).then(|| (key(&plain), *code))
             })
@@ -612,7 +612,12 @@ pub fn country_alpha2(value: &str) -> Option<&'static str> {
     let squeezed: String = plain.split(' ').collect();
     // "Brasil", "Etats-Unis", "Curacao": local names and names written
     // without (or with other) accents, looked up folded.
-    let folded = fold_accents(&plain);
+    // (An ASCII name is its own folded form: no normalisation to run.)
+    let folded = if plain.is_ascii() {
+        plain.clone()
+    } else {
+        fold_accents(&plain)
+    };
     // "The Bahamas", "Great Britain (UK)": a leading article or a trailing
     // aside in brackets.
     let bare = folded.strip_prefix("the ").unwrap_or(&folded);
@@ -705,8 +710,8 @@ pub fn is_state_name(country_code: &str, name: &str) -> bool {
         _ => names.contains(name.to_lowercase().as_bytes()),
     };
     // "Québec" for ISO's "Quebec", "Sao Paulo" for "São Paulo": `names`
-    // holds each name folded too.
-    found || names.contains(fold_accents(name).as_bytes())
+    // holds each name folded too, which an ASCII name was looked up as.
+    found || (!name.is_ascii() && names.contains(fold_accents(name).as_bytes()))
 }
 
 /// Upper-case alpha-2 code (as `rust_iso3166::from_alpha2` knows it) → the
@@ -722,7 +727,11 @@ fn state_names() -> &'static StateNames {
                     .subdivisions()
                     .unwrap_or(&[])
                     .iter()
-                    .flat_map(|s| [s.name.to_lowercase(), fold_accents(s.name)])
+                    .flat_map(|s| {
+                        // An ASCII name is its own folded form.
+                        let folded = (!s.name.is_ascii()).then(|| fold_accents(s.name));
+                        std::iter::once(s.name.to_lowercase()).chain(folded)
+                    })
                     .map(|name| Box::from(name.as_bytes()))
                     .collect();
                 Some((key, names))

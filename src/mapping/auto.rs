@@ -325,6 +325,13 @@ const LISTS: &[F] = &[F::Tags, F::ChannelIds];
 /// [`GOOGLE_LABELS`](super::GOOGLE_LABELS), not on a comma.
 const GOOGLE_LABEL_COLUMNS: &[&str] = &["labels", "groupmembership"];
 
+/// True when `columns` are a Google Contacts export's (see [`GOOGLE_COLUMNS`]).
+pub(super) fn is_google_export(columns: &[String]) -> bool {
+    columns
+        .iter()
+        .any(|c| GOOGLE_COLUMNS.contains(&normalise(c).as_str()))
+}
+
 /// Columns only Google Contacts' export has (normalised names): a header
 /// holding one is Google's, and its label column is split Google's way.
 const GOOGLE_COLUMNS: &[&str] = &[

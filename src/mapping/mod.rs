@@ -25,8 +25,8 @@ pub use unnamed::{
 pub(crate) use utf8::{Utf8Row, utf8_fields};
 
 use normalise::{
-    address_from_json, drop_lost_digits, normalise_address, phones_to_e164, push_unique,
-    restore_zip_zeros, set_address_field, set_customer_field, split_name,
+    address_from_json, drop_lost_digits, first_of_several, normalise_address, phones_to_e164,
+    push_unique, restore_zip_zeros, set_address_field, set_customer_field, split_name,
 };
 use row::{ColumnIndex, Row, address_text, cell, scalar_text};
 use unnamed::cut_value;
@@ -188,6 +188,9 @@ pub struct Mapping {
     cells: Vec<Option<usize>>,
     /// Whether some rule fills a field of the first (flat) address.
     flat_address: bool,
+    /// The input is a Google Contacts export, whose cells may list several
+    /// emails or phones (`a ::: b`): only then is each looked through.
+    google_lists: bool,
 }
 
 impl Mapping {
@@ -239,6 +242,7 @@ impl Mapping {
             })
             .collect();
         let flat_address = rules.iter().any(|(f, _)| matches!(f, Field::Address(_)));
+        let google_lists = auto::is_google_export(columns);
         Ok(Mapping {
             origin,
             rules,
@@ -252,6 +256,7 @@ impl Mapping {
             positions,
             cells,
             flat_address,
+            google_lists,
             index,
         })
     }
@@ -503,7 +508,14 @@ impl Mapping {
                             }
                             set_address_field(&mut blocks[i], *a, address_text(v, *a));
                         }
-                        other => set_customer_field(c, *other, v, f),
+                        other => {
+                            let v = if self.google_lists {
+                                first_of_several(*other, v, f)
+                            } else {
+                                v
+                            };
+                            set_customer_field(c, *other, v, f)
+                        }
                     }
                 }
             }

@@ -86,10 +86,6 @@ pub(super) fn set_customer_field(
     f: &mut Findings,
 ) {
     let owned = || v.map(Text::from);
-    let v = match field {
-        Field::Email | Field::Phone => first_of_several(field, v, f),
-        _ => v,
-    };
     match field {
         Field::Email => c.email = v.map(email_text),
         Field::Phone => {
@@ -122,13 +118,16 @@ pub(super) fn set_customer_field(
     }
 }
 
-/// The first of the values Google Contacts lists in one cell (`a ::: b`:
-/// the primary first), with a warning naming the others; `v` itself when it
-/// holds one value.
-fn first_of_several<'a>(field: Field, v: Option<&'a str>, f: &mut Findings) -> Option<&'a str> {
+/// An email's or phone's first of the values Google Contacts lists in one
+/// cell (`a ::: b`: the primary first), with a warning naming the others;
+/// `v` itself when it holds one value, or the field is another.
+pub(super) fn first_of_several<'a>(
+    field: Field,
+    v: Option<&'a str>,
+    f: &mut Findings,
+) -> Option<&'a str> {
     let text = v?;
-    // A byte search first: this runs for every email and phone.
-    if memchr::memchr(b':', text.as_bytes()).is_none() || !text.contains(super::GOOGLE_LABELS) {
+    if !matches!(field, Field::Email | Field::Phone) || !text.contains(super::GOOGLE_LABELS) {
         return v;
     }
     let mut values = text
