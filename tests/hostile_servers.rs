@@ -624,3 +624,40 @@ fn a_journal_that_cannot_be_written_stops_the_run_with_exit_3() {
         "the run stopped before sending everything"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_summary_after_the_journal_filled_up_gives_the_runs_own_counts() {
+    // As above, a full disk by the file-size limit. The journal cannot
+    // take its end line; the summary (a small new file) still gives the
+    // counts the run kept and the terminal showed, not zeros.
+    let rig = Rig::new("bitbybit", 300, "fullsum");
+    let summary = rig.dir.path().join("night.json");
+    let binary = bin();
+    let mut args = vec![
+        "-c",
+        r#"trap "" XFSZ; ulimit -f 16; exec "$0" "$@""#,
+        binary.to_str().expect("utf-8 path"),
+    ];
+    args.extend(rig.args());
+    args.extend(["--summary", summary.to_str().expect("utf-8 path")]);
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args(&args);
+    for (k, v) in bitbybit_env() {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("sh runs");
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&summary).expect("the summary is written");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(v["exit_code"], 3, "{v}");
+    assert_eq!(v["counted"], true, "{v}");
+    assert_eq!(v["journal_ended"], false, "{v}");
+    let created = v["counts"]["created"].as_u64().expect("created");
+    let stored = rig.sb.customers("bitbybit").len() as u64;
+    assert!(
+        created > 0 && created <= stored,
+        "created {created}, stored {stored}: {v}"
+    );
+    assert!(v["rows_read"].as_u64().unwrap_or(0) >= created, "{v}");
+}

@@ -30,7 +30,7 @@ fn read_json(path: &Path) -> Value {
 }
 
 /// The keys of the summary, as the README documents them.
-const SUMMARY_KEYS: [&str; 18] = [
+const SUMMARY_KEYS: [&str; 19] = [
     "version",
     "command",
     "exit_code",
@@ -44,6 +44,7 @@ const SUMMARY_KEYS: [&str; 18] = [
     "finished_at",
     "duration_seconds",
     "counted",
+    "journal_ended",
     "rows_read",
     "counts",
     "requests",
@@ -104,6 +105,7 @@ fn the_summary_of_a_finished_run_counts_each_outcome_and_names_its_exit_code() {
     assert_eq!(s["status"], "incomplete");
     assert_eq!(s["error"], Value::Null);
     assert_eq!(s["counted"], true);
+    assert_eq!(s["journal_ended"], true);
     assert_eq!(s["platform"], "bigcommerce");
     assert_eq!(s["destination"]["base_url"], rig.base.as_str());
     assert_eq!(
@@ -233,6 +235,7 @@ fn the_summary_of_a_run_stopped_before_sending_has_its_exit_code_and_no_counts()
     assert_eq!(s["exit_code"], 3);
     assert_eq!(s["status"], "stopped");
     assert_eq!(s["counted"], false);
+    assert_eq!(s["journal_ended"], false);
     assert_eq!(s["platform"], "bitbybit");
     assert!(
         s["error"].as_str().unwrap().contains("BITBYBIT_API_KEY"),

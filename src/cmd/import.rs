@@ -11,6 +11,7 @@ use crate::error::{CliError, Exit};
 use crate::platform::{PlatformId, Rate};
 use crate::run::files::{refuse_clobbering, run_files, with_state};
 use crate::run::plan::{self, RunPlan, SendOptions};
+use crate::run::summary::RunFigures;
 use crate::run::{Mode, View, rejects};
 use crate::writer::InDoubtPolicy;
 
@@ -205,15 +206,17 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
     );
     refuse_clobbering(&outputs, &files)?;
     let Some(path) = args.summary.clone() else {
-        return import(args);
+        return import(args, RunFigures::default());
     };
     let mut summary = crate::run::summary::SummaryTarget::start(path, "import", &args.journal);
     summary.platform(args.to);
-    summary.finish(import(args))
+    let figures = summary.figures();
+    summary.finish(import(args, figures))
 }
 
-/// The import itself, its outputs checked.
-fn import(args: Args) -> Result<Exit, CliError> {
+/// The import itself, its outputs checked; the run leaves its figures in
+/// `figures` (for `--summary`).
+fn import(args: Args, figures: RunFigures) -> Result<Exit, CliError> {
     let source = args.source.source();
     let orders = args.orders.options();
     let mut plan = RunPlan::new(
@@ -233,6 +236,7 @@ fn import(args: Args) -> Result<Exit, CliError> {
         summary_to_stderr: [&args.rejects, &args.summary]
             .into_iter()
             .any(|p| p.as_deref().is_some_and(crate::report::output::is_stdout)),
+        figures,
     };
     let exit = crate::run::execute(&plan, &args.journal, Mode::Import, view);
     let finished = matches!(

@@ -8,7 +8,7 @@ use clap::Args as ClapArgs;
 
 use crate::error::{CliError, Exit};
 use crate::run::files::{refuse_clobbering, run_files, with_state};
-use crate::run::summary::SummaryTarget;
+use crate::run::summary::{RunFigures, SummaryTarget};
 use crate::run::{Mode, RunPlan, View};
 
 /// Arguments of `storeload resume`.
@@ -43,7 +43,7 @@ pub struct Args {
 /// the run).
 pub fn run(args: Args) -> Result<Exit, CliError> {
     let Some(path) = args.summary.clone() else {
-        return resume(args, None);
+        return resume(args, None, RunFigures::default());
     };
     // A journal that cannot be read has no plan to check the path
     // against: only the journal is.
@@ -60,11 +60,13 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
     if let Ok(plan) = &plan {
         summary.platform(plan.to);
     }
-    summary.finish(resume(args, plan.ok()))
+    let figures = summary.figures();
+    summary.finish(resume(args, plan.ok(), figures))
 }
 
-/// The resume itself, with the journal's plan when it was already read.
-fn resume(args: Args, plan: Option<RunPlan>) -> Result<Exit, CliError> {
+/// The resume itself, with the journal's plan when it was already read;
+/// the run leaves its figures in `figures` (for `--summary`).
+fn resume(args: Args, plan: Option<RunPlan>, figures: RunFigures) -> Result<Exit, CliError> {
     let on_stdout = args
         .summary
         .as_deref()
@@ -85,6 +87,7 @@ fn resume(args: Args, plan: Option<RunPlan>) -> Result<Exit, CliError> {
     let view = View {
         quiet: args.quiet,
         summary_to_stderr: on_stdout,
+        figures,
         ..View::default()
     };
     crate::run::execute(

@@ -77,7 +77,7 @@ pub enum Mode {
 }
 
 /// What a run prints, and where.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct View {
     /// Print only the final summary.
     pub quiet: bool,
@@ -85,6 +85,8 @@ pub struct View {
     pub plan_only: bool,
     /// The final summary goes to stderr (a report is on stdout).
     pub summary_to_stderr: bool,
+    /// Where the run leaves its figures for `--summary`.
+    pub figures: summary::RunFigures,
 }
 
 /// Runs an import or a resume of `plan` with the journal at `journal_path`.
@@ -396,6 +398,7 @@ impl Run {
         let fatal = self.stop.fatal_message();
         let elapsed = self.started.get().map(Instant::elapsed).unwrap_or_default();
         let summary = Summary::new(&self.read_tally, &self.tally, elapsed);
+        view.figures.put(&summary);
         let resume_hint = format!(
             "resume with: storeload resume {}",
             plan::absolute(journal_path).display()

@@ -178,11 +178,15 @@ pub struct RunSummary {
     pub finished_at: String,
     /// Wall time of the whole command, in seconds.
     pub duration_seconds: f64,
-    /// Whether the counts are this run's own, from the `end` line it
-    /// journaled; false when it stopped before sending (credentials,
-    /// input, a refusal by `--max-invalid-pct`) or could not end its
-    /// journal: every count is then 0.
+    /// Whether the counts are this run's own: from the `end` line it
+    /// journaled, or, when the journal could not take that line (a full
+    /// disk), from the run's own tally; false when it stopped before
+    /// sending (credentials, input, a refusal by `--max-invalid-pct`):
+    /// every count is then 0.
     pub counted: bool,
+    /// Whether the counts are the journal's own `end` line (false: the
+    /// run's tally, or no counts).
+    pub journal_ended: bool,
     /// Records (rows) read.
     pub rows_read: u64,
     /// Records by what became of them in this run.
@@ -234,6 +238,26 @@ struct EndFigures {
     counts: OutcomeCounts,
 }
 
+/// Where a run leaves the figures it would write in its journal's `end`
+/// line, for a `--summary` whose journal could not take that line (a full
+/// disk): the counts are then the run's own tally, not zeros.
+#[derive(Debug, Default, Clone)]
+pub struct RunFigures(std::sync::Arc<std::sync::Mutex<Option<serde_json::Value>>>);
+
+impl RunFigures {
+    /// Keeps `summary`'s figures (the `end` line's `summary` object).
+    pub(super) fn put(&self, summary: &Summary) {
+        if let Ok(v) = serde_json::to_value(summary) {
+            *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(v);
+        }
+    }
+
+    /// The figures kept, if the run got as far as counting.
+    fn get(&self) -> Option<serde_json::Value> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
 /// A `--summary` to write when the command ends: where, and what is known
 /// before the run starts.
 #[derive(Debug)]
@@ -244,6 +268,7 @@ pub struct SummaryTarget {
     platform: Option<PlatformId>,
     started: Instant,
     started_at: DateTime<Utc>,
+    figures: RunFigures,
 }
 
 impl SummaryTarget {
@@ -257,7 +282,13 @@ impl SummaryTarget {
             platform: None,
             started: Instant::now(),
             started_at: Utc::now(),
+            figures: RunFigures::default(),
         }
+    }
+
+    /// Where the run leaves its figures (see [`RunFigures`]).
+    pub fn figures(&self) -> RunFigures {
+        self.figures.clone()
     }
 
     /// The platform the run sends to, once known.
@@ -279,9 +310,12 @@ impl SummaryTarget {
             .ok()
             .flatten()
             .filter(|r| r.header.started_at >= since);
-        let figures = last
-            .as_ref()
-            .and_then(|r| r.end.clone())
+        let from_end = last.as_ref().and_then(|r| r.end.clone());
+        let journal_ended = from_end.is_some();
+        // The journal could not take the end line (a full disk): the run's
+        // own tally, which the terminal showed too.
+        let figures = from_end
+            .or_else(|| self.figures.get())
             .and_then(|v| serde_json::from_value::<EndFigures>(v).ok());
         // A journal belongs to one destination: an earlier run's header
         // names it when this run stopped before writing its own.
@@ -315,6 +349,7 @@ impl SummaryTarget {
             finished_at: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
             duration_seconds: self.started.elapsed().as_secs_f64(),
             counted,
+            journal_ended,
             rows_read: figures.read,
             counts: figures.counts,
             requests: figures.requests,
