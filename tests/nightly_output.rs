@@ -571,3 +571,36 @@ fn rejects_leaves_out_updated_and_unchanged_records() {
         );
     }
 }
+
+/// Last night's summary must not pass for tonight's: a run killed before
+/// it writes its own (kill -9) leaves no summary at the path.
+#[cfg(unix)]
+#[test]
+fn a_run_killed_before_its_summary_leaves_no_stale_one() {
+    let rig = Rig::with(
+        SandboxConfig {
+            quota: Some("2/600s".parse().expect("quota")),
+            ..SandboxConfig::default()
+        },
+        "bigcommerce",
+        (40, 0),
+        "stale",
+    );
+    let summary = rig.dir.path().join("night.json");
+    std::fs::write(&summary, r#"{"version":1,"status":"ok","exit_code":0}"#).expect("write");
+    let mut args = rig.args();
+    args.extend(["--summary", summary.to_str().unwrap()]);
+    let mut child = spawn(&args, &env_for("bigcommerce"));
+    // Running, and held by the quota: then killed outright.
+    assert!(
+        wait_for(&rig.journal, "sent", 1, &mut child),
+        "nothing sent"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        !summary.exists(),
+        "last night's summary is gone: {:?}",
+        std::fs::read_to_string(&summary)
+    );
+}

@@ -273,8 +273,14 @@ pub struct SummaryTarget {
 
 impl SummaryTarget {
     /// Starts timing the `command` (`import`, `resume`) of `journal`, whose
-    /// summary goes to `path` (`-`: standard output).
+    /// summary goes to `path` (`-`: standard output). An earlier summary at
+    /// `path` is removed now: a process killed before it writes its own
+    /// (`kill -9`, a signal before the run starts sending) must leave no
+    /// file a scheduler would read as this run's.
     pub fn start(path: PathBuf, command: &'static str, journal: &Path) -> SummaryTarget {
+        if !crate::report::output::is_stdout(&path) && path.is_file() {
+            let _ = std::fs::remove_file(&path);
+        }
         SummaryTarget {
             path,
             command,
