@@ -393,15 +393,7 @@ fn a_journal_path_naming_a_device_or_a_directory_is_refused_with_exit_2() {
 
 #[test]
 fn status_of_a_journal_a_run_is_writing_says_so_rather_than_crashed() {
-    let rig = Rig::with(
-        SandboxConfig {
-            quota: Some("2/600s".parse().expect("quota")),
-            ..SandboxConfig::default()
-        },
-        "bigcommerce",
-        (40, 0),
-        "live",
-    );
+    let rig = Rig::held(2, 40, "live");
     let mut child = spawn(&rig.args(), &env_for("bigcommerce"));
     // Running: a batch is journaled sent (the quota then holds the rest).
     assert!(

@@ -587,13 +587,12 @@ fn waits_longer_than_max_wait_stop_the_run_naming_the_header() {
     }
 }
 
+/// Runs the import of `rig` (bitbybit) plus `extra`, with every file it
+/// writes limited to 16 KiB: each write past it fails (EFBIG), as on a
+/// full disk; SIGXFSZ is ignored so that the write fails instead of
+/// killing the process. The journal's header fits; the run's lines do not.
 #[cfg(unix)]
-#[test]
-fn a_journal_that_cannot_be_written_stops_the_run_with_exit_3() {
-    // The file-size limit makes every write past it fail (EFBIG), as a full
-    // disk does; SIGXFSZ is ignored so that the write fails instead of
-    // killing the process. The header fits; the run's lines do not.
-    let rig = Rig::new("bitbybit", 300, "full");
+fn import_on_a_full_disk(rig: &Rig, extra: &[&str]) -> std::process::Output {
     let binary = bin();
     let mut args = vec![
         "-c",
@@ -601,12 +600,20 @@ fn a_journal_that_cannot_be_written_stops_the_run_with_exit_3() {
         binary.to_str().expect("utf-8 path"),
     ];
     args.extend(rig.args());
+    args.extend_from_slice(extra);
     let mut cmd = std::process::Command::new("sh");
     cmd.args(&args);
     for (k, v) in bitbybit_env() {
         cmd.env(k, v);
     }
-    let out = cmd.output().expect("sh runs");
+    cmd.output().expect("sh runs")
+}
+
+#[cfg(unix)]
+#[test]
+fn a_journal_that_cannot_be_written_stops_the_run_with_exit_3() {
+    let rig = Rig::new("bitbybit", 300, "full");
+    let out = import_on_a_full_disk(&rig, &[]);
     let err = stderr(&out);
     eprintln!("{err}");
     assert_eq!(out.status.code(), Some(3), "{err}");
@@ -633,20 +640,7 @@ fn a_summary_after_the_journal_filled_up_gives_the_runs_own_counts() {
     // counts the run kept and the terminal showed, not zeros.
     let rig = Rig::new("bitbybit", 300, "fullsum");
     let summary = rig.dir.path().join("night.json");
-    let binary = bin();
-    let mut args = vec![
-        "-c",
-        r#"trap "" XFSZ; ulimit -f 16; exec "$0" "$@""#,
-        binary.to_str().expect("utf-8 path"),
-    ];
-    args.extend(rig.args());
-    args.extend(["--summary", summary.to_str().expect("utf-8 path")]);
-    let mut cmd = std::process::Command::new("sh");
-    cmd.args(&args);
-    for (k, v) in bitbybit_env() {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("sh runs");
+    let out = import_on_a_full_disk(&rig, &["--summary", summary.to_str().expect("utf-8 path")]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let text = std::fs::read_to_string(&summary).expect("the summary is written");
     let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");

@@ -730,15 +730,7 @@ fn customers_a_refused_batch_stored_anyway_are_journaled_created_not_already_the
 /// sent, and the run exits 130 at once rather than when the wait is over.
 #[test]
 fn ctrl_c_ends_a_wait_the_platform_asked_for() {
-    let rig = Rig::with(
-        SandboxConfig {
-            quota: Some("3/600s".parse().expect("quota")),
-            ..SandboxConfig::default()
-        },
-        "bigcommerce",
-        (40, 0),
-        "wait",
-    );
+    let rig = Rig::held(3, 40, "wait");
     let mut child = spawn(&rig.args(), &env_for("bigcommerce"));
     // Interrupted once the sandbox has answered 429: the run is then
     // waiting out the window (ten minutes), a state, not a time.

@@ -577,15 +577,7 @@ fn rejects_leaves_out_updated_and_unchanged_records() {
 #[cfg(unix)]
 #[test]
 fn a_run_killed_before_its_summary_leaves_no_stale_one() {
-    let rig = Rig::with(
-        SandboxConfig {
-            quota: Some("2/600s".parse().expect("quota")),
-            ..SandboxConfig::default()
-        },
-        "bigcommerce",
-        (40, 0),
-        "stale",
-    );
+    let rig = Rig::held(2, 40, "stale");
     let summary = rig.dir.path().join("night.json");
     std::fs::write(&summary, r#"{"version":1,"status":"ok","exit_code":0}"#).expect("write");
     let mut args = rig.args();

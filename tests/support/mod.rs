@@ -260,6 +260,22 @@ impl Rig {
         }
     }
 
+    /// `n` valid customers for BigCommerce on a sandbox whose quota admits
+    /// `admitted` requests in ten minutes: an import of them is held
+    /// waiting once they are spent (a state a test can act in).
+    pub fn held(admitted: u32, n: usize, tag: &str) -> Rig {
+        let quota = format!("{admitted}/600s").parse().expect("a quota");
+        Rig::with(
+            SandboxConfig {
+                quota: Some(quota),
+                ..SandboxConfig::default()
+            },
+            "bigcommerce",
+            (n, 0),
+            tag,
+        )
+    }
+
     /// The input's path, as an argument.
     pub fn input(&self) -> &str {
         self.input.to_str().expect("a UTF-8 temporary path")
