@@ -122,8 +122,23 @@ impl Findings {
         rule: &'static str,
         text: impl FnOnce() -> String,
     ) {
-        let text = if self.texts { text() } else { String::new() };
-        self.push_on(self.line, field.into(), rule, text, Severity::Violation);
+        self.violation_naming(field.into(), rule, |_| text());
+    }
+
+    /// [`Findings::violation_with`] for a text that names the field's path
+    /// (`text` is given it, and called only when the text will be read).
+    fn violation_naming(
+        &mut self,
+        field: String,
+        rule: &'static str,
+        text: impl FnOnce(&str) -> String,
+    ) {
+        let text = if self.texts {
+            text(&field)
+        } else {
+            String::new()
+        };
+        self.push_on(self.line, field, rule, text, Severity::Violation);
     }
 
     /// Adds a violation: the record will not be sent.
@@ -278,36 +293,25 @@ fn report_len(
     rules: &LenRules,
 ) {
     let Some(v) = value else {
-        let field = field.path();
         // The commonest finding of all: one allocation, no formatting.
-        let text = || {
-            [
-                field.as_str(),
-                " is required; fill it in or map a column to it",
-            ]
-            .concat()
-        };
-        let text = f.texts.then(text).unwrap_or_default();
-        f.push_on(f.line, field, rules.required, text, Severity::Violation);
+        f.violation_naming(field.path(), rules.required, |field| {
+            [field, " is required; fill it in or map a column to it"].concat()
+        });
         return;
     };
     let n = v.chars().count();
     if n < min {
-        let field = field.path();
-        let text = || format!("{field} \"{v}\" is {n} characters; at least {min} are required");
-        let text = f.texts.then(text).unwrap_or_default();
-        f.push_on(f.line, field, rules.too_short, text, Severity::Violation);
+        f.violation_naming(field.path(), rules.too_short, |field| {
+            format!("{field} \"{v}\" is {n} characters; at least {min} are required")
+        });
     } else if n > max {
-        let field = field.path();
-        // The first 40 characters, sliced rather than collected.
-        let text = || {
+        f.violation_naming(field.path(), rules.too_long, |field| {
+            // The first 40 characters, sliced rather than collected.
             let start = v.char_indices().nth(40).map_or(v, |(end, _)| &v[..end]);
             format!(
                 "{field} is {n} characters, the limit is {max}; shorten it (starts \"{start}\")"
             )
-        };
-        let text = f.texts.then(text).unwrap_or_default();
-        f.push_on(f.line, field, rules.too_long, text, Severity::Violation);
+        });
     }
 }
 

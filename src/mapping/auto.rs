@@ -326,10 +326,10 @@ const LISTS: &[F] = &[F::Tags, F::ChannelIds];
 const GOOGLE_LABEL_COLUMNS: &[&str] = &["labels", "groupmembership"];
 
 /// True when `columns` are a Google Contacts export's (see [`GOOGLE_COLUMNS`]).
-pub(super) fn is_google_export(columns: &[String]) -> bool {
+pub(super) fn is_google_export(columns: &[impl AsRef<str>]) -> bool {
     columns
         .iter()
-        .any(|c| GOOGLE_COLUMNS.contains(&normalise(c).as_str()))
+        .any(|c| GOOGLE_COLUMNS.contains(&normalise(c.as_ref()).as_str()))
 }
 
 /// Columns only Google Contacts' export has (normalised names): a header
@@ -489,9 +489,7 @@ pub fn complete(free: &[&String], rules: &[(F, Source)], flat_address: bool) -> 
             .find(|(f, _)| *f == field)
             .and_then(|(_, s)| s.columns().first().map(|c| c.to_string()))
     };
-    let google = free
-        .iter()
-        .any(|c| GOOGLE_COLUMNS.contains(&normalise(c).as_str()));
+    let google = is_google_export(free);
     // Exact synonyms first, then numbered variants (`Phone 2`, `Email 1`),
     // so that `Phone 1` is the phone wherever it stands.
     let mut left: Vec<&String> = Vec::new();

@@ -919,22 +919,31 @@ mod tests {
         assert!(matches!(v, Verdict::Split { .. }));
     }
 
-    #[test]
-    fn bigcommerce_429_waits_the_longer_of_retry_after_and_reset() {
+    /// The verdict on a 429 with an empty body and `headers`.
+    fn a_429(headers: &[(&str, &str)]) -> Verdict {
         let mut h = HeaderMap::new();
-        h.insert("x-retry-after", "2".parse().expect("header"));
-        h.insert(
-            "x-rate-limit-time-reset-ms",
-            "5000".parse().expect("header"),
-        );
-        let v = BigCommerce.classify_create(
+        for (name, value) in headers {
+            h.insert(
+                reqwest::header::HeaderName::from_bytes(name.as_bytes()).expect("name"),
+                value.parse().expect("header"),
+            );
+        }
+        BigCommerce.classify_create(
             &Response {
                 status: 429,
                 headers: &h,
                 body: b"",
             },
             &[],
-        );
+        )
+    }
+
+    #[test]
+    fn bigcommerce_429_waits_the_longer_of_retry_after_and_reset() {
+        let v = a_429(&[
+            ("x-retry-after", "2"),
+            ("x-rate-limit-time-reset-ms", "5000"),
+        ]);
         assert_eq!(
             v,
             Verdict::Retry {
@@ -947,23 +956,9 @@ mod tests {
 
     #[test]
     fn bigcommerce_429_obeys_a_plain_retry_after_in_seconds_or_as_a_date() {
-        let wait = |name: &str, value: &str| {
-            let mut h = HeaderMap::new();
-            h.insert(
-                reqwest::header::HeaderName::from_bytes(name.as_bytes()).expect("name"),
-                value.parse().expect("header"),
-            );
-            match BigCommerce.classify_create(
-                &Response {
-                    status: 429,
-                    headers: &h,
-                    body: b"",
-                },
-                &[],
-            ) {
-                Verdict::Retry { wait, .. } => wait,
-                other => panic!("{other:?}"),
-            }
+        let wait = |name: &str, value: &str| match a_429(&[(name, value)]) {
+            Verdict::Retry { wait, .. } => wait,
+            other => panic!("{other:?}"),
         };
         assert_eq!(
             wait("retry-after", "100000"),
@@ -981,17 +976,7 @@ mod tests {
             "a date past is no wait"
         );
         // X-Retry-After, which BigCommerce documents, comes first.
-        let mut h = HeaderMap::new();
-        h.insert("x-retry-after", "7".parse().expect("header"));
-        h.insert("retry-after", "100".parse().expect("header"));
-        let v = BigCommerce.classify_create(
-            &Response {
-                status: 429,
-                headers: &h,
-                body: b"",
-            },
-            &[],
-        );
+        let v = a_429(&[("x-retry-after", "7"), ("retry-after", "100")]);
         assert!(matches!(v, Verdict::Retry { wait: Some(w), .. } if w == Duration::from_secs(7)));
     }
 
