@@ -1,17 +1,17 @@
 //! The read → map → validate pipeline, one implementation for every entity
 //! ([`Stage`]: customers here, orders in `validate::orders`): a reader
-//! thread streams units (a record, an order's rows) in chunks through a
-//! bounded channel; a checker thread has each chunk mapped and checked on
-//! rayon in parallel, then itself runs the entity's whole-file check over
-//! it in input order (overlapped with the mapping of the next chunk) and
-//! passes it on through a second bounded channel; the calling thread hands
-//! every unit to the sink in input order. Memory stays flat: at most a few
-//! chunks are alive at once, plus what the whole-file check remembers (one
-//! hash per key).
+//! thread streams units (a record, an order's rows) in numbered chunks
+//! through a bounded channel; each rayon worker takes whole chunks from it
+//! and maps and checks each chunk's units; a checker thread puts the
+//! checked chunks back in input order, runs the entity's whole-file check
+//! over them and passes them on through a second bounded channel; the
+//! calling thread hands every unit to the sink in input order. Memory stays
+//! flat: at most a few chunks are alive at once, plus what the whole-file
+//! check remembers (one hash per key).
 
-use std::sync::mpsc::sync_channel;
-
-use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use crate::findings::{Findings, Severity, Violation};
 use crate::mapping::Mapping;
@@ -221,64 +221,53 @@ pub fn run_stage<S: Stage>(
     mut sink: impl FnMut(S::Checked) -> bool,
 ) -> u64 {
     let chunk_size = stage.chunk().max(1);
-    let (tx, rx) = sync_channel::<Vec<S::Unit>>(CHANNEL_CHUNKS);
+    let workers = rayon::current_num_threads().max(1);
+    let (tx, rx) = sync_channel::<(u64, Vec<S::Unit>)>(CHANNEL_CHUNKS);
     let (checked_tx, checked_rx) = sync_channel::<Vec<S::Checked>>(CHECKED_CHUNKS);
     let mut handed = 0u64;
     std::thread::scope(|scope| {
         scope.spawn(move || {
             let mut units = units;
-            loop {
+            for seq in 0u64.. {
                 // Sized once: collected from `take`, the vector would grow
                 // by doubling, copying each record about twice more.
                 let mut chunk: Vec<S::Unit> = Vec::with_capacity(chunk_size);
                 chunk.extend(units.by_ref().take(chunk_size));
-                if chunk.is_empty() || tx.send(chunk).is_err() {
+                if chunk.is_empty() || tx.send((seq, chunk)).is_err() {
                     break;
                 }
             }
         });
-        // The checker thread: chunk n+1 is mapped and checked on rayon while
-        // chunk n gets the whole-file check in input order, here, so the
-        // workers never wait for the in-order stage and the calling thread
-        // is left with the sink alone. The whole-file check stays on this
-        // one thread: its memory (one entry per key, issue 18) is then
-        // allocated and freed by one thread, in one allocator arena, rather
-        // than spread half-used over the arenas of both workers.
+        // The checker thread: each rayon worker takes whole chunks from the
+        // reader, one after another, and maps and checks each alone, so no
+        // worker waits for another at a chunk's end; this thread puts the
+        // chunks back in input order and gives each the whole-file check,
+        // leaving the calling thread with the sink alone. The whole-file
+        // check stays on this one thread: its memory (one entry per key,
+        // issue 18) is then allocated and freed by one thread, in one
+        // allocator arena, rather than spread half-used over the arenas of
+        // both workers.
         scope.spawn(move || {
-            let mut seen = stage.seen();
-            let mut ready: Option<Vec<S::Checked>> = None;
-            for chunk in rx.iter() {
-                let mut next = None;
-                let previous = ready.take();
-                let previous = rayon::in_place_scope(|s| {
-                    s.spawn(|_| {
-                        next = Some(
-                            chunk
-                                .into_par_iter()
-                                .map(|unit| stage.check(unit))
-                                .collect::<Vec<S::Checked>>(),
-                        );
-                    });
-                    previous.map(|mut p| {
-                        for c in &mut p {
-                            stage.in_order(&mut seen, c);
+            let rx = Mutex::new(rx);
+            let (done_tx, done_rx) = sync_channel::<(u64, Vec<S::Checked>)>(workers);
+            rayon::in_place_scope(|s| {
+                for _ in 0..workers {
+                    let (rx, done_tx) = (&rx, done_tx.clone());
+                    s.spawn(move |_| {
+                        // A poisoned lock means another worker panicked,
+                        // and the scope passes that panic on: stop here.
+                        while let Some((seq, chunk)) = rx.lock().ok().and_then(|rx| rx.recv().ok())
+                        {
+                            let checked = chunk.into_iter().map(|u| stage.check(u)).collect();
+                            if done_tx.send((seq, checked)).is_err() {
+                                break;
+                            }
                         }
-                        p
-                    })
-                });
-                if let Some(p) = previous
-                    && checked_tx.send(p).is_err()
-                {
-                    return;
+                    });
                 }
-                ready = next;
-            }
-            if let Some(mut p) = ready {
-                for c in &mut p {
-                    stage.in_order(&mut seen, c);
-                }
-                let _ = checked_tx.send(p);
-            }
+                drop(done_tx);
+                in_order(stage, done_rx, &checked_tx);
+            });
         });
         'chunks: for checked in checked_rx.iter() {
             for c in checked {
@@ -288,11 +277,40 @@ pub fn run_stage<S: Stage>(
                 }
             }
         }
-        // Dropping the receiver here makes the checker's next send fail, and
-        // then the reader's, so both stop even when the sink stopped early.
+        // Dropping the receiver here makes the checker's next send fail,
+        // then the workers', then the reader's, so all stop even when the
+        // sink stopped early.
         drop(checked_rx);
     });
     handed
+}
+
+/// The whole-file check: takes checked chunks as the workers finish them,
+/// and gives them the check and passes them on in input order. Returns
+/// when every chunk is passed on, or when nobody takes them any more
+/// (dropping `done`, so the workers stop at their next chunk).
+fn in_order<S: Stage>(
+    stage: &S,
+    done: Receiver<(u64, Vec<S::Checked>)>,
+    out: &SyncSender<Vec<S::Checked>>,
+) {
+    let mut seen = stage.seen();
+    // Chunks finished ahead of one still being checked: at most a few,
+    // since a worker takes the next chunk only after handing one over.
+    let mut ahead: BTreeMap<u64, Vec<S::Checked>> = BTreeMap::new();
+    let mut next = 0u64;
+    for (seq, chunk) in done.iter() {
+        ahead.insert(seq, chunk);
+        while let Some(mut chunk) = ahead.remove(&next) {
+            for c in &mut chunk {
+                stage.in_order(&mut seen, c);
+            }
+            if out.send(chunk).is_err() {
+                return;
+            }
+            next += 1;
+        }
+    }
 }
 
 #[cfg(test)]
