@@ -331,9 +331,9 @@ fn trim_ends(s: &str) -> &str {
 ///
 /// `str::to_lowercase`'s result, cheaper: Unicode lower-cases ASCII byte
 /// for byte, so the common address is mapped in one go; a non-ASCII one
-/// (an internationalised domain) a character at a time, ASCII ones by table
-/// (std's own loop looks every character up once past its first non-ASCII
-/// one). A capital sigma, whose lower case depends on the letters around
+/// (an internationalised domain) by runs of ASCII, each copied and mapped
+/// whole, and its other characters one at a time (std's own loop looks
+/// every character up once past its first non-ASCII one). A capital sigma, whose lower case depends on the letters around
 /// it, goes through `str::to_lowercase` itself.
 pub fn normalise_email(email: &str) -> String {
     let email = trim(email);
@@ -343,13 +343,24 @@ pub fn normalise_email(email: &str) -> String {
     if email.contains('\u{03A3}') {
         return email.to_lowercase();
     }
-    let mut out = String::with_capacity(email.len());
-    for ch in email.chars() {
-        if ch.is_ascii() {
-            out.push(ch.to_ascii_lowercase());
-        } else {
+    let mut out = String::with_capacity(email.len() + 8);
+    let mut rest = email;
+    while !rest.is_empty() {
+        // A run of ASCII is copied whole and lower-cased in place; the
+        // character after it (not ASCII) is looked up alone.
+        let run = rest
+            .bytes()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(rest.len());
+        let (ascii, tail) = rest.split_at(run);
+        let from = out.len();
+        out.push_str(ascii);
+        out[from..].make_ascii_lowercase();
+        let mut chars = tail.chars();
+        if let Some(ch) = chars.next() {
             out.extend(ch.to_lowercase());
         }
+        rest = chars.as_str();
     }
     out
 }

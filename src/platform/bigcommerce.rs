@@ -170,20 +170,23 @@ impl Platform for BigCommerce {
                 // BigCommerce cannot store an address without a street line:
                 // it is left out, the customer is still imported, and nothing
                 // else about that address can refuse the customer.
-                let country = match (&a.country_code, &a.country) {
-                    (None, Some(written)) => {
-                        format!("; its country \"{written}\" is not one storeload knows either")
-                    }
-                    _ => String::new(),
+                let field = Indexed {
+                    list: "addresses",
+                    index: i,
+                    name: "address1",
                 };
-                f.warning(
-                    format!("addresses[{i}].address1"),
-                    "address.no_street_left_out",
+                f.warning_with(field, "address.no_street_left_out", || {
+                    let country = match (&a.country_code, &a.country) {
+                        (None, Some(written)) => format!(
+                            "; its country \"{written}\" is not one storeload knows either"
+                        ),
+                        _ => String::new(),
+                    };
                     format!(
                         "address {} has no street line (address1); BigCommerce cannot store it, so it is left out and the customer is imported without it{country}",
                         i + 1
-                    ),
-                );
+                    )
+                });
                 continue;
             }
             let p = |name| Indexed {

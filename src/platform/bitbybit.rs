@@ -17,7 +17,7 @@ use super::{
     retry_after, server_trouble,
 };
 use crate::error::CliError;
-use crate::findings::Findings;
+use crate::findings::{Findings, Indexed};
 use crate::model::Customer;
 use crate::order::link::Links;
 use crate::order::{CustomerLink, Order};
@@ -92,14 +92,17 @@ impl Platform for Bitbybit {
         // BigCommerce; nothing else about it can refuse the customer.
         for (i, a) in c.addresses.iter().enumerate() {
             if !sends_address(a) {
-                f.warning(
-                    format!("addresses[{i}].address1"),
-                    "address.no_street_left_out",
+                let field = Indexed {
+                    list: "addresses",
+                    index: i,
+                    name: "address1",
+                };
+                f.warning_with(field, "address.no_street_left_out", || {
                     format!(
                         "address {} has no street line (address1); bitbybit cannot store it, so it is left out and the customer is imported without it",
                         i + 1
-                    ),
-                );
+                    )
+                });
             }
         }
     }

@@ -2,16 +2,15 @@
 //! ([`Stage`]: customers here, orders in `validate::orders`): a reader
 //! thread streams units (a record, an order's rows) in numbered chunks
 //! through a bounded channel; each rayon worker takes whole chunks from it
-//! and maps and checks each chunk's units; a checker thread puts the
+//! and maps and checks each chunk's units; the calling thread puts the
 //! checked chunks back in input order, runs the entity's whole-file check
-//! over them and passes them on through a second bounded channel; the
-//! calling thread hands every unit to the sink in input order. Memory stays
+//! over each unit and hands it to the sink. Memory stays
 //! flat: at most a few chunks are alive at once, plus what the whole-file
 //! check remembers (one hash per key).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, sync_channel};
 
 use crate::findings::{Findings, Severity, Violation};
 use crate::mapping::Mapping;
@@ -24,8 +23,6 @@ use crate::validate::unique::{Identity, SeenKeys, identity};
 const CHUNK: usize = 2048;
 /// Chunks buffered between the reader thread and the workers.
 const CHANNEL_CHUNKS: usize = 2;
-/// Checked chunks buffered between the workers and the in-order stage.
-const CHECKED_CHUNKS: usize = 1;
 
 /// A record after mapping and validation.
 #[derive(Debug)]
@@ -223,7 +220,6 @@ pub fn run_stage<S: Stage>(
     let chunk_size = stage.chunk().max(1);
     let workers = rayon::current_num_threads().max(1);
     let (tx, rx) = sync_channel::<(u64, Vec<S::Unit>)>(CHANNEL_CHUNKS);
-    let (checked_tx, checked_rx) = sync_channel::<Vec<S::Checked>>(CHECKED_CHUNKS);
     let mut handed = 0u64;
     std::thread::scope(|scope| {
         scope.spawn(move || {
@@ -238,79 +234,74 @@ pub fn run_stage<S: Stage>(
                 }
             }
         });
-        // The checker thread: each rayon worker takes whole chunks from the
-        // reader, one after another, and maps and checks each alone, so no
-        // worker waits for another at a chunk's end; this thread puts the
-        // chunks back in input order and gives each the whole-file check,
-        // leaving the calling thread with the sink alone. The whole-file
-        // check stays on this one thread: its memory (one entry per key,
-        // issue 18) is then allocated and freed by one thread, in one
-        // allocator arena, rather than spread half-used over the arenas of
-        // both workers.
-        scope.spawn(move || {
-            let rx = Mutex::new(rx);
-            let (done_tx, done_rx) = sync_channel::<(u64, Vec<S::Checked>)>(workers);
-            rayon::in_place_scope(|s| {
-                for _ in 0..workers {
-                    let (rx, done_tx) = (&rx, done_tx.clone());
-                    s.spawn(move |_| {
-                        // A poisoned lock means another worker panicked,
-                        // and the scope passes that panic on: stop here.
-                        while let Some((seq, chunk)) = rx.lock().ok().and_then(|rx| rx.recv().ok())
-                        {
-                            let checked = chunk.into_iter().map(|u| stage.check(u)).collect();
-                            if done_tx.send((seq, checked)).is_err() {
-                                break;
-                            }
+        // Each rayon worker takes whole chunks from the reader, one after
+        // another, and maps and checks each alone, so no worker waits for
+        // another at a chunk's end; this thread puts the chunks back in
+        // input order, gives each the whole-file check and hands it to the
+        // sink. The whole-file check stays on this one thread: its memory
+        // (one entry per key, issue 18) is then allocated and freed by one
+        // thread, in one allocator arena, rather than spread half-used over
+        // the arenas of both workers.
+        let rx = Mutex::new(rx);
+        let (done_tx, done_rx) = sync_channel::<(u64, Vec<S::Checked>)>(workers);
+        rayon::in_place_scope(|s| {
+            for _ in 0..workers {
+                let (rx, done_tx) = (&rx, done_tx.clone());
+                s.spawn(move |_| {
+                    // A poisoned lock means another worker panicked, and
+                    // the scope passes that panic on: stop here.
+                    while let Some((seq, chunk)) = rx.lock().ok().and_then(|rx| rx.recv().ok()) {
+                        let checked = chunk.into_iter().map(|u| stage.check(u)).collect();
+                        if done_tx.send((seq, checked)).is_err() {
+                            break;
                         }
-                    });
-                }
-                drop(done_tx);
-                in_order(stage, done_rx, &checked_tx);
-            });
-        });
-        'chunks: for checked in checked_rx.iter() {
-            for c in checked {
-                handed += 1;
-                if !sink(c) {
-                    break 'chunks;
-                }
+                    }
+                });
             }
-        }
-        // Dropping the receiver here makes the checker's next send fail,
-        // then the workers', then the reader's, so all stop even when the
-        // sink stopped early.
-        drop(checked_rx);
+            drop(done_tx);
+            handed = in_order(stage, done_rx, &mut sink);
+        });
+        // The workers have stopped (a sink that stopped early dropped their
+        // channel); dropping theirs makes the reader's next send fail.
+        drop(rx);
     });
     handed
 }
 
 /// The whole-file check: takes checked chunks as the workers finish them,
-/// and gives them the check and passes them on in input order. Returns
-/// when every chunk is passed on, or when nobody takes them any more
-/// (dropping `done`, so the workers stop at their next chunk).
+/// gives them the check and hands their units to `sink`, in input order.
+/// Returns the number of units handed over, when every chunk is done or
+/// when `sink` stops (dropping `done`, so the workers stop at their next
+/// chunk).
 fn in_order<S: Stage>(
     stage: &S,
     done: Receiver<(u64, Vec<S::Checked>)>,
-    out: &SyncSender<Vec<S::Checked>>,
-) {
+    sink: &mut impl FnMut(S::Checked) -> bool,
+) -> u64 {
     let mut seen = stage.seen();
     // Chunks finished ahead of one still being checked: at most a few,
     // since a worker takes the next chunk only after handing one over.
     let mut ahead: BTreeMap<u64, Vec<S::Checked>> = BTreeMap::new();
-    let mut next = 0u64;
+    let (mut next, mut handed) = (0u64, 0u64);
     for (seq, chunk) in done.iter() {
         ahead.insert(seq, chunk);
         while let Some(mut chunk) = ahead.remove(&next) {
+            // The whole chunk first: the checks' reads of a large table
+            // overlap (run/sync.rs), rather than each waiting between two
+            // of the sink's calls.
             for c in &mut chunk {
                 stage.in_order(&mut seen, c);
             }
-            if out.send(chunk).is_err() {
-                return;
+            for c in chunk {
+                handed += 1;
+                if !sink(c) {
+                    return handed;
+                }
             }
             next += 1;
         }
     }
+    handed
 }
 
 #[cfg(test)]
