@@ -830,12 +830,17 @@ pub fn parse_bool(value: &str) -> Option<bool> {
         "unsubscribed",
         "not_subscribed",
     ];
-    // Compared without lower-casing into a new string: this runs per row.
+    // Lower-cased on the stack (ASCII only, as `eq_ignore_ascii_case`
+    // compares) and matched once: this runs per row.
     let v = value.trim();
-    let is = |words: &[&str]| words.iter().any(|w| w.eq_ignore_ascii_case(v));
-    if is(TRUE) {
+    let mut buf = [0u8; 16];
+    let lower = buf.get_mut(..v.len())?;
+    lower.copy_from_slice(v.as_bytes());
+    lower.make_ascii_lowercase();
+    let lower: &[u8] = lower;
+    if TRUE.iter().any(|w| w.as_bytes() == lower) {
         Some(true)
-    } else if is(FALSE) {
+    } else if FALSE.iter().any(|w| w.as_bytes() == lower) {
         Some(false)
     } else {
         None
