@@ -333,8 +333,9 @@ fn trim_ends(s: &str) -> &str {
 /// for byte, so the common address is mapped in one go; a non-ASCII one
 /// (an internationalised domain) by runs of ASCII, each copied and mapped
 /// whole, and its other characters one at a time (std's own loop looks
-/// every character up once past its first non-ASCII one). A capital sigma, whose lower case depends on the letters around
-/// it, goes through `str::to_lowercase` itself.
+/// every character up once past its first non-ASCII one). A capital sigma,
+/// whose lower case depends on the letters around it, goes through
+/// `str::to_lowercase` itself.
 pub fn normalise_email(email: &str) -> String {
     let email = trim(email);
     if email.is_ascii() {

@@ -4,12 +4,13 @@
 //! through a bounded channel; each rayon worker takes whole chunks from it
 //! and maps and checks each chunk's units; the calling thread puts the
 //! checked chunks back in input order, runs the entity's whole-file check
-//! over each unit and hands it to the sink. Memory stays
-//! flat: at most a few chunks are alive at once, plus what the whole-file
-//! check remembers (one hash per key).
+//! over each unit and hands it to the sink. Memory stays flat: at most a
+//! few chunks are alive at once, plus what the whole-file check remembers
+//! (one hash per key).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, sync_channel};
 
 use crate::findings::{Findings, Severity, Violation};
@@ -244,12 +245,16 @@ pub fn run_stage<S: Stage>(
         // the arenas of both workers.
         let rx = Mutex::new(rx);
         let (done_tx, done_rx) = sync_channel::<(u64, Vec<S::Checked>)>(workers);
+        let failed = AtomicBool::new(false);
         rayon::in_place_scope(|s| {
             for _ in 0..workers {
-                let (rx, done_tx) = (&rx, done_tx.clone());
+                let (rx, done_tx, failed) = (&rx, done_tx.clone(), &failed);
                 s.spawn(move |_| {
-                    // A poisoned lock means another worker panicked, and
-                    // the scope passes that panic on: stop here.
+                    // A worker that panics never hands its chunk over: the
+                    // in-order stage stops rather than wait for it, and the
+                    // scope passes the panic on.
+                    let _failed = FailedOnPanic(failed);
+                    // A poisoned lock means another worker panicked: stop.
                     while let Some((seq, chunk)) = rx.lock().ok().and_then(|rx| rx.recv().ok()) {
                         let checked = chunk.into_iter().map(|u| stage.check(u)).collect();
                         if done_tx.send((seq, checked)).is_err() {
@@ -259,7 +264,7 @@ pub fn run_stage<S: Stage>(
                 });
             }
             drop(done_tx);
-            handed = in_order(stage, done_rx, &mut sink);
+            handed = in_order(stage, done_rx, &failed, &mut sink);
         });
         // The workers have stopped (a sink that stopped early dropped their
         // channel); dropping theirs makes the reader's next send fail.
@@ -268,14 +273,26 @@ pub fn run_stage<S: Stage>(
     handed
 }
 
+/// Sets its flag when dropped by a panic (a worker's, in `run_stage`).
+struct FailedOnPanic<'a>(&'a AtomicBool);
+
+impl Drop for FailedOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
 /// The whole-file check: takes checked chunks as the workers finish them,
 /// gives them the check and hands their units to `sink`, in input order.
-/// Returns the number of units handed over, when every chunk is done or
-/// when `sink` stops (dropping `done`, so the workers stop at their next
-/// chunk).
+/// Returns the number of units handed over, when every chunk is done, when
+/// `sink` stops, or when a worker has `failed` (its chunk will never come);
+/// dropping `done` then stops the workers at their next chunk.
 fn in_order<S: Stage>(
     stage: &S,
     done: Receiver<(u64, Vec<S::Checked>)>,
+    failed: &AtomicBool,
     sink: &mut impl FnMut(S::Checked) -> bool,
 ) -> u64 {
     let mut seen = stage.seen();
@@ -284,6 +301,9 @@ fn in_order<S: Stage>(
     let mut ahead: BTreeMap<u64, Vec<S::Checked>> = BTreeMap::new();
     let (mut next, mut handed) = (0u64, 0u64);
     for (seq, chunk) in done.iter() {
+        if failed.load(Ordering::Relaxed) {
+            return handed;
+        }
         ahead.insert(seq, chunk);
         while let Some(mut chunk) = ahead.remove(&next) {
             // The whole chunk first: the checks' reads of a large table
@@ -361,6 +381,48 @@ mod tests {
         });
         assert_eq!(handed, 25);
         assert_eq!(got, 25);
+    }
+
+    /// Squares, but panics on `at` (a bug in a stage's check).
+    struct PanicsAt {
+        at: u64,
+    }
+
+    impl Stage for PanicsAt {
+        type Unit = u64;
+        type Checked = u64;
+        type Seen = ();
+
+        fn chunk(&self) -> usize {
+            10
+        }
+
+        fn seen(&self) {}
+
+        fn check(&self, n: u64) -> u64 {
+            assert_ne!(n, self.at, "a check that panics");
+            n * n
+        }
+
+        fn in_order(&self, _: &mut (), _: &mut u64) {}
+    }
+
+    #[test]
+    fn a_check_that_panics_ends_the_run_with_its_panic_and_nothing_after_it() {
+        let mut got = Vec::new();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run_stage(1..=100_000u64, &PanicsAt { at: 5_005 }, |c| {
+                got.push(c);
+                true
+            })
+        }));
+        assert!(result.is_err(), "the worker's panic is passed on");
+        assert!(
+            got.len() < 5_005,
+            "no unit after the failed one is handed over"
+        );
+        let want: Vec<u64> = (1..=got.len() as u64).map(|n| n * n).collect();
+        assert_eq!(got, want, "what was handed over is in order");
     }
 
     #[test]
