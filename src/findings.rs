@@ -106,8 +106,9 @@ impl Findings {
         }
     }
 
-    /// The same collector, keeping violations' texts or not (see
-    /// [`Findings::violation_with`]); warnings always keep theirs.
+    /// The same collector, writing the texts given lazily or not (see
+    /// [`Findings::violation_with`] and [`Findings::warning_with`]); a text
+    /// given already written is always kept.
     pub fn keeping_texts(mut self, texts: bool) -> Self {
         self.texts = texts;
         self
@@ -133,12 +134,24 @@ impl Findings {
         rule: &'static str,
         text: impl FnOnce(&str) -> String,
     ) {
+        self.push_naming(field, rule, Severity::Violation, text);
+    }
+
+    /// The one gate for lazily written texts: `text` is called, given the
+    /// field's path, only when this collector keeps texts.
+    fn push_naming(
+        &mut self,
+        field: String,
+        rule: &'static str,
+        severity: Severity,
+        text: impl FnOnce(&str) -> String,
+    ) {
         let text = if self.texts {
             text(&field)
         } else {
             String::new()
         };
-        self.push_on(self.line, field, rule, text, Severity::Violation);
+        self.push_on(self.line, field, rule, text, severity);
     }
 
     /// Adds a violation: the record will not be sent.
@@ -159,8 +172,7 @@ impl Findings {
         rule: &'static str,
         text: impl FnOnce() -> String,
     ) {
-        let text = if self.texts { text() } else { String::new() };
-        self.push_on(self.line, field.path(), rule, text, Severity::Warning);
+        self.push_naming(field.path(), rule, Severity::Warning, |_| text());
     }
 
     /// Adds a violation found on `line` (a later row of a many-row record).
