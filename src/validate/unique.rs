@@ -1,8 +1,9 @@
 //! The whole-file rule: one customer per email (or, on bitbybit, per phone
 //! when there is no email). Memory is one 64-bit hash and one line number
-//! per key, 12 bytes, whatever the size of the rows, kept in a table that
-//! grows with its keys rather than by doubling (issue 18: at most 16 bytes
-//! of peak memory per added row).
+//! per key, 10 bytes (the hash's top byte is its bucket's, its low byte in
+//! the bucket's tags), whatever the
+//! size of the rows, kept in a table that grows with its keys rather than
+//! by doubling (issue 18: at most 16 bytes of peak memory per added row).
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -24,8 +25,60 @@ struct Entry {
     line: u32,
 }
 
+/// An [`Entry`] as a bucket's unit holds it, in 10 bytes: its hash's top
+/// byte is the bucket's (`Bucket::top`: every bucket is at least
+/// [`START_DEPTH`], 8 bits, deep) and its low byte is the entry's tag in
+/// `Bucket::tags`, so only the 48 bits between are kept here.
+#[derive(Clone, Copy)]
+#[repr(C, packed(2))]
+struct Held {
+    /// Bits 8-39 of the hash.
+    low: u32,
+    /// Bits 40-55 of the hash.
+    high: u16,
+    /// As [`Entry::line`].
+    line: u32,
+}
+
 /// What a unit's unused room holds.
-const NO_ENTRY: Entry = Entry { hash: 0, line: 0 };
+const NO_ENTRY: Held = Held {
+    low: 0,
+    high: 0,
+    line: 0,
+};
+
+/// The hash bits [`Held`] keeps: all but the top byte and the low byte.
+const HELD_BITS: u64 = ((1 << 48) - 1) << 8;
+
+impl Held {
+    /// `entry`, less its hash's top and low bytes.
+    fn of(entry: Entry) -> Held {
+        let hash = entry.hash;
+        Held {
+            low: (hash >> 8) as u32,
+            high: (hash >> 40) as u16,
+            line: entry.line,
+        }
+    }
+
+    /// The hash's bits 8-55, in place ([`HELD_BITS`]).
+    fn bits(self) -> u64 {
+        u64::from(self.low) << 8 | u64::from(self.high) << 40
+    }
+
+    /// The whole entry, given its bucket's `top` byte and its `tag`.
+    fn entry(self, top: u8, tag: u8) -> Entry {
+        Entry {
+            hash: u64::from(top) << 56 | self.bits() | u64::from(tag),
+            line: self.line,
+        }
+    }
+}
+
+const _: () = assert!(
+    std::mem::size_of::<Held>() == 10,
+    "a held entry is 10 bytes"
+);
 
 /// Marks an entry whose first line is past `u32::MAX - 1` (a file of more
 /// than four billion lines): its line is in `SeenKeys::far_lines`.
@@ -33,14 +86,14 @@ const FAR_LINE: u32 = u32::MAX;
 
 /// The directory starts with 2^8 slots, one bucket each.
 const START_DEPTH: u32 = 8;
-/// Entries in a unit (96 bytes).
+/// Entries in a unit (80 bytes).
 const UNIT: usize = 8;
 /// Units a bucket holds at most; a full bucket is split in two.
 const UNITS: usize = 8;
 /// Keys a bucket holds at most (64): finding a key reads under 800 bytes,
 /// whose addresses are all known at once.
 const SPLIT_AT: usize = UNIT * UNITS;
-/// Units allocated at once (384 KB), never freed or moved.
+/// Units allocated at once (320 KB), never freed or moved.
 const UNITS_PER_CHUNK: usize = 4096;
 /// The most top bits of a hash that choose a bucket (the directory is held
 /// far below that by its own limit, a slot per four keys).
@@ -49,14 +102,17 @@ const MAX_DEPTH: u32 = 40;
 /// Remembers the first line each identity key was seen on.
 ///
 /// Keys are stored as 64-bit hashes: two different emails share a hash with
-/// odds of about 1 in 10^10 for a million rows, and the cost of such a clash
+/// odds of about 1 in 4 x 10^7 for a million rows (n^2 / 2^65), and the
+/// cost of such a clash
 /// is one extra duplicate report, never a lost record.
 ///
 /// Issue 18 asks for at most 16 bytes of peak memory per added row. A hash
 /// table that doubles holds between 1.1 and 2.3 slots of 17 bytes per key,
 /// and the old table beside the new one while it grows (~51 bytes per key
 /// measured from 1M to 2M rows). Here the hashes are split by their top
-/// bits into buckets of up to 64 entries of 12 bytes; a full bucket is
+/// bits into buckets of up to 64 entries of 10 bytes (the hash less its top
+/// byte, which is the bucket's, and its low byte, the bucket's tag for the
+/// entry, beside the line); a full bucket is
 /// split in two by the next bit of its hashes, on its own, so the table
 /// grows a bucket at a time and never holds two copies of itself
 /// (extendible hashing, with a directory of 4-byte slots). A bucket's
@@ -66,8 +122,9 @@ const MAX_DEPTH: u32 = 40;
 /// ~21 bytes per key under jemalloc: its size classes, filled and left by
 /// buckets growing in step, keep their memory.) A bucket also keeps the low
 /// byte of each of its hashes, so looking for a new key (most are) reads
-/// 64 bytes and no entry. Measured: ~14 bytes per key, 13–15 bytes of peak
-/// memory per added row from 1M to 2M rows.
+/// 64 bytes and no entry. Measured (`benches/run.sh 1`, median peaks of 5
+/// runs): 13.6–13.8 bytes of peak memory per added row from 1M to 2M rows
+/// (13.9–15.0 with 12-byte entries).
 pub struct SeenKeys {
     /// Slot `i` names the bucket of the hashes whose top `depth` bits are
     /// `i`; a bucket split fewer times has several slots.
@@ -97,7 +154,9 @@ struct Bucket {
     /// in `SeenKeys::oversized`.
     len: u32,
     /// How many top bits all its hashes share (at most the directory's).
-    depth: u32,
+    depth: u16,
+    /// The top byte all its hashes share, which its units leave out.
+    top: u8,
     /// Its units, the first `len.div_ceil(UNIT)` of them.
     units: [u32; UNITS],
     /// The low byte of each entry's hash, in entry order: a key is looked
@@ -123,17 +182,13 @@ struct Buckets {
 const BUCKETS_PER_CHUNK: usize = 1024;
 
 impl Buckets {
-    /// `n` buckets, each `empty`.
-    fn new(empty: Bucket, n: usize) -> Self {
-        let mut buckets = Buckets {
+    /// No buckets; a new chunk is filled with `empty`.
+    fn new(empty: Bucket) -> Self {
+        Buckets {
             chunks: Vec::new(),
             len: 0,
             empty,
-        };
-        for _ in 0..n {
-            buckets.push(empty);
         }
-        buckets
     }
 
     /// Buckets in use.
@@ -172,7 +227,7 @@ impl std::ops::IndexMut<usize> for Buckets {
 #[derive(Default)]
 struct Units {
     /// The units, [`UNITS_PER_CHUNK`] per chunk.
-    chunks: Vec<Box<[Entry]>>,
+    chunks: Vec<Box<[Held]>>,
     /// Units handed out so far (given back or not).
     used: u32,
     /// Units given back.
@@ -195,7 +250,7 @@ impl Units {
     }
 
     /// The entries of unit `unit`.
-    fn get(&self, unit: u32) -> &[Entry] {
+    fn get(&self, unit: u32) -> &[Held] {
         let (chunk, at) = (
             unit as usize / UNITS_PER_CHUNK,
             unit as usize % UNITS_PER_CHUNK,
@@ -204,7 +259,7 @@ impl Units {
     }
 
     /// The entries of unit `unit`, to write.
-    fn get_mut(&mut self, unit: u32) -> &mut [Entry] {
+    fn get_mut(&mut self, unit: u32) -> &mut [Held] {
         let (chunk, at) = (
             unit as usize / UNITS_PER_CHUNK,
             unit as usize % UNITS_PER_CHUNK,
@@ -296,17 +351,22 @@ pub fn identity(platform: &dyn Platform, customer: &Customer) -> Option<Identity
 impl SeenKeys {
     /// An empty set.
     pub fn new() -> Self {
-        let slots = 1u32 << START_DEPTH;
         let empty = Bucket {
             len: 0,
-            depth: START_DEPTH,
+            depth: START_DEPTH as u16,
+            top: 0,
             units: [0; UNITS],
             tags: [0; SPLIT_AT],
         };
+        // Bucket `i` holds the hashes whose top byte (START_DEPTH bits) is `i`.
+        let mut buckets = Buckets::new(empty);
+        for top in 0..=u8::MAX {
+            buckets.push(Bucket { top, ..empty });
+        }
         SeenKeys {
-            directory: (0..slots).collect(),
+            directory: (0..=u32::from(u8::MAX)).collect(),
             depth: START_DEPTH,
-            buckets: Buckets::new(empty, slots as usize),
+            buckets,
             units: Units::default(),
             oversized: HashMap::new(),
             len: 0,
@@ -386,11 +446,12 @@ impl SeenKeys {
             let v = self.oversized.get(&(b as u32))?;
             return v.iter().find(|e| e.hash == hash).map(|e| e.line);
         }
-        // The low byte of the hash, as `push` keeps it.
+        // The low byte of the hash, as `push` keeps it; the top byte is
+        // the bucket's, the rest the entry's.
         let tag = hash as u8;
         memchr::memchr_iter(tag, &bucket.tags[..len]).find_map(|i| {
             let e = self.units.get(bucket.units[i / UNIT])[i % UNIT];
-            (e.hash == hash).then_some(e.line)
+            (e.bits() == hash & HELD_BITS).then_some(e.line)
         })
     }
 
@@ -414,7 +475,7 @@ impl SeenKeys {
             self.buckets[b].units[len / UNIT] = self.units.take();
         }
         let unit = self.buckets[b].units[len / UNIT];
-        self.units.get_mut(unit)[len % UNIT] = entry;
+        self.units.get_mut(unit)[len % UNIT] = Held::of(entry);
         // The low byte, the tag `find` looks for.
         self.buckets[b].tags[len] = entry.hash as u8;
         self.buckets[b].len += 1;
@@ -432,7 +493,9 @@ impl SeenKeys {
         let mut all = Vec::with_capacity(len);
         for (u, &unit) in bucket.units[..len.div_ceil(UNIT)].iter().enumerate() {
             let held = (len - u * UNIT).min(UNIT);
-            all.extend_from_slice(&self.units.get(unit)[..held]);
+            let tags = &bucket.tags[u * UNIT..u * UNIT + held];
+            let entries = self.units.get(unit)[..held].iter().zip(tags);
+            all.extend(entries.map(|(h, &tag)| h.entry(bucket.top, tag)));
             self.units.free.push(unit);
         }
         all
@@ -446,7 +509,7 @@ impl SeenKeys {
         let Ok(new) = u32::try_from(self.buckets.len()) else {
             return false;
         };
-        let depth = self.buckets[b].depth;
+        let depth = u32::from(self.buckets[b].depth);
         if depth >= MAX_DEPTH || self.buckets[b].len as usize != SPLIT_AT {
             return false;
         }
@@ -470,10 +533,13 @@ impl SeenKeys {
         moving.append(&mut self.drain(b));
         let prefix = moving.first().map_or(0, |e| e.hash >> (64 - depth));
         let bit = 1u64 << (63 - depth);
-        self.buckets[b].depth = depth + 1;
+        // Under MAX_DEPTH (40): fits a u16.
+        let deeper = (depth + 1) as u16;
+        self.buckets[b].depth = deeper;
         self.buckets.push(Bucket {
             len: 0,
-            depth: depth + 1,
+            depth: deeper,
+            top: self.buckets[b].top,
             units: [0; UNITS],
             tags: [0; SPLIT_AT],
         });
@@ -569,6 +635,18 @@ mod tests {
         );
         assert_eq!(seen.first_line(u64::MAX, 7), None);
         assert_eq!(seen.first_line(u64::MAX, 8), Some(7));
+    }
+
+    #[test]
+    fn hashes_differing_only_in_their_top_byte_are_different_keys() {
+        let mut seen = SeenKeys::new();
+        let low = mix(7) & ((1 << 56) - 1);
+        for top in 0..=255u64 {
+            assert_eq!(seen.first_line(top << 56 | low, top + 1), None);
+        }
+        for top in (0..=255u64).rev() {
+            assert_eq!(seen.first_line(top << 56 | low, 0), Some(top + 1));
+        }
     }
 
     #[test]
