@@ -262,12 +262,16 @@ fn jsonl_orders_in_the_spec_shape_are_read_one_per_line() {
         format!(
             r#"{{"name":"J-4","customerId":"cus_9","lineItems":[{{"productVariantId":"var_mug","quantity":1}}],{ship},"giftWrap":true}}"#
         ),
+        format!(
+            r#"{{"orderKey":"J-5","customerId":"cus_9","lineItems":[{{"productVariantId":"var_mug","quantity":1}}],{ship},"cancelledAt":"2024-03-05"}}"#
+        ),
     ];
     std::fs::write(&input, lines.join("\n") + "\n").expect("write");
     let (code, report, text) = validate_json(&with_variants(input.to_str().unwrap()), dir.path());
     assert_eq!(code, Some(1), "{text}");
     let rules = rule_lines(&report);
     assert_eq!(rules.get("line_items.required"), Some(&vec![2]));
+    assert_eq!(rules.get("order.cancelled"), Some(&vec![5]), "{text}");
     assert_eq!(
         rules.get("order_key.not_together"),
         Some(&vec![1, 3]),
@@ -693,4 +697,35 @@ fn a_value_in_an_orders_column_with_no_name_is_a_warning_on_its_row() {
     assert_eq!(warned.len(), 1, "only the row with a value: {warned:?}");
     assert_eq!(warned[0].0, 2);
     assert!(warned[0].1.contains("gift wrap"), "{warned:?}");
+}
+
+#[test]
+fn an_order_the_source_cancelled_is_not_sent_and_says_why() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("orders_export.csv");
+    let rows = [
+        "Name,Email,Cancelled at,Lineitem quantity,Lineitem sku,Shipping Name,Shipping Address1,Shipping City,Shipping Province,Shipping Zip,Shipping Country,Shipping Phone",
+        "#2001,ann@example.com,,1,TEE-M,Ann Lee,1 Main St,Springfield,IL,62701,US,+1 555 0100",
+        "#2002,bo@example.com,2024-03-05 10:12:00 +0100,2,TEE-M,Bo Chen,2 Main St,Springfield,IL,62701,US,+1 555 0101",
+        "#2002,bo@example.com,,1,MUG-01,,,,,,,",
+    ];
+    std::fs::write(&input, rows.join("\n") + "\n").expect("write");
+    let (code, report, text) = validate_json(&with_variants(input.to_str().unwrap()), dir.path());
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("preset shopify-orders"), "{text}");
+    assert_eq!(report["summary"]["valid"], 1, "{text}");
+    let lines = rule_lines(&report);
+    assert_eq!(lines.get("order.cancelled"), Some(&vec![3]), "{text}");
+    let why = report["violations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|v| v["rule"] == "order.cancelled")
+        .and_then(|v| v["message"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        why.contains("2024-03-05 10:12:00 +0100") && why.contains("live order"),
+        "{why}"
+    );
 }

@@ -50,6 +50,10 @@ pub enum OrderField {
     Notes,
     /// Tags (a list).
     Tags,
+    /// When the order was cancelled in the source (Shopify's `Cancelled
+    /// at`): such an order is not sent, as bitbybit's create-order body has
+    /// no status and would make it a live order.
+    CancelledAt,
 }
 
 /// Every field with its name in mapping files and reports. Names with a
@@ -77,6 +81,7 @@ pub const ORDER_FIELDS: &[(OrderField, &str)] = &[
     (OrderField::ShipCountry, "shipping.country"),
     (OrderField::Notes, "notes"),
     (OrderField::Tags, "tags"),
+    (OrderField::CancelledAt, "cancelled_at"),
 ];
 
 impl OrderField {

@@ -8,7 +8,8 @@ use crate::findings::Findings;
 use crate::values::normalise_email;
 
 /// Reads one JSON order in bitbybit's request shape, plus `orderKey` (or
-/// `name`) for the source key and `sku` in line items:
+/// `name`) for the source key, `cancelledAt` (an order the source
+/// cancelled is not sent) and `sku` in line items:
 /// `{"orderKey","customerId","customer":{…},"lineItems":[…],"shippingAddress":{…},"notes","tags"}`.
 /// A key storeload does not know is a warning: it is not sent.
 pub fn from_json(m: &Map<String, Value>, line: u64, f: &mut Findings) -> Order {
@@ -21,6 +22,7 @@ pub fn from_json(m: &Map<String, Value>, line: u64, f: &mut Findings) -> Order {
         "shippingAddress",
         "notes",
         "tags",
+        "cancelledAt",
     ];
     for k in m.keys().filter(|k| !KNOWN.contains(&k.as_str())) {
         f.warning(
@@ -42,6 +44,7 @@ pub fn from_json(m: &Map<String, Value>, line: u64, f: &mut Findings) -> Order {
         key: text(m.get("orderKey")).or_else(|| text(m.get("name"))),
         customer_id: text(m.get("customerId")),
         notes: text(m.get("notes")),
+        cancelled_at: text(m.get("cancelledAt")),
         ..Order::default()
     };
     if let Some(c) = obj("customer") {

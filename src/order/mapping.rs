@@ -311,6 +311,7 @@ impl OrderMapping {
                 OrderField::ShipZip => &mut o.shipping.zip,
                 OrderField::ShipCountry => &mut o.shipping.country,
                 OrderField::Notes => &mut o.notes,
+                OrderField::CancelledAt => &mut o.cancelled_at,
                 OrderField::VariantId
                 | OrderField::Sku
                 | OrderField::Quantity

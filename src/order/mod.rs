@@ -42,6 +42,8 @@ pub struct Order {
     pub notes: Option<String>,
     /// Tags, trimmed and de-duplicated, in first-seen order.
     pub tags: Vec<String>,
+    /// When the source cancelled the order, as written (never sent).
+    pub cancelled_at: Option<String>,
 }
 
 /// The customer fields an order carries.

@@ -42,6 +42,7 @@ pub const SHOPIFY_ORDERS: OrderPreset = OrderPreset {
         (OrderField::ShipCountry, "Shipping Country"),
         (OrderField::Notes, "Notes"),
         (OrderField::Tags, "Tags"),
+        (OrderField::CancelledAt, "Cancelled at"),
     ],
     ignored: &[
         (
@@ -98,6 +99,7 @@ pub const GENERIC_ORDERS: OrderPreset = OrderPreset {
         (OrderField::ShipCountry, "shipping_country"),
         (OrderField::Notes, "notes"),
         (OrderField::Tags, "tags"),
+        (OrderField::CancelledAt, "cancelled_at"),
     ],
     ignored: &[],
 };

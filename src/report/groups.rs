@@ -324,6 +324,7 @@ pub fn title(rule: &str) -> String {
         "line_item.variants_needed" => Some("Line items need a variants file (--variants)"),
         "order_key.not_together" => Some("Order's rows are not together"),
         "order_key.required" => Some("Order number is missing"),
+        "order.cancelled" => Some("Order was cancelled in the source"),
         "order.conflicting_value" => Some("Order's rows disagree on a value"),
         "order.field_unknown" => Some("Unknown order field"),
         "row.field_count" => Some("Row has the wrong number of fields"),

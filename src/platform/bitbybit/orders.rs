@@ -4,7 +4,8 @@
 //! and an integer quantity ≥ 1; a shipping address with firstName,
 //! lastName, phone, address1, city, province and zip; a customerId or a
 //! customer with firstName and lastName (found or created by email or
-//! phone); email syntax where given — and the create-order body built from
+//! phone); email syntax where given; no order the source cancelled (the
+//! body has no status: it would be a live order) — and the body built from
 //! a checked order. The platform trait's `check_order` and `create_order`
 //! call these; the answer is read by the same classifier as a customer's.
 
@@ -34,6 +35,15 @@ pub fn check(order: &mut Order, links: Links<'_>, f: &mut Findings) -> Option<Cu
             "order_key",
             "order_key.required",
             "the order key (Shopify: Name) is blank; every row of an order needs it, to group the rows and journal the order".into(),
+        );
+    }
+    if let Some(at) = &order.cancelled_at {
+        f.violation(
+            "cancelled_at",
+            "order.cancelled",
+            format!(
+                "the order was cancelled (cancelled at \"{at}\"); bitbybit's create-order body has no status, so it would be created as a live order to fulfil: it is not sent (clear the cancelled-at value to send it anyway)"
+            ),
         );
     }
     check_line_items(order, links.variants, f);
@@ -313,6 +323,15 @@ mod tests {
         let mut f = Findings::new(1, 2);
         check(&mut o, Links::default(), &mut f);
         f.items.iter().map(|v| v.rule).collect()
+    }
+
+    #[test]
+    fn an_order_the_source_cancelled_is_refused() {
+        let cancelled = Order {
+            cancelled_at: Some("2024-03-05".into()),
+            ..valid()
+        };
+        assert_eq!(rules_of(cancelled), vec!["order.cancelled"]);
     }
 
     #[test]
