@@ -1532,6 +1532,41 @@ fn json_named_csv_is_refused_saying_what_it_is() {
 }
 
 #[test]
+fn api_responses_with_records_one_object_down_or_after_a_links_array_are_read_whole() {
+    let w = Work::new();
+    let people = "[\n    {\"email\": \"ann@example.com\", \"first_name\": \"Ann\", \"last_name\": \"Lee\"},\n    {\"email\": \"not-an-email\", \"first_name\": \"Bo\", \"last_name\": \"Chen\"},\n    {\"email\": \"zoe@example.com\", \"first_name\": \"Zoë\", \"last_name\": \"Müller\"}\n  ]";
+    for (name, bo_line, body) in [
+        // A REST or GraphQL response: the records one object down.
+        (
+            "nested.json",
+            3,
+            format!(
+                "{{\"data\": {{\"customers\": {people}}},\n \"meta\": {{\"pages\": [{{\"n\": 1}}]}}}}\n"
+            ),
+        ),
+        // Paging links before the records (their objects are no customers).
+        (
+            "links.json",
+            4,
+            format!(
+                "{{\"links\": [{{\"rel\": \"next\", \"href\": \"https://x.example/2\"}}],\n \"customers\": {people}}}\n"
+            ),
+        ),
+    ] {
+        let file = w.write(name, &body);
+        let report = validate(&w, &file, "bigcommerce", 1);
+        assert_eq!(summary(&report, "records"), 3, "{name}");
+        assert_eq!(
+            violations(&report),
+            vec![(bo_line, "email.invalid".to_string())],
+            "{name}: the second record, on its own line"
+        );
+        let records = seen(&file, PlatformId::Bigcommerce);
+        assert_eq!(customer(&records, 2).last_name, some("Müller"), "{name}");
+    }
+}
+
+#[test]
 fn csv_named_jsonl_is_refused_and_csv_named_json_is_read_as_csv() {
     let w = Work::new();
     let body = "email,first_name,last_name\nann@example.com,Ann,Lee\n";

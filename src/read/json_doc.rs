@@ -1,5 +1,6 @@
 //! JSON documents: one array of objects (`[{…},{…}]`), or one object holding
-//! an array of objects (`{"customers":[…]}`, Shopify's Admin API export).
+//! an array of objects (`{"customers":[…]}`, Shopify's Admin API export),
+//! at its top or one object down (`{"data":{"customers":[…]}}`).
 //! The bytes are scanned as they stream — strings, escapes and nesting
 //! tracked — and each element is handed on as its own bytes, with the line
 //! it starts on, to be parsed in parallel by mapping. Memory holds one
@@ -7,9 +8,13 @@
 //! `--max-record-bytes` of it: a longer element is read on to its end
 //! without being kept.
 //!
-//! Text after the end of the document is refused: a file is checked before
-//! it is streamed ([`check_nothing_after`], exit 2); stdin, which cannot be
-//! read twice, gets a last broken record naming the line.
+//! A file is read once before it is streamed ([`survey`]): text after the
+//! end of the document is refused (exit 2), and the array of records is
+//! chosen among the object's arrays ([`RecordsAt`]: one named like records,
+//! else the longest array of objects), so that a `links` or `errors` array
+//! before the records is not taken for them. Stdin, which cannot be read
+//! twice, takes the first array of the top-level object, and text after the
+//! document gets a last broken record naming the line.
 //!
 //! An input that cannot be read to its end (a corrupt or cut gzip stream,
 //! EIO) is never taken for the end of the document: it ends with one
@@ -18,7 +23,7 @@
 
 use std::io::{self, BufRead};
 
-use serde::Deserialize;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::{RawBody, RawRecord, Stream};
 use crate::error::CliError;
@@ -39,13 +44,19 @@ enum Phase {
     Done,
 }
 
+/// What a document whose records cannot be found is told.
+const NO_ARRAY: &str = "the top-level object holds no array of records (storeload reads an array of objects among its values, or one object down: {\"customers\":[…]} or {\"data\":{\"customers\":[…]}})";
+
 /// Streams the elements of a JSON document's array of records.
 pub struct JsonDocRecords<R: BufRead> {
     input: R,
     phase: Phase,
-    /// Whether the array is inside a wrapper object (whose `}` ends the
-    /// document) rather than the document itself.
-    wrapped: bool,
+    /// Objects open around the array (0: the document is the array), each
+    /// of whose `}` the document must still reach.
+    wrapped: usize,
+    /// The keys that lead to the array of records (see [`RecordsAt`]);
+    /// empty: the first array of the top-level object.
+    at: Vec<String>,
     line: u64,
     offset: u64,
     number: u64,
@@ -57,10 +68,11 @@ pub struct JsonDocRecords<R: BufRead> {
 }
 
 impl JsonDocRecords<Stream> {
-    /// Records of the document read from `stream`; an element over
-    /// `max_record_bytes` bytes is a violation, not kept.
-    pub fn new(stream: Stream, max_record_bytes: usize) -> Self {
-        Self::over(stream, max_record_bytes)
+    /// Records of the document read from `stream`, in the array `at`
+    /// leads to; an element over `max_record_bytes` bytes is a violation,
+    /// not kept.
+    pub fn new(stream: Stream, max_record_bytes: usize, at: &RecordsAt) -> Self {
+        Self::over(stream, max_record_bytes).at(at)
     }
 }
 
@@ -70,7 +82,8 @@ impl<R: BufRead> JsonDocRecords<R> {
         JsonDocRecords {
             input,
             phase: Phase::Start,
-            wrapped: false,
+            wrapped: 0,
+            at: Vec::new(),
             line: 1,
             offset: 0,
             number: 0,
@@ -78,6 +91,12 @@ impl<R: BufRead> JsonDocRecords<R> {
             overflow: false,
             failed: None,
         }
+    }
+
+    /// The same records, read from the array `at` leads to.
+    pub fn at(mut self, at: &RecordsAt) -> Self {
+        self.at = at.keys.clone();
+        self
     }
 
     /// Adds `b` to the element being kept, unless it is over the limit.
@@ -212,10 +231,10 @@ impl<R: BufRead> JsonDocRecords<R> {
         })
     }
 
-    /// After the array: the rest of a wrapper object, then only white
+    /// After the array: the rest of each wrapper object, then only white
     /// space. Anything else is one broken record naming its line.
     fn after_array(&mut self) -> Option<RawRecord> {
-        if self.wrapped {
+        for _ in 0..std::mem::take(&mut self.wrapped) {
             // `, "key": value` pairs until the wrapper's `}`.
             loop {
                 match self.next_significant() {
@@ -286,7 +305,7 @@ impl<R: BufRead> Iterator for JsonDocRecords<R> {
 
 /// Whether `bytes` are one whole JSON value.
 fn is_whole(bytes: &[u8]) -> bool {
-    serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
+    serde_json::from_slice::<IgnoredAny>(bytes).is_ok()
 }
 
 impl<R: BufRead> JsonDocRecords<R> {
@@ -300,7 +319,7 @@ impl<R: BufRead> JsonDocRecords<R> {
                     Some(b'[') => self.phase = Phase::Array,
                     Some(b'{') => {
                         self.phase = Phase::Wrapper;
-                        self.wrapped = true;
+                        self.wrapped = 1;
                     }
                     None => {
                         self.phase = Phase::Done;
@@ -313,31 +332,37 @@ impl<R: BufRead> JsonDocRecords<R> {
                     }
                 },
                 Phase::Wrapper => {
-                    // "key": value pairs until a value is an array.
+                    // "key": value pairs until the array of records.
                     let Some(b) = self.next_significant() else {
                         return self.broken("the document ended inside its top-level object");
                     };
                     match b {
                         b',' => continue,
                         b'}' => {
-                            return self.broken("the top-level object holds no array of records");
+                            return self.broken(NO_ARRAY);
                         }
                         b'"' => {
-                            if self.skip_string(&mut None).is_none()
+                            let mut key = Vec::new();
+                            if self.skip_string(&mut Some(&mut key)).is_none()
                                 || self.next_significant() != Some(b':')
                             {
                                 return self.broken("the top-level object is not valid JSON");
                             }
+                            // The key the records are under at this depth
+                            // (any, without a survey), and whether the
+                            // array is this key's value or further down.
+                            let level = self.wrapped - 1;
+                            let leads = self.at.get(level).is_none_or(|k| key_is(&key, k));
+                            let last = level + 1 >= self.at.len();
                             match self.next_significant() {
-                                Some(b'[') => self.phase = Phase::Array,
+                                Some(b'[') if leads && last => self.phase = Phase::Array,
+                                Some(b'{') if leads && !last => self.wrapped += 1,
                                 Some(v) => {
                                     // Another value: skip it and read on.
                                     match self.value(v, None) {
                                         Some(b',') => continue,
                                         _ => {
-                                            return self.broken(
-                                                "the top-level object holds no array of records",
-                                            );
+                                            return self.broken(NO_ARRAY);
                                         }
                                     }
                                 }
@@ -401,10 +426,177 @@ impl<R: BufRead> JsonDocRecords<R> {
     }
 }
 
-/// Reads the whole document from `input` and refuses text after its end
-/// (exit 2, naming the line). A document that is not valid JSON before its
-/// end passes: the streaming reader reports that, element by element.
-pub fn check_nothing_after(mut input: impl BufRead, label: &str) -> Result<(), CliError> {
+/// Whether `raw`, a key's bytes as read after its opening quote (escapes
+/// and the closing quote included), is `wanted`.
+fn key_is(raw: &[u8], wanted: &str) -> bool {
+    let mut quoted = Vec::with_capacity(raw.len() + 1);
+    quoted.push(b'"');
+    quoted.extend_from_slice(raw);
+    serde_json::from_slice::<String>(&quoted).is_ok_and(|k| k == wanted)
+}
+
+/// Where a JSON document's records are: the keys that lead to its array
+/// of records from the top-level object (none: the document is the array,
+/// or the first array of the top-level object is taken).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordsAt {
+    /// The keys, outermost first (`["data", "customers"]`).
+    pub keys: Vec<String>,
+}
+
+/// Keys that name an array of records, in exports and API responses
+/// (compared without case): such an array of objects is taken before any
+/// other, the top level's before one object down.
+const RECORD_KEYS: &[&str] = &[
+    "customers",
+    "orders",
+    "contacts",
+    "subscribers",
+    "members",
+    "users",
+    "people",
+    "data",
+    "items",
+    "records",
+    "results",
+    "rows",
+    "entries",
+];
+
+/// An array the survey found: the keys that lead to it, its length, and
+/// whether it holds objects (an empty one may).
+#[derive(Debug)]
+struct Candidate {
+    keys: Vec<String>,
+    len: usize,
+    objects: bool,
+}
+
+/// What one value is to the survey: an array (its length, and whether its
+/// first element is an object), an object (the arrays found in it, down
+/// to the depth asked), or anything else.
+enum Probe {
+    Array { len: usize, objects: bool },
+    Object(Vec<Candidate>),
+    Other,
+}
+
+/// Probes one value, looking for arrays `depth` objects down (0: an
+/// object's values are skipped unread).
+struct ProbeSeed {
+    depth: u8,
+}
+
+impl<'de> DeserializeSeed<'de> for ProbeSeed {
+    type Value = Probe;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Probe, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ProbeSeed {
+    type Value = Probe;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Probe, A::Error> {
+        // The first element says what the array holds; the rest are
+        // skipped, keeping nothing (memory stays flat).
+        let first = seq.next_element_seed(ProbeSeed { depth: 0 })?;
+        let objects = matches!(first, None | Some(Probe::Object(_)));
+        let mut len = usize::from(first.is_some());
+        while seq.next_element::<IgnoredAny>()?.is_some() {
+            len += 1;
+        }
+        Ok(Probe::Array { len, objects })
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Probe, A::Error> {
+        let mut found = Vec::new();
+        if self.depth == 0 {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            return Ok(Probe::Object(found));
+        }
+        while let Some(key) = map.next_key::<String>()? {
+            match map.next_value_seed(ProbeSeed {
+                depth: self.depth - 1,
+            })? {
+                Probe::Array { len, objects } => found.push(Candidate {
+                    keys: vec![key],
+                    len,
+                    objects,
+                }),
+                Probe::Object(inner) => found.extend(inner.into_iter().map(|mut c| {
+                    c.keys.insert(0, key.clone());
+                    c
+                })),
+                Probe::Other => {}
+            }
+        }
+        Ok(Probe::Object(found))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Probe, E> {
+        Ok(Probe::Other)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Probe, E> {
+        Ok(Probe::Other)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Probe, E> {
+        Ok(Probe::Other)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Probe, E> {
+        Ok(Probe::Other)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Probe, E> {
+        Ok(Probe::Other)
+    }
+
+    fn visit_unit<E>(self) -> Result<Probe, E> {
+        Ok(Probe::Other)
+    }
+}
+
+/// The array of records among `found`: the first named like records (the
+/// top level's first), else the longest array of objects (the first of
+/// equals), else the top level's first array (its elements are judged one
+/// by one, as they are).
+fn choose(found: &[Candidate]) -> RecordsAt {
+    let named = |c: &&Candidate| {
+        c.objects
+            && c.keys
+                .last()
+                .is_some_and(|k| RECORD_KEYS.contains(&k.to_ascii_lowercase().as_str()))
+    };
+    let pick = found
+        .iter()
+        .filter(named)
+        .min_by_key(|c| c.keys.len())
+        .or_else(|| {
+            found
+                .iter()
+                .filter(|c| c.objects)
+                .rev()
+                .max_by_key(|c| c.len)
+        })
+        .or_else(|| found.iter().find(|c| c.keys.len() == 1));
+    RecordsAt {
+        keys: pick.map(|c| c.keys.clone()).unwrap_or_default(),
+    }
+}
+
+/// Reads the whole document from `input`: refuses text after its end
+/// (exit 2, naming the line) and says where its records are. A document
+/// that is not valid JSON before its end passes, with no keys: the
+/// streaming reader reports that, element by element.
+pub fn survey(mut input: impl BufRead, label: &str) -> Result<RecordsAt, CliError> {
     if input
         .fill_buf()
         .is_ok_and(|b| b.starts_with(b"\xEF\xBB\xBF"))
@@ -412,15 +604,18 @@ pub fn check_nothing_after(mut input: impl BufRead, label: &str) -> Result<(), C
         input.consume(3);
     }
     let mut de = serde_json::Deserializer::from_reader(input.by_ref());
-    // Skipping a value keeps no string or element: memory stays flat.
-    if serde::de::IgnoredAny::deserialize(&mut de).is_err() {
-        return Ok(());
-    }
+    // Skipped values keep no string or element: memory stays flat.
+    let seed = ProbeSeed { depth: 2 };
+    let found = match seed.deserialize(&mut de) {
+        Ok(Probe::Object(found)) => found,
+        Ok(_) => Vec::new(),
+        Err(_) => return Ok(RecordsAt::default()),
+    };
     match de.end() {
-        Ok(()) => Ok(()),
+        Ok(()) => Ok(choose(&found)),
         // A read error (a corrupt gzip trailer) is not text after the end:
         // the streaming reader reports it as a violation naming its line.
-        Err(e) if e.is_io() => Ok(()),
+        Err(e) if e.is_io() => Ok(choose(&found)),
         Err(e) => Err(CliError::usage(format!(
             "{label}: line {}: text follows the end of the JSON document (column {})\n\nA JSON input is one document: an array of objects, or an object holding one. Remove what follows it; if the file holds one object per line, read it as JSONL (--format jsonl).",
             e.line(),
@@ -430,10 +625,14 @@ pub fn check_nothing_after(mut input: impl BufRead, label: &str) -> Result<(), C
 }
 
 /// The keys of the first record objects in `head` (the start of the
-/// document), for preset detection and the unmapped-columns report.
-pub fn first_keys(head: &[u8]) -> Vec<String> {
+/// document; its records where `at` says), for preset detection and the
+/// unmapped-columns report.
+pub fn first_keys(head: &[u8], at: &RecordsAt) -> Vec<String> {
     let mut keys: Vec<String> = Vec::new();
-    for record in JsonDocRecords::over(head, super::DEFAULT_MAX_RECORD_BYTES).take(50) {
+    for record in JsonDocRecords::over(head, super::DEFAULT_MAX_RECORD_BYTES)
+        .at(at)
+        .take(50)
+    {
         if let RawBody::JsonLine(bytes) = record.body
             && let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(&bytes)
         {
@@ -597,6 +796,70 @@ mod tests {
         assert_eq!(json(&r[0]), "{\"a\": 1}");
         let (_, _, message) = unreadable(&r[1]).expect("the last record is unreadable");
         assert!(message.contains("corrupt deflate stream"), "{message}");
+    }
+
+    /// Where `survey` finds the records of `text`.
+    fn keys_of(text: &str) -> Vec<String> {
+        survey(text.as_bytes(), "t.json")
+            .expect("one document")
+            .keys
+    }
+
+    #[test]
+    fn the_survey_takes_the_array_named_like_records_else_the_longest_of_objects() {
+        let cases: &[(&str, &[&str])] = &[
+            (r#"[{"email":"a"}]"#, &[]),
+            (r#"{"customers":[{"email":"a"}]}"#, &["customers"]),
+            (
+                r#"{"links":[{"rel":"next"}],"customers":[{"email":"a"}]}"#,
+                &["customers"],
+            ),
+            (
+                r#"{"meta":{"tags":[{"a":1}]},"data":{"total":2,"Customers":[{"email":"a"}]}}"#,
+                &["data", "Customers"],
+            ),
+            (
+                r#"{"data":[{"email":"a"}],"included":{"customers":[{"x":1}]}}"#,
+                &["data"],
+            ),
+            (
+                r#"{"links":[{"rel":"next"}],"list":[{"email":"a"},{"email":"b"}]}"#,
+                &["list"],
+            ),
+            (
+                r#"{"customers":[],"links":[{"rel":"next"}]}"#,
+                &["customers"],
+            ),
+            (r#"{"ids":[1,2,3],"n":{"more":[4]}}"#, &["ids"]),
+            (r#"{"a":1,"b":{"c":{"d":[{"email":"a"}]}}}"#, &[]),
+            (r#"{"customers":[{"email":"a"}"#, &[]),
+        ];
+        for (text, want) in cases {
+            assert_eq!(keys_of(text), want.to_vec(), "{text}");
+        }
+        assert!(
+            survey(&b"[] x"[..], "t.json").is_err(),
+            "text after the end"
+        );
+    }
+
+    #[test]
+    fn records_one_object_down_are_read_and_the_wrappers_closed() {
+        let text = "{\"links\": [{\"rel\": \"next\"}],\n \"data\": {\"n\": [1], \"customers\": [\n  {\"email\": \"a@x.com\"},\n  {\"email\": \"b@x.com\"}\n ], \"more\": {\"x\": []}},\n \"z\": 3}\n";
+        let at = survey(text.as_bytes(), "t.json").expect("one document");
+        assert_eq!(at.keys, ["data", "customers"]);
+        let r: Vec<RawRecord> = JsonDocRecords::over(text.as_bytes(), 1 << 20)
+            .at(&at)
+            .collect();
+        let got: Vec<(u64, String)> = r.iter().map(|r| (r.line, json(r))).collect();
+        assert_eq!(
+            got,
+            [
+                (3, r#"{"email": "a@x.com"}"#.to_string()),
+                (4, r#"{"email": "b@x.com"}"#.to_string())
+            ]
+        );
+        assert_eq!(first_keys(text.as_bytes(), &at), ["email"]);
     }
 
     #[test]

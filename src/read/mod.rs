@@ -242,10 +242,14 @@ pub fn open(input: &str, options: &ReadOptions) -> Result<Input, CliError> {
         let file = open_file(&path)?;
         (input.to_string(), Some(path), Box::new(file))
     };
+    // Where a JSON document's records are; stdin, read once, takes the
+    // first array of its top-level object.
+    let mut records_at = json_doc::RecordsAt::default();
     if let (Some(path), Some(Format::Json) | None) = (&path, options.format) {
         // A JSON document is streamed element by element, so text after its
         // end would show only at the end of the run; a file can be read
-        // twice, so it is checked first (exit 2 before anything is sent).
+        // twice, so it is checked first (exit 2 before anything is sent),
+        // and its array of records found among the arrays it holds.
         let (head, raw) = sniff(Box::new(open_file(path)?), &label)?;
         let (head, decoded): (Vec<u8>, Box<dyn Read + Send>) = if head.starts_with(&GZIP_MAGIC) {
             sniff(Box::new(MultiGzDecoder::new(raw)), &label)?
@@ -254,20 +258,22 @@ pub fn open(input: &str, options: &ReadOptions) -> Result<Input, CliError> {
         };
         if options.format == Some(Format::Json) || detect_format(Some(path), &head) == Format::Json
         {
-            json_doc::check_nothing_after(BufReader::with_capacity(SNIFF_BYTES, decoded), &label)?;
+            records_at = json_doc::survey(BufReader::with_capacity(SNIFF_BYTES, decoded), &label)?;
         }
     }
-    open_reader(label, path, raw, options)
+    open_reader(label, path, raw, options, &records_at)
 }
 
 /// Opens the input read from `raw`, named `label` in messages (`path`: the
 /// file it comes from, if any) and returns its records, or one clear error
-/// when it is not a readable CSV or JSON input.
+/// when it is not a readable CSV or JSON input. A JSON document's records
+/// are read where `records_at` says.
 pub fn open_reader(
     label: String,
     path: Option<PathBuf>,
     raw: Box<dyn Read + Send>,
     options: &ReadOptions,
+    records_at: &json_doc::RecordsAt,
 ) -> Result<Input, CliError> {
     let max_record_bytes = options.max_record_bytes();
     let (head, raw) = sniff(raw, &label)?;
@@ -372,7 +378,7 @@ pub fn open_reader(
             })
         }
         Format::Json => {
-            let columns = json_doc::first_keys(&head);
+            let columns = json_doc::first_keys(&head, records_at);
             Ok(Input {
                 label,
                 path,
@@ -380,7 +386,11 @@ pub fn open_reader(
                 gzip,
                 delimiter: None,
                 columns,
-                records: Records::JsonDoc(JsonDocRecords::new(stream, max_record_bytes)),
+                records: Records::JsonDoc(JsonDocRecords::new(
+                    stream,
+                    max_record_bytes,
+                    records_at,
+                )),
             })
         }
     }
