@@ -587,6 +587,40 @@ fn waits_longer_than_max_wait_stop_the_run_naming_the_header() {
     }
 }
 
+#[test]
+fn a_wait_past_max_wait_asked_by_the_last_answer_stops_nothing() {
+    // Every answer creates its record and says the quota is spent for the
+    // next 31 years: a run with one record is done, not stopped; a run
+    // with two stops before the second goes out.
+    let created = r#"{"data":{"id":"c1","email":"x@example.com"}}"#.to_string();
+    let spent = vec![
+        ("ratelimit-limit", "100".to_string()),
+        ("ratelimit-remaining", "0".to_string()),
+        ("ratelimit-reset", "999999999".to_string()),
+    ];
+    for (records, code, created_n, not_sent) in [(1, 0, 1, 0), (2, 3, 1, 1)] {
+        let server = Server::start(Post::Answer(201, spent.clone(), created.clone()), false);
+        let (_dir, input, journal, _) = input(records, "last");
+        let base = server.url("/customer/api/open/v1");
+        let mut args = import_args(&input, "bitbybit", &journal, &base);
+        // One request at a time: the second goes out after the first's
+        // answer, or not at all.
+        args.extend(["--concurrency", "1"]);
+        let out = run_bounded(&args, &env_for("bitbybit"));
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(code), "{records} records: {err}");
+        assert_eq!(server.posts(), created_n, "{records} records: {err}");
+        let out = run_bounded(&["status", &journal, "--json", "-"], &[]);
+        let v: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("status --json - is JSON");
+        assert_eq!(v["counts"]["created"], created_n, "{v}");
+        assert_eq!(v["counts"]["not_sent"], not_sent, "{v}");
+        if code == 3 {
+            assert!(err.contains("RateLimit-Reset: 999999999"), "{err}");
+        }
+    }
+}
+
 /// Runs the import of `rig` (bitbybit) plus `extra`, with every file it
 /// writes limited to 16 KiB: each write past it fails (EFBIG), as on a
 /// full disk; SIGXFSZ is ignored so that the write fails instead of

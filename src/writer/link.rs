@@ -4,8 +4,10 @@
 //! the server asks for, and journaling without ever sending a record
 //! without a trace.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use reqwest::header::HeaderMap;
 
@@ -37,6 +39,12 @@ pub struct Link {
     pub(super) tally: Arc<Tally>,
     /// How each request is retried.
     pub(super) retry: RetryPolicy,
+    /// A wait past `--max-wait` that a successful answer's quota headers
+    /// asked for, until when, and the sentence that stops the run: only
+    /// a request sent before then stops it ([`Link::may_send`]), so a run
+    /// whose last answer asked it is done, not stopped.
+    /// (`None` as the time: a wait too long to represent, never over.)
+    refused_wait: Mutex<Option<(Option<Instant>, String)>>,
 }
 
 impl Link {
@@ -66,6 +74,7 @@ impl Link {
             stop,
             tally: Arc::new(Tally::default()),
             retry,
+            refused_wait: Mutex::new(None),
         })
     }
 
@@ -81,13 +90,39 @@ impl Link {
     }
 
     /// Follows an answer's quota headers: the limiter paces by them, and a
-    /// wait they ask for is weighed ([`Link::server_wait`]); false when that
-    /// wait stopped the run.
-    pub(super) fn heed_quota(&self, headers: &HeaderMap) -> bool {
-        match self.limiter.observe(&self.platform.quota_hint(headers)) {
-            Some(asked) => self.server_wait(asked, headers),
-            None => true,
+    /// wait they ask for is shown while it lasts. A wait past `--max-wait`
+    /// is kept, to stop the run if another request is to go out before it
+    /// ends ([`Link::may_send`]): the answer that asked it is counted, and
+    /// nothing waits for a request that never comes.
+    pub(super) fn heed_quota(&self, headers: &HeaderMap) {
+        let Some(asked) = self.limiter.observe(&self.platform.quota_hint(headers)) else {
+            return;
+        };
+        let name = self.platform.display_name();
+        match retry::weigh_wait(name, asked, self.limiter.max_wait(), headers) {
+            Ok(()) => self.show_wait(asked),
+            Err(message) => {
+                let until = Instant::now().checked_add(asked);
+                *self.refused_wait.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some((until, message));
+            }
         }
+    }
+
+    /// True when a request may go out; false, and the run stopped, while a
+    /// wait past `--max-wait` that the quota headers asked for lasts.
+    pub(super) fn may_send(&self) -> bool {
+        let mut refused = self.refused_wait.lock().unwrap_or_else(|e| e.into_inner());
+        let message = match refused.as_ref() {
+            Some((until, message)) if until.is_none_or(|u| Instant::now() < u) => message.clone(),
+            _ => {
+                *refused = None;
+                return true;
+            }
+        };
+        drop(refused);
+        self.stop.fatal(message);
+        false
     }
 
     /// Weighs a wait the platform asked for: past `--max-wait` it stops the
@@ -99,12 +134,17 @@ impl Link {
             self.stop.fatal(message);
             return false;
         }
+        self.show_wait(wait);
+        true
+    }
+
+    /// Shows a wait the platform asked for on the progress line.
+    fn show_wait(&self, wait: Duration) {
         if !wait.is_zero() {
             let until = std::time::Instant::now().checked_add(wait);
             *self.tally.waiting.lock().unwrap_or_else(|e| e.into_inner()) =
-                until.map(|u| (u, name));
+                until.map(|u| (u, self.platform.display_name()));
         }
-        true
     }
 
     /// True when a journal write went through; otherwise stops the run (a

@@ -106,7 +106,7 @@ impl Sender {
 
     /// Sends one batch (tries included) and acts on its last answer.
     async fn send_one(&self, batch: Vec<Pending>, queue: &mut Queue) {
-        if self.link.stop.is_stopping() {
+        if self.link.stop.is_stopping() || !self.link.may_send() {
             // Never sent in this run: left out of the journal, so "not
             // sent"; sent before: its `sent` line leaves it in doubt.
             return;
@@ -237,9 +237,15 @@ impl Sender {
     ) -> Result<Verdict, String> {
         let link = &self.link;
         // A wait for its turn (a pause the platform asked for) ends at a
-        // stop: the request is not sent, and its records are settled as
-        // not sent by this try.
-        let Some(turn) = link.stop.unless_stopped(link.limiter.turn()).await else {
+        // stop, as does a wait past --max-wait an earlier answer asked for:
+        // the request is not sent, and its records are settled as not sent
+        // by this try.
+        let turn = if link.may_send() {
+            link.stop.unless_stopped(link.limiter.turn()).await
+        } else {
+            None
+        };
+        let Some(turn) = turn else {
             return Err("the run stopped before this request went out".into());
         };
         link.tally.requests.fetch_add(1, Ordering::Relaxed);
@@ -283,7 +289,8 @@ impl Sender {
             headers: &answer.headers,
             body: &answer.body,
         };
-        // A refusal stops the run; this answer's outcomes still count.
+        // A wait past --max-wait stops the run before the next request;
+        // this answer's outcomes count.
         link.heed_quota(&answer.headers);
         if answer.status < 500 {
             self.give_up.answered();

@@ -149,7 +149,7 @@ impl Settler {
         let request = link.platform.lookup(&link.endpoint, &[key.as_str()])?;
         let mut backoff = link.retry.backoff();
         for _ in 0..=link.retry.max_retries {
-            if link.stop.is_stopping() {
+            if link.stop.is_stopping() || !link.may_send() {
                 return None;
             }
             link.stop.unless_stopped(link.limiter.wait()).await?;
@@ -166,9 +166,7 @@ impl Settler {
                         headers: &answer.headers,
                         body: &answer.body,
                     };
-                    if !link.heed_quota(&answer.headers) {
-                        return None;
-                    }
+                    link.heed_quota(&answer.headers);
                     match link.platform.parse_lookup(&response) {
                         Ok(found) => return Some(matching(work, &found).cloned()),
                         Err(Verdict::Stop { message }) => {

@@ -325,7 +325,12 @@ impl Sender {
                 ));
             }
             tried = true;
-            let Some(turn) = link.stop.unless_stopped(link.limiter.turn()).await else {
+            let turn = if link.may_send() {
+                link.stop.unless_stopped(link.limiter.turn()).await
+            } else {
+                None
+            };
+            let Some(turn) = turn else {
                 return Err(Ended::Unsettled(
                     "the run stopped before this request went out".into(),
                 ));
