@@ -54,6 +54,10 @@ pub fn pace_line(platform: &dyn Platform, pacing: Pacing, reported: &QuotaHint) 
                 platform.display_name()
             )
         }
+        (None, Some(q), None) if q > 0 => format!(
+            "info  pace {pace}: storeload's default for {}{share}, as its headers give a quota ({q}) but not the window it is per (change with --rate)",
+            platform.display_name()
+        ),
         _ => format!(
             "info  pace {pace}: storeload's default for {}{share}, as no quota was reported (change with --rate)",
             platform.display_name()
@@ -221,4 +225,35 @@ async fn ask(
         }
     }
     Err(format!("{last} ({TRIES} tries)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Pacing, pace_line};
+    use crate::platform::{PlatformId, QuotaHint};
+    use std::time::Duration;
+
+    #[test]
+    fn the_pace_line_says_which_part_of_the_quota_the_headers_gave() {
+        let bitbybit = PlatformId::Bitbybit.platform();
+        let hint = |quota, window| QuotaHint {
+            quota,
+            window,
+            left: None,
+            reset: None,
+        };
+        let no_window = pace_line(bitbybit, Pacing::default(), &hint(Some(500), None));
+        assert!(
+            no_window.contains("give a quota (500) but not the window"),
+            "{no_window}"
+        );
+        let none = pace_line(bitbybit, Pacing::default(), &hint(None, None));
+        assert!(none.contains("as no quota was reported"), "{none}");
+        let whole = pace_line(
+            bitbybit,
+            Pacing::default(),
+            &hint(Some(500), Some(Duration::from_secs(60))),
+        );
+        assert!(whole.contains("reported in its headers"), "{whole}");
+    }
 }
