@@ -1,9 +1,9 @@
 //! The whole-file rule: one customer per email (or, on bitbybit, per phone
 //! when there is no email). Memory is one 64-bit hash and one line number
 //! per key, 10 bytes (the hash's top byte is its bucket's, its low byte in
-//! the bucket's tags), whatever the
-//! size of the rows, kept in a table that grows with its keys rather than
-//! by doubling (issue 18: at most 16 bytes of peak memory per added row).
+//! the bucket's tags), whatever the size of the rows, kept in a table that
+//! grows with its keys rather than by doubling (issue 18: at most 16 bytes
+//! of peak memory per added row).
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -103,8 +103,7 @@ const MAX_DEPTH: u32 = 40;
 ///
 /// Keys are stored as 64-bit hashes: two different emails share a hash with
 /// odds of about 1 in 4 x 10^7 for a million rows (n^2 / 2^65), and the
-/// cost of such a clash
-/// is one extra duplicate report, never a lost record.
+/// cost of such a clash is one extra duplicate report, never a lost record.
 ///
 /// Issue 18 asks for at most 16 bytes of peak memory per added row. A hash
 /// table that doubles holds between 1.1 and 2.3 slots of 17 bytes per key,
@@ -112,10 +111,10 @@ const MAX_DEPTH: u32 = 40;
 /// measured from 1M to 2M rows). Here the hashes are split by their top
 /// bits into buckets of up to 64 entries of 10 bytes (the hash less its top
 /// byte, which is the bucket's, and its low byte, the bucket's tag for the
-/// entry, beside the line); a full bucket is
-/// split in two by the next bit of its hashes, on its own, so the table
-/// grows a bucket at a time and never holds two copies of itself
-/// (extendible hashing, with a directory of 4-byte slots). A bucket's
+/// entry, beside the line); a full bucket is split in two by the next bit
+/// of its hashes, on its own, so the table grows a bucket at a time and
+/// never holds two copies of itself (extendible hashing, with a directory
+/// of 4-byte slots). A bucket's
 /// entries are in units of 8 taken from one pool, allocated in large chunks
 /// that are never freed: a unit a split gives back is taken by the next
 /// bucket to grow. (Buckets as vectors, each reallocated as it grows, cost
